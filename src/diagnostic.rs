@@ -1,0 +1,172 @@
+//! Diagnostics: data only. Reporters turn them into text; nothing here prints.
+
+use crate::rule::{Format, Language};
+use crate::source::{SourceFile, Span};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Hint => "hint",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "hint" => Ok(Severity::Hint),
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!(
+                "unknown severity `{other}` (expected error, warning, info or hint)"
+            )),
+        }
+    }
+}
+
+/// A resolved position: 1-based lines and columns (columns in characters),
+/// plus the byte offset and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub offset: usize,
+    pub length: usize,
+}
+
+impl Position {
+    pub fn resolve(file: &SourceFile, span: Span) -> Position {
+        let start = file.line_col(span.start);
+        let end = file.line_col(span.end.max(span.start));
+        Position {
+            line: start.line,
+            column: start.column,
+            end_line: end.line,
+            end_column: end.column,
+            offset: span.start,
+            length: span.len(),
+        }
+    }
+}
+
+/// A secondary location shown with a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Label {
+    #[serde(skip)]
+    pub span: Span,
+    pub position: Position,
+    pub message: String,
+}
+
+/// A replacement of the bytes under `span`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    #[serde(skip)]
+    pub span: Span,
+    pub offset: usize,
+    pub length: usize,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn new(span: Span, replacement: impl Into<String>) -> Self {
+        Edit {
+            span,
+            offset: span.start,
+            length: span.len(),
+            replacement: replacement.into(),
+        }
+    }
+
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit::new(Span::point(at), text)
+    }
+}
+
+/// The exclusion to add, in the rule's own language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    pub language: Language,
+    /// Ready-to-paste text shown to the user.
+    pub text: String,
+    /// Edits that apply the suggestion to the file, when it can be applied
+    /// mechanically. Empty when only the text can be offered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    /// The text contains placeholders (`<your DNS servers>`) the user must
+    /// fill in before the exclusion means anything.
+    pub has_placeholders: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    pub id: Option<String>,
+    pub title: Option<String>,
+}
+
+/// One finding or parse error in one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    /// `RL201`.
+    pub code: &'static str,
+    /// `known-fp-pattern`.
+    pub check: &'static str,
+    /// The knowledge pattern, for knowledge-driven checks.
+    pub pattern: Option<String>,
+    pub severity: Severity,
+    pub message: String,
+    pub note: Option<String>,
+    pub help: Option<String>,
+    pub file: String,
+    pub format: Option<Format>,
+    pub rule: Option<RuleRef>,
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(rename = "span")]
+    pub position: Position,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
+    pub suggestion: Option<Suggestion>,
+    /// Values that identify this finding independently of line numbers
+    /// (the triggering value), used by baselines and fingerprints.
+    #[serde(skip)]
+    pub key: String,
+}
+
+impl Diagnostic {
+    /// Sort key: file, then position, then code.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>) {
+        (
+            &self.file,
+            self.position.line,
+            self.position.column,
+            self.code,
+            self.pattern.as_deref(),
+        )
+    }
+}

@@ -1,0 +1,270 @@
+//! Source files, byte spans and the byte-offset → line/column index.
+
+use std::path::{Path, PathBuf};
+
+/// A half-open byte range `[start, end)` into the text of one rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// An empty span at `offset`.
+    pub const fn point(offset: usize) -> Self {
+        Span {
+            start: offset,
+            end: offset,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The smallest span covering both.
+    pub fn join(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// This span moved right by `offset` bytes.
+    pub fn shift(self, offset: usize) -> Span {
+        Span {
+            start: self.start + offset,
+            end: self.end + offset,
+        }
+    }
+}
+
+/// Line and column of a byte offset: both 1-based, the column counted in
+/// characters (Unicode scalar values), as editors and SARIF expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Maps byte offsets to lines and columns.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        LineIndex { line_starts }
+    }
+
+    /// Line/column of `offset` in `text` (the text this index was built from).
+    /// Offsets past the end or inside a UTF-8 sequence are clamped.
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = offset.min(text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let mut end = offset;
+        while end > start && !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = text[start..end].chars().count() + 1;
+        LineCol {
+            line: line + 1,
+            column,
+        }
+    }
+
+    /// Byte offset of the start of 1-based `line`, if it exists.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        line.checked_sub(1)
+            .and_then(|l| self.line_starts.get(l).copied())
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+/// One rule file read into memory.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as given or discovered (used in output).
+    pub path: PathBuf,
+    pub text: String,
+    pub index: LineIndex,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let index = LineIndex::new(&text);
+        SourceFile {
+            path: path.into(),
+            text,
+            index,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.index.line_col(&self.text, offset)
+    }
+
+    /// The text under `span`, or "" when the span is out of range.
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one_and_in_chars() {
+        let text = "ab\ncdé f\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 0), LineCol { line: 1, column: 1 });
+        assert_eq!(idx.line_col(text, 3), LineCol { line: 2, column: 1 });
+        // 'f' is after a two-byte 'é' and a space
+        let f = text.find('f').unwrap();
+        assert_eq!(idx.line_col(text, f), LineCol { line: 2, column: 5 });
+        assert_eq!(idx.line_col(text, 999).line, 3);
+    }
+
+    #[test]
+    fn span_join_and_shift() {
+        let a = Span::new(3, 5).join(Span::new(1, 4));
+        assert_eq!(a, Span::new(1, 5));
+        assert_eq!(a.shift(10), Span::new(11, 15));
+        assert_eq!(a.len(), 4);
+    }
+}
+
+/// Maps byte offsets in a decoded string (a query after YAML/TOML unquoting,
+/// unescaping and line folding) back to byte offsets in the file.
+///
+/// Each decoded byte remembers the file range it came from, so a span in the
+/// decoded text maps to the exact characters in the file even across `\"`,
+/// `''` or folded line breaks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OffsetMap {
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+    /// File offset of the end of the literal (for spans at the very end).
+    tail: usize,
+}
+
+impl OffsetMap {
+    /// The identity map for a string copied verbatim from `base` onward.
+    pub fn identity(base: usize, len: usize) -> Self {
+        OffsetMap {
+            starts: (base..base + len).collect(),
+            ends: (base + 1..base + len + 1).collect(),
+            tail: base + len,
+        }
+    }
+
+    pub fn new() -> Self {
+        OffsetMap::default()
+    }
+
+    /// Record that the next `decoded_len` decoded bytes came from the file
+    /// range `start..end` (e.g. the 2 bytes `\"` decode to 1 byte `"`).
+    pub fn push(&mut self, decoded_len: usize, start: usize, end: usize) {
+        for _ in 0..decoded_len {
+            self.starts.push(start);
+            self.ends.push(end);
+        }
+        self.tail = end;
+    }
+
+    /// Record `len` bytes copied verbatim from `start`.
+    pub fn push_verbatim(&mut self, start: usize, len: usize) {
+        for i in 0..len {
+            self.starts.push(start + i);
+            self.ends.push(start + i + 1);
+        }
+        self.tail = start + len;
+    }
+
+    /// Set the file offset that an offset at the end of the decoded text
+    /// maps to.
+    pub fn set_tail(&mut self, tail: usize) {
+        self.tail = tail;
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The file offset of decoded offset `pos`.
+    pub fn offset(&self, pos: usize) -> usize {
+        self.starts.get(pos).copied().unwrap_or(self.tail)
+    }
+
+    /// The file span of a decoded span.
+    pub fn span(&self, span: Span) -> Span {
+        let start = self.offset(span.start);
+        if span.end <= span.start {
+            return Span::point(start);
+        }
+        let end = self
+            .ends
+            .get(span.end - 1)
+            .copied()
+            .unwrap_or(self.tail)
+            .max(start);
+        Span::new(start, end)
+    }
+}
+
+#[cfg(test)]
+mod offset_map_tests {
+    use super::*;
+
+    #[test]
+    fn maps_through_escapes() {
+        // file: `q = "a\"b"`, decoded: `a"b`
+        let mut m = OffsetMap::new();
+        m.push_verbatim(5, 1); // a
+        m.push(1, 6, 8); // \"
+        m.push_verbatim(8, 1); // b
+        m.set_tail(9);
+        assert_eq!(m.span(Span::new(0, 3)), Span::new(5, 9));
+        assert_eq!(m.span(Span::new(1, 2)), Span::new(6, 8));
+        assert_eq!(m.span(Span::new(2, 3)), Span::new(8, 9));
+        assert_eq!(m.offset(3), 9);
+    }
+
+    #[test]
+    fn identity_is_a_shift() {
+        let m = OffsetMap::identity(100, 10);
+        assert_eq!(m.span(Span::new(2, 5)), Span::new(102, 105));
+    }
+}
