@@ -172,7 +172,10 @@ fn parse_scalar(text: &str) -> Parsed {
             return Parsed::Int(i);
         }
     }
-    if t.contains('.') && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+    if t.contains('.')
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
         if let Ok(f) = t.parse::<f64>() {
             if t.matches('.').count() == 1 {
                 return Parsed::Float(f);
@@ -323,10 +326,7 @@ impl Logic {
     /// The span covering every node, if any node has one.
     pub fn span(&self) -> Option<Span> {
         match self {
-            Logic::And(c) | Logic::Or(c) => c
-                .iter()
-                .filter_map(Logic::span)
-                .reduce(Span::join),
+            Logic::And(c) | Logic::Or(c) => c.iter().filter_map(Logic::span).reduce(Span::join),
             Logic::Not(x) => x.span(),
             Logic::Cmp(c) => Some(c.span),
             Logic::Keyword(k) => Some(k.span),
@@ -350,7 +350,10 @@ mod tests {
 
     #[test]
     fn polarity_flips_under_not() {
-        let l = Logic::and(vec![cmp("a", "1"), Logic::not(Logic::or(vec![cmp("b", "2"), Logic::not(cmp("c", "3"))]))]);
+        let l = Logic::and(vec![
+            cmp("a", "1"),
+            Logic::not(Logic::or(vec![cmp("b", "2"), Logic::not(cmp("c", "3"))])),
+        ]);
         let mut seen = Vec::new();
         l.visit_cmps(&mut |c, neg| seen.push((c.field.raw.clone(), neg)));
         assert_eq!(
@@ -362,7 +365,10 @@ mod tests {
     #[test]
     fn scalars_keep_their_text() {
         assert_eq!(Value::guess("0755", Span::default()).parsed, Parsed::Str);
-        assert_eq!(Value::guess("443", Span::default()).parsed, Parsed::Int(443));
+        assert_eq!(
+            Value::guess("443", Span::default()).parsed,
+            Parsed::Int(443)
+        );
         assert_eq!(Value::guess("no", Span::default()).parsed, Parsed::Str);
         assert_eq!(Value::string("443", Span::default()).as_int(), Some(443));
         assert_eq!(Value::guess("22:30", Span::default()).parsed, Parsed::Str);
