@@ -54,7 +54,13 @@ pub fn discover(
             errors.push((root.clone(), "no such file or directory".to_string()));
             continue;
         }
-        if !root.is_dir() {
+        let rule_ext = root
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| RULE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        if !root.is_dir() || rule_ext {
+            // A directory named like a rule file (`x.yml`) is reported as
+            // such by the linter rather than walked.
             out.push(Candidate {
                 path: root.clone(),
                 explicit: true,

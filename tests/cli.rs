@@ -1,0 +1,160 @@
+//! CLI behaviour: exit codes, usage errors, bad input, JSON shape.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::fs;
+
+fn rulelint() -> Command {
+    let mut c = Command::cargo_bin("rulelint").expect("binary");
+    c.env_remove("NO_COLOR");
+    c
+}
+
+#[test]
+fn explain_pattern_and_check() {
+    rulelint()
+        .args(["explain", "ephemeral-port"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("source.port"))
+        .stdout(predicate::str::contains("References"));
+    rulelint()
+        .args(["explain", "RL201"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("known-fp-pattern"));
+    rulelint()
+        .args(["explain", "known-fp-pattern"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn explain_unknown_name_suggests() {
+    rulelint()
+        .args(["explain", "ephemral-port"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `ephemeral-port`"));
+    rulelint()
+        .args(["explain", "rl20l"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `RL201`"));
+}
+
+#[test]
+fn patterns_table_and_json() {
+    rulelint()
+        .arg("patterns")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ephemeral-port"))
+        .stdout(predicate::str::contains("27 patterns"));
+    let out = rulelint()
+        .args(["patterns", "--format", "json"])
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v.as_array().map(|a| a.len()), Some(27));
+    assert!(v[0]["id"].is_string() && v[0]["exclusion"]["fields"].is_array());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    rulelint()
+        .args(["check", "--format", "xml"])
+        .assert()
+        .code(2);
+    rulelint()
+        .args(["check", "--fail-on", "sometimes"])
+        .assert()
+        .code(2);
+    rulelint().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn non_rule_files_are_skipped_when_walking_and_not_reported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    fs::write(dir.path().join(".pre-commit-config.yaml"), "repos: []\n").unwrap();
+    fs::write(dir.path().join("ci.yml"), "on: push\njobs: {}\n").unwrap();
+    fs::write(dir.path().join("pyproject.toml"), "[project]\nname = 'x'\n").unwrap();
+    let out = rulelint()
+        .args(["check", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["files"], 0);
+    assert_eq!(v["diagnostics"].as_array().map(|a| a.len()), Some(0));
+}
+
+#[test]
+fn bad_files_give_clear_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bin = dir.path().join("bin.yml");
+    fs::write(&bin, b"title: x\0\x01\x02").unwrap();
+    let latin1 = dir.path().join("latin1.yml");
+    fs::write(&latin1, b"title: caf\xe9\nlogsource: {}\ndetection: {}\n").unwrap();
+    let dir_named_yml = dir.path().join("x.yml");
+    fs::create_dir(&dir_named_yml).unwrap();
+    let empty = dir.path().join("empty.yml");
+    fs::write(&empty, "").unwrap();
+    let out = rulelint()
+        .args(["check", "--format", "json"])
+        .arg(&bin)
+        .arg(&latin1)
+        .arg(&dir_named_yml)
+        .arg(&empty)
+        .arg(dir.path().join("missing.yml"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let diags = v["diagnostics"].as_array().expect("array");
+    let by_file = |name: &str| {
+        diags
+            .iter()
+            .find(|d| d["file"].as_str().is_some_and(|f| f.ends_with(name)))
+            .unwrap_or_else(|| panic!("no diagnostic for {name}: {diags:?}"))
+            .clone()
+    };
+    assert_eq!(by_file("bin.yml")["code"], "RL001");
+    let l = by_file("latin1.yml");
+    assert_eq!(l["code"], "RL001");
+    assert_eq!(l["span"]["line"], 1);
+    assert_eq!(l["span"]["column"], 11);
+    assert!(by_file("x.yml")["message"]
+        .as_str()
+        .unwrap()
+        .contains("directory"));
+    assert_eq!(by_file("empty.yml")["code"], "RL012");
+    assert_eq!(by_file("missing.yml")["code"], "RL001");
+    for d in diags {
+        assert_eq!(d["severity"], "error");
+        assert!(d["pattern"].is_null());
+    }
+    assert_eq!(v["summary"]["errors"], 5);
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("dangling.yml");
+    // A dangling symlink cannot be read by anyone, root included.
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &p).unwrap();
+    rulelint()
+        .args(["check", "--format", "json"])
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("RL001"));
+}
