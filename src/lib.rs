@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
+pub mod docs;
 pub mod format;
 pub mod knowledge;
 pub mod lint;

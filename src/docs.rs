@@ -1,0 +1,69 @@
+//! The reference page `docs/checks.md`, generated from the same metadata as
+//! `rulelint explain` (check docs in `checks/`, patterns in `knowledge/`).
+//! A test fails when the committed page is stale.
+
+use crate::checks::CHECKS;
+use crate::knowledge::Knowledge;
+use std::fmt::Write;
+
+/// Render the reference page.
+pub fn checks_markdown(k: &Knowledge) -> String {
+    let mut s = String::new();
+    s.push_str("# rulelint checks and false-positive patterns\n\n");
+    s.push_str("<!-- Generated from src/checks and knowledge/ by `RULELINT_BLESS=1 cargo test --test docs`; do not edit. -->\n\n");
+    s.push_str("## Checks\n\n| code | name | severity | summary |\n| --- | --- | --- | --- |\n");
+    for c in CHECKS {
+        let _ = writeln!(
+            s,
+            "| `{}` | `{}` | {} | {} |",
+            c.code, c.name, c.severity, c.summary
+        );
+    }
+    for c in CHECKS {
+        let _ = write!(
+            s,
+            "\n### {} {}\n\n{}\n\n{}\n",
+            c.code,
+            c.name,
+            c.summary,
+            c.doc.trim()
+        );
+    }
+    s.push_str("\n## Patterns\n\n| id | severity | title |\n| --- | --- | --- |\n");
+    for p in &k.patterns {
+        let _ = writeln!(s, "| `{}` | {} | {} |", p.id, p.severity, p.title);
+    }
+    for p in &k.patterns {
+        let _ = write!(
+            s,
+            "\n### {}\n\n**{}**\n\n{}\n\nBenign sources:\n\n",
+            p.id,
+            p.title,
+            p.rationale.trim()
+        );
+        for b in &p.benign {
+            let _ = writeln!(s, "* {b}");
+        }
+        let _ = write!(s, "\nSuggested exclusion: {}.\n\n", p.exclusion.summary);
+        for f in &p.exclusion.fields {
+            let vals = if f.values.is_empty() {
+                f.placeholder.clone().unwrap_or_default()
+            } else {
+                f.values.join(", ")
+            };
+            let fact = f
+                .fact
+                .as_ref()
+                .map(|x| format!(" (configuration fact `{x}`)"))
+                .unwrap_or_default();
+            let _ = writeln!(s, "* `{}` {}: {}{}", f.concept, f.op, vals, fact);
+        }
+        if !p.references.is_empty() {
+            s.push_str("\nReferences:\n\n");
+            for r in &p.references {
+                let _ = writeln!(s, "* <{r}>");
+            }
+        }
+    }
+    s
+}
