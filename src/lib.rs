@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod discover;
 pub mod docs;
+pub mod fix;
 pub mod format;
 pub mod knowledge;
 pub mod lint;

@@ -1,0 +1,218 @@
+//! Applying suggested exclusions to rule files.
+//!
+//! Fixes are applied one finding at a time: apply its edits, re-parse the
+//! result, and keep it only when the file still parses without errors and
+//! the finding is gone. Every byte outside the edits is kept as it was.
+
+use crate::diagnostic::{Diagnostic, Edit, Severity};
+use crate::knowledge::Knowledge;
+use crate::lint::{lint_source, FileStatus, LintOptions};
+use crate::source::SourceFile;
+
+/// What happened to one finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixOutcome {
+    pub code: &'static str,
+    pub pattern: Option<String>,
+    pub line: usize,
+    pub applied: bool,
+    /// Why it was not applied.
+    pub reason: Option<String>,
+}
+
+/// The result of fixing one file.
+#[derive(Debug, Clone)]
+pub struct FixResult {
+    /// The new text, if anything was applied.
+    pub text: Option<String>,
+    pub outcomes: Vec<FixOutcome>,
+}
+
+/// Apply non-overlapping edits to `text`. `None` when edits overlap or fall
+/// outside the text or inside a character.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> Option<String> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut pos = 0;
+    for e in sorted {
+        if e.span.start < pos
+            || e.span.end > text.len()
+            || e.span.end < e.span.start
+            || !text.is_char_boundary(e.span.start)
+            || !text.is_char_boundary(e.span.end)
+        {
+            return None;
+        }
+        out.push_str(&text[pos..e.span.start]);
+        out.push_str(&e.replacement);
+        pos = e.span.end;
+    }
+    out.push_str(&text[pos..]);
+    Some(out)
+}
+
+fn fixable(d: &Diagnostic, placeholders: bool) -> Result<&[Edit], String> {
+    if d.code != "RL201" || d.severity == Severity::Info {
+        return Err("no automatic fix for this finding".into());
+    }
+    let Some(s) = &d.suggestion else {
+        return Err("no suggestion".into());
+    };
+    if s.edits.is_empty() {
+        return Err("the suggestion cannot be applied mechanically".into());
+    }
+    if s.has_placeholders && !placeholders {
+        return Err(
+            "the exclusion has placeholders: set the environment facts in the configuration, or pass --placeholders"
+                .into(),
+        );
+    }
+    Ok(&s.edits)
+}
+
+/// Fix every fixable finding of one file's text.
+pub fn fix_text(
+    knowledge: &Knowledge,
+    opts: &LintOptions,
+    file: &SourceFile,
+    display: &str,
+    placeholders: bool,
+) -> FixResult {
+    let mut text = file.text.clone();
+    let mut outcomes = Vec::new();
+    let mut changed = false;
+    let mut refused: Vec<(Option<String>, &'static str)> = Vec::new();
+    for _ in 0..64 {
+        let res = lint_source(
+            knowledge,
+            opts,
+            SourceFile::new(file.path.clone(), text.clone()),
+            display,
+            true,
+        );
+        if res.status == FileStatus::Failed {
+            break;
+        }
+        let mut next = None;
+        for d in &res.diagnostics {
+            if refused.contains(&(d.pattern.clone(), d.code)) {
+                continue;
+            }
+            match fixable(d, placeholders) {
+                Ok(edits) => {
+                    next = Some((d.clone(), edits.to_vec()));
+                    break;
+                }
+                Err(reason) => {
+                    if d.code == "RL201" {
+                        refused.push((d.pattern.clone(), d.code));
+                        outcomes.push(FixOutcome {
+                            code: d.code,
+                            pattern: d.pattern.clone(),
+                            line: d.position.line,
+                            applied: false,
+                            reason: Some(reason),
+                        });
+                    }
+                }
+            }
+        }
+        let Some((d, edits)) = next else { break };
+        let outcome = |applied: bool, reason: Option<String>| FixOutcome {
+            code: d.code,
+            pattern: d.pattern.clone(),
+            line: d.position.line,
+            applied,
+            reason,
+        };
+        let Some(new_text) = apply_edits(&text, &edits) else {
+            refused.push((d.pattern.clone(), d.code));
+            outcomes.push(outcome(
+                false,
+                Some("the edits overlap; not applied".into()),
+            ));
+            continue;
+        };
+        // Verify: the new text parses and the finding is gone.
+        let check = lint_source(
+            knowledge,
+            opts,
+            SourceFile::new(file.path.clone(), new_text.clone()),
+            display,
+            true,
+        );
+        let still = check
+            .diagnostics
+            .iter()
+            .any(|x| x.code == d.code && x.pattern == d.pattern && x.severity != Severity::Info);
+        if check.status == FileStatus::Failed || still {
+            refused.push((d.pattern.clone(), d.code));
+            outcomes.push(outcome(
+                false,
+                Some(if still {
+                    "the edited rule still matches the pattern; not applied".into()
+                } else {
+                    "the edited rule would not parse; not applied".into()
+                }),
+            ));
+            continue;
+        }
+        text = new_text;
+        changed = true;
+        outcomes.push(outcome(true, None));
+    }
+    FixResult {
+        text: changed.then_some(text),
+        outcomes,
+    }
+}
+
+/// Write `text` to `path` atomically (a temporary file in the same
+/// directory, then a rename), keeping the file's permissions.
+pub fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.rulelint-fix.{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+
+    #[test]
+    fn edits_apply_in_order_and_keep_other_bytes() {
+        let t = "abc\r\ndéf\n";
+        let e = [Edit::insert(0, "X"), Edit::new(Span::new(5, 8), "D")];
+        assert_eq!(apply_edits(t, &e).as_deref(), Some("Xabc\r\nDf\n"));
+    }
+
+    #[test]
+    fn overlapping_or_bad_edits_are_refused() {
+        let t = "abcdef";
+        assert!(apply_edits(
+            t,
+            &[
+                Edit::new(Span::new(0, 3), "x"),
+                Edit::new(Span::new(2, 4), "y")
+            ]
+        )
+        .is_none());
+        assert!(apply_edits(t, &[Edit::new(Span::new(5, 9), "x")]).is_none());
+        assert!(apply_edits("é", &[Edit::new(Span::new(1, 2), "x")]).is_none());
+    }
+}
