@@ -294,7 +294,17 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)]) -> Coverage<'a> {
         return Coverage::None;
     };
     if h.values.is_empty() && h.processes.is_empty() {
-        return Coverage::Full;
+        // "To or from the Internet" rules exclude private address ranges:
+        // that scopes the rule, it does not exclude the organisation's
+        // servers. Only an exclusion with some other value counts.
+        let org_specific = excl
+            .iter()
+            .any(|c| c.values.iter().any(|v| !is_private_range(&v.text)));
+        return if org_specific {
+            Coverage::Full
+        } else {
+            Coverage::None
+        };
     }
     let covers_value = |want: &str| {
         excl.iter().any(|c| {
@@ -337,6 +347,37 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)]) -> Coverage<'a> {
             missing,
         }
     }
+}
+
+/// Private, loopback, link-local, multicast and other reserved addresses
+/// and ranges (as written in rules: `10.0.0.0/8`, `192.168.*`, `fe80::/10`).
+pub fn is_private_range(text: &str) -> bool {
+    let t = text.trim().trim_end_matches('*').to_ascii_lowercase();
+    let v4 = |t: &str| -> Option<[u8; 2]> {
+        let mut it = t.split(['.', '/']);
+        let a = it.next()?.parse::<u8>().ok()?;
+        let b = it.next().and_then(|x| x.parse::<u8>().ok()).unwrap_or(0);
+        Some([a, b])
+    };
+    if let Some([a, b]) = v4(&t) {
+        return matches!(a, 0 | 10 | 127 | 224..=255)
+            || (a == 172 && (16..=31).contains(&b))
+            || (a == 192 && b == 168)
+            || (a == 169 && b == 254)
+            || (a == 100 && (64..=127).contains(&b))
+            || (a == 192 && b == 0)
+            || (a == 198 && (18..=19).contains(&b));
+    }
+    t == "::1"
+        || t.starts_with("::1/")
+        || t == "::"
+        || t.starts_with("fe80:")
+        || t.starts_with("fc")
+        || t.starts_with("fd")
+        || t.starts_with("ff")
+        || t.starts_with("::ffff:")
+        || t.starts_with("64:ff9b:")
+        || t.starts_with("2001:db8")
 }
 
 fn port_range_covers(c: &Cmp, want: &str) -> bool {
@@ -667,5 +708,45 @@ fn build_exclusion(
     Exclusion {
         name: pattern.exclusion.name.clone(),
         fields,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_names_from_paths_and_patterns() {
+        assert_eq!(program_name("\\nmap.exe").as_deref(), Some("nmap"));
+        assert_eq!(program_name("/usr/bin/nmap").as_deref(), Some("nmap"));
+        assert_eq!(program_name("*\\NMAP.EXE").as_deref(), Some("nmap"));
+        assert_eq!(program_name("C:\\Tools\\").as_deref(), None);
+        assert_eq!(program_name("*nm?p*").as_deref(), None);
+    }
+
+    #[test]
+    fn private_ranges_are_recognised() {
+        for p in [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.*",
+            "127.0.0.1",
+            "169.254.0.0/16",
+            "fe80::/10",
+            "::1",
+            "fc00::/7",
+            "224.0.0.0/4",
+        ] {
+            assert!(is_private_range(p), "{p}");
+        }
+        for p in [
+            "8.8.8.8",
+            "172.32.0.1",
+            "203.0.113.5x",
+            "2a00:1450::1",
+            "<your DNS servers>",
+        ] {
+            assert!(!is_private_range(p), "{p}");
+        }
     }
 }
