@@ -1,0 +1,164 @@
+//! Parses every Sigma rule of the shared corpus: no panic anywhere, and no
+//! error issue for files outside `unsupported/`.
+//!
+//! The corpus lives outside the repository: `RULELINT_CORPUS` (the folder
+//! holding `sigma/`) or `<manifest>/../shared/corpus`. Without it the test
+//! prints a skip message and passes.
+
+use rulelint::diagnostic::Severity;
+use rulelint::format::sigma;
+use rulelint::rule::Logic;
+use rulelint::source::SourceFile;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+fn corpus_root() -> Option<PathBuf> {
+    let root = match std::env::var_os("RULELINT_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    };
+    let sigma = root.join("sigma");
+    sigma.is_dir().then_some(sigma)
+}
+
+fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            yml_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+fn count_opaque(l: &Logic) -> usize {
+    let mut n = 0;
+    l.visit(&mut |x| n += usize::from(matches!(x, Logic::Opaque(_))));
+    n
+}
+
+#[test]
+fn sigma_corpus_parses() {
+    let Some(root) = corpus_root() else {
+        eprintln!(
+            "sigma corpus not found (set RULELINT_CORPUS or provide ../shared/corpus): skipping"
+        );
+        return;
+    };
+    let mut files = Vec::new();
+    yml_files(&root, &mut files);
+    assert!(!files.is_empty(), "no .yml files under {}", root.display());
+
+    let (mut rules, mut opaque, mut error_files, mut unsupported_errors) = (0, 0, 0, 0);
+    let mut panics = Vec::new();
+    let mut failures = Vec::new();
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let file = SourceFile::new(path.clone(), text);
+        let parsed = match catch_unwind(AssertUnwindSafe(|| sigma::parse(&file))) {
+            Ok(p) => p,
+            Err(_) => {
+                panics.push(path.display().to_string());
+                continue;
+            }
+        };
+        rules += parsed.rules.len();
+        opaque += parsed
+            .rules
+            .iter()
+            .filter_map(|r| r.logic.as_ref())
+            .map(count_opaque)
+            .sum::<usize>();
+        if std::env::var_os("RULELINT_CORPUS_VERBOSE").is_some() {
+            for i in &parsed.issues {
+                let lc = file.line_col(i.span.start);
+                println!(
+                    "{}:{}:{}: {} {} {:?} `{}`",
+                    path.display(),
+                    lc.line,
+                    lc.column,
+                    i.code,
+                    i.message,
+                    i.help,
+                    file.slice(i.span)
+                );
+            }
+        }
+        let errors: Vec<_> = parsed
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .collect();
+        if errors.is_empty() {
+            continue;
+        }
+        error_files += 1;
+        let rel = path.strip_prefix(&root).unwrap_or(path);
+        if rel.starts_with("unsupported") {
+            unsupported_errors += 1;
+            continue;
+        }
+        for e in errors {
+            let lc = file.line_col(e.span.start);
+            failures.push(format!(
+                "{}:{}:{}: {} {}",
+                rel.display(),
+                lc.line,
+                lc.column,
+                e.code,
+                e.message
+            ));
+        }
+    }
+    println!(
+        "sigma corpus: {} files, {} rules, {} files with errors ({} in unsupported/), {} opaque parts, {} panics",
+        files.len(),
+        rules,
+        error_files,
+        unsupported_errors,
+        opaque,
+        panics.len()
+    );
+    assert!(panics.is_empty(), "parser panicked on: {panics:#?}");
+    assert!(
+        failures.is_empty(),
+        "{} errors outside unsupported/:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn sigma_corpus_is_sniffed() {
+    let Some(root) = corpus_root() else {
+        eprintln!("sigma corpus not found: skipping");
+        return;
+    };
+    let mut files = Vec::new();
+    yml_files(&root, &mut files);
+    let mut missed = Vec::new();
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if !sigma::looks_like_rule(&text) {
+            missed.push(path.display().to_string());
+        }
+    }
+    println!(
+        "sniffed {} of {} files",
+        files.len() - missed.len(),
+        files.len()
+    );
+    assert!(
+        missed.len() * 100 <= files.len(),
+        "not sniffed: {missed:#?}"
+    );
+}
