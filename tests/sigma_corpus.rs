@@ -162,3 +162,106 @@ fn sigma_corpus_is_sniffed() {
         "not sniffed: {missed:#?}"
     );
 }
+
+/// Render an exclusion for every corpus rule, apply its edits and parse the
+/// result again: no new error, and the exclusion is there under `Not`.
+#[test]
+fn sigma_corpus_exclusions_round_trip() {
+    use rulelint::rule::Op;
+    use rulelint::suggest::{Exclusion, ExclusionField, ExclusionValue};
+    let Some(root) = corpus_root() else {
+        eprintln!("sigma corpus not found: skipping");
+        return;
+    };
+    let excl = Exclusion {
+        name: "rulelint_probe".into(),
+        fields: vec![
+            ExclusionField {
+                field: "SourcePort".into(),
+                op: Op::Eq,
+                values: ["80", "443"]
+                    .iter()
+                    .map(|t| ExclusionValue {
+                        text: t.to_string(),
+                        numeric: true,
+                        placeholder: false,
+                    })
+                    .collect(),
+            },
+            ExclusionField {
+                field: "ParentImage".into(),
+                op: Op::EndsWith,
+                values: vec![ExclusionValue {
+                    text: "\\jenkins's*.exe".into(),
+                    numeric: false,
+                    placeholder: false,
+                }],
+            },
+        ],
+    };
+    let mut files = Vec::new();
+    yml_files(&root, &mut files);
+    let (mut rendered, mut applied, mut text_only, mut none) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let file = SourceFile::new(path.clone(), text.clone());
+        let parsed = sigma::parse(&file);
+        if parsed.issues.iter().any(|i| i.severity == Severity::Error) || parsed.rules.len() != 1 {
+            continue;
+        }
+        let rule = &parsed.rules[0];
+        let Some(s) = rulelint::suggest::render(rule, &file, &excl, &[]) else {
+            none += 1;
+            continue;
+        };
+        rendered += 1;
+        if s.edits.is_empty() {
+            text_only += 1;
+            continue;
+        }
+        let mut edits = s.edits.clone();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
+        let mut fixed = text.clone();
+        for e in &edits {
+            fixed.replace_range(e.offset..e.offset + e.length, &e.replacement);
+        }
+        let f2 = SourceFile::new(path.clone(), fixed.clone());
+        let p2 = sigma::parse(&f2);
+        let errs: Vec<_> = p2
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .collect();
+        let ok = errs.is_empty()
+            && p2.rules.len() == 1
+            && p2.rules[0].logic.as_ref().is_some_and(|l| {
+                let (mut port, mut parent) = (false, false);
+                l.visit_cmps(&mut |c, neg| {
+                    let vals: Vec<&str> = c.values.iter().map(|v| v.text.as_str()).collect();
+                    port |= neg && c.field.raw == "SourcePort" && vals == ["80", "443"];
+                    parent |= neg
+                        && c.field.raw == "ParentImage"
+                        && c.op == Op::EndsWith
+                        && vals == ["\\jenkins's*.exe"];
+                });
+                port && parent
+            });
+        if ok {
+            applied += 1;
+        } else {
+            failures.push(format!("{}: {:?}", path.display(), errs));
+        }
+    }
+    println!(
+        "exclusions: {rendered} rendered ({applied} applied and re-parsed, {text_only} text only), {none} not rendered"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} round-trip failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
