@@ -265,3 +265,92 @@ fn sigma_corpus_exclusions_round_trip() {
         failures.join("\n")
     );
 }
+
+/// Damaged copies of corpus rules (truncated, lines dropped, characters
+/// swapped) never make the parser or the renderer panic, and every issue
+/// span lies on character boundaries inside the text.
+#[test]
+fn sigma_corpus_damaged_files_never_panic() {
+    let Some(root) = corpus_root() else {
+        eprintln!("sigma corpus not found: skipping");
+        return;
+    };
+    let mut files = Vec::new();
+    yml_files(&root, &mut files);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    let specials = [
+        ":", "'", "\"", "|", "-", "[", "{", "*", "&", "!", "#", "\t", "(", ")", "\\",
+    ];
+    let mut panics = Vec::new();
+    let mut variants = 0usize;
+    for path in files.iter().step_by(7) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        for k in 0..6 {
+            let mut t = text.clone();
+            match k % 3 {
+                0 => {
+                    let mut cut = next(t.len());
+                    while !t.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    t.truncate(cut);
+                }
+                1 => {
+                    let lines: Vec<&str> = t.lines().collect();
+                    let drop = next(lines.len());
+                    t = lines
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != drop)
+                        .map(|(_, l)| *l)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                }
+                _ => {
+                    let mut at = next(t.len());
+                    while !t.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    t.insert_str(at, specials[next(specials.len())]);
+                }
+            }
+            variants += 1;
+            let file = SourceFile::new(path.clone(), t.clone());
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                let p = sigma::parse(&file);
+                for i in &p.issues {
+                    assert!(i.span.start <= i.span.end && i.span.end <= t.len());
+                    assert!(t.is_char_boundary(i.span.start) && t.is_char_boundary(i.span.end));
+                }
+                if let Some(rule) = p.rules.first() {
+                    let excl = rulelint::suggest::Exclusion {
+                        name: "x".into(),
+                        fields: vec![rulelint::suggest::ExclusionField {
+                            field: "User".into(),
+                            op: rulelint::rule::Op::Eq,
+                            values: vec![rulelint::suggest::ExclusionValue {
+                                text: "svc".into(),
+                                numeric: false,
+                                placeholder: false,
+                            }],
+                        }],
+                    };
+                    let _ = rulelint::suggest::render(rule, &file, &excl, &[]);
+                }
+            }));
+            if r.is_err() {
+                panics.push(format!("{} (variant {k})", path.display()));
+            }
+        }
+    }
+    println!("damaged variants: {variants}, panics: {}", panics.len());
+    assert!(panics.is_empty(), "panics on: {panics:#?}");
+}

@@ -191,7 +191,11 @@ fn indent_step(text: &str, detection: &Node) -> Option<usize> {
 
 fn column(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
-    offset - text[..offset].rfind('\n').map_or(0, |i| i + 1)
+    offset
+        - text
+            .get(..offset)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1)
 }
 
 fn condition_scalars(value: &Node) -> Vec<&Scalar> {

@@ -4,6 +4,16 @@
 //! a list of plain values (or a single plain string) a keyword search. Each
 //! entry is `field|modifier|…: value(s)`; several values mean any of them
 //! unless `|all`.
+//!
+//! Values follow Sigma's string rules: `*`/`?` are wildcards, `\*`, `\?`
+//! and `\\` are escapes, any other backslash is literal. A value whose only
+//! wildcards are leading/trailing `*` becomes Eq/EndsWith/StartsWith/
+//! Contains with the unescaped text, and its span covers exactly that text
+//! (the `*` excluded). Any other wildcard makes an `Op::Wildcard` whose text
+//! is the glob as written (escapes kept, with the `*` that `contains`/
+//! `startswith`/`endswith` imply added). A bare `*` is `Op::Exists`. Values
+//! of the same entry with different operators split into an OR (an AND
+//! under `|all`).
 
 use super::yaml::{trim_end, Node, Scalar, Style};
 use crate::rule::{Cmp, Field, Keyword, Logic, Op, ParseIssue, Value};

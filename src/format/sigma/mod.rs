@@ -409,7 +409,11 @@ fn detection(
 
 fn column(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
-    offset - text[..offset].rfind('\n').map_or(0, |i| i + 1)
+    offset
+        - text
+            .get(..offset)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1)
 }
 
 /// Where a rule's condition is written, for the exclusion renderer.

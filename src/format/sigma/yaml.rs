@@ -138,7 +138,7 @@ fn align(value: &str, text: &str, region: Span, style: Style) -> Option<OffsetMa
     let sb = src.as_bytes();
     let block = matches!(style, Style::Literal | Style::Folded);
     let indent = if block {
-        let line_start = text[..region.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = text.get(..region.start)?.rfind('\n').map_or(0, |i| i + 1);
         region.start - line_start
     } else {
         0
@@ -165,7 +165,7 @@ fn align(value: &str, text: &str, region: Span, style: Style) -> Option<OffsetMa
                 }
                 continue;
             }
-            let c = src[j..].chars().next()?;
+            let c = src.get(j..)?.chars().next()?;
             if style == Style::Double && c == '\\' {
                 let next = sb.get(j + 1).copied();
                 match next {
@@ -205,7 +205,7 @@ fn align(value: &str, text: &str, region: Span, style: Style) -> Option<OffsetMa
                         j += 10;
                     }
                     Some(_) => {
-                        let len = src[j + 1..].chars().next().map_or(1, char::len_utf8);
+                        let len = src.get(j + 1..)?.chars().next().map_or(1, char::len_utf8);
                         map.push(ch.len_utf8(), region.start + j, region.start + j + 1 + len);
                         j += 1 + len;
                     }
@@ -722,6 +722,15 @@ mod tests {
         assert_eq!(mm.value, "a b");
         let sp = mm.content_map(text).span(Span::new(2, 3));
         assert_eq!(&text[sp.start..sp.end], "b");
+    }
+
+    #[test]
+    fn byte_order_mark_does_not_shift_spans() {
+        let text = "\u{feff}a: b\n";
+        let (docs, issues) = load(text);
+        assert!(issues.is_empty());
+        let a = scalar_at(docs[0].root.as_ref().unwrap(), "a");
+        assert_eq!(&text[a.token.start..a.token.end], "b");
     }
 
     #[test]
