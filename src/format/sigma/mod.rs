@@ -198,7 +198,7 @@ fn build_rule(
         falsepositives: meta_list(text, root.get("falsepositives")),
         ..RuleMeta::default()
     };
-    for (key, _) in [("title", 0), ("id", 0), ("status", 0), ("level", 0)] {
+    for key in ["title", "id", "status", "level"] {
         if let Some(n @ Node::Map { .. }) = root.get(key) {
             issues.push(ParseIssue::error(
                 "RL004",
