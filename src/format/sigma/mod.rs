@@ -1,0 +1,469 @@
+//! Sigma rule files: YAML documents with metadata, a `logsource`, and a
+//! `detection` of named selections combined by a `condition`.
+//!
+//! Every key and scalar keeps its exact byte span (see [`yaml`]); values are
+//! taken as written, so YAML 1.1 typing never changes them (`0755`, `no`,
+//! `22:30` stay strings). Multi-document files are read document by
+//! document: legacy `action: global` documents are merged into the
+//! documents after them, correlation rules keep their metadata only, and
+//! meta-filter documents (`filter:` with `rules:`) become rules of type
+//! `filter`.
+
+pub(crate) mod condition;
+pub(crate) mod detection;
+pub(crate) mod yaml;
+
+use crate::rule::{
+    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
+};
+use crate::source::{SourceFile, Span};
+use condition::Selections;
+use yaml::{Node, Scalar};
+
+/// Keys under `detection` that are not selections.
+const NON_SELECTIONS: &[&str] = &["condition", "timeframe"];
+
+/// Parse a Sigma file into its rules. Never panics; problems are issues.
+pub fn parse(file: &SourceFile) -> ParsedFile {
+    let text = file.text.as_str();
+    let mut out = ParsedFile::default();
+    let (docs, yissues) = yaml::load(text);
+    let had_yaml_errors = yissues.iter().any(|i| i.code == "RL002");
+    for i in yissues {
+        out.issues
+            .push(ParseIssue::error(i.code, i.span, i.message));
+    }
+
+    let mut global: Option<Node> = None;
+    let mut previous: Option<Node> = None;
+    let mut saw_document = false;
+    for doc in &docs {
+        let Some(root) = &doc.root else { continue };
+        saw_document = true;
+        if !matches!(root, Node::Map { .. }) {
+            out.issues.push(ParseIssue::error(
+                "RL004",
+                root.span(),
+                format!("a Sigma rule must be a mapping, found {}", root.kind()),
+            ));
+            continue;
+        }
+        let action = root
+            .get("action")
+            .and_then(Node::as_scalar)
+            .map(|s| s.value.trim().to_ascii_lowercase());
+        let merged = match action.as_deref() {
+            Some("global") => {
+                let g = without_key(root, "action");
+                global = Some(match &global {
+                    Some(prev) => yaml::merge(prev, &g),
+                    None => g,
+                });
+                continue;
+            }
+            Some("reset") => {
+                global = None;
+                continue;
+            }
+            Some("repeat") => {
+                let over = without_key(root, "action");
+                match &previous {
+                    Some(p) => yaml::merge(p, &over),
+                    None => over,
+                }
+            }
+            _ => match &global {
+                Some(g) => yaml::merge(g, root),
+                None => root.clone(),
+            },
+        };
+        let span = yaml::trim_end(text, root.span());
+        if let Some(rule) = build_rule(text, &merged, span, &mut out.issues) {
+            out.rules.push(rule);
+        }
+        previous = Some(merged);
+    }
+    if out.rules.is_empty() && !had_yaml_errors {
+        let has_rule_issue = out.issues.iter().any(|i| i.code == "RL004");
+        if !has_rule_issue {
+            let msg = if saw_document {
+                "the file holds no Sigma rule"
+            } else {
+                "empty file: no Sigma rule"
+            };
+            out.issues
+                .push(ParseIssue::error("RL012", Span::new(0, 0), msg));
+        }
+    }
+    out
+}
+
+/// Cheap content sniff: a top-level `detection:` and `logsource:`, or a
+/// `correlation:`, or a `filter:` with `rules:`.
+pub fn looks_like_rule(text: &str) -> bool {
+    let (mut detection, mut logsource, mut correlation, mut filter, mut rules) =
+        (false, false, false, false, false);
+    for line in text.lines() {
+        let top = !line.starts_with([' ', '\t']);
+        let t = line.trim_start();
+        let key = |k: &str| {
+            t.strip_prefix(k)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        };
+        if top {
+            detection |= key("detection");
+            logsource |= key("logsource");
+            correlation |= key("correlation");
+            filter |= key("filter");
+        } else {
+            rules |= key("rules");
+        }
+    }
+    (detection && logsource) || correlation || (filter && rules)
+}
+
+fn without_key(node: &Node, key: &str) -> Node {
+    match node {
+        Node::Map {
+            entries,
+            span,
+            flow,
+        } => Node::Map {
+            entries: entries
+                .iter()
+                .filter(|(k, _)| k.as_scalar().is_none_or(|s| s.value != key))
+                .cloned()
+                .collect(),
+            span: *span,
+            flow: *flow,
+        },
+        other => other.clone(),
+    }
+}
+
+fn meta_str(text: &str, node: Option<&Node>) -> Option<Meta<String>> {
+    match node? {
+        Node::Scalar(s) if !s.is_null() => Some(Meta {
+            value: s.value.trim().to_string(),
+            span: s.content_span(text),
+        }),
+        Node::Seq { items, span, .. } => {
+            let parts: Vec<&str> = items
+                .iter()
+                .filter_map(Node::as_scalar)
+                .filter(|s| !s.is_null())
+                .map(|s| s.value.trim())
+                .collect();
+            (!parts.is_empty()).then(|| Meta {
+                value: parts.join(", "),
+                span: yaml::trim_end(text, *span),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn meta_list(text: &str, node: Option<&Node>) -> Vec<Meta<String>> {
+    let one = |s: &Scalar| Meta {
+        value: s.value.trim().to_string(),
+        span: s.content_span(text),
+    };
+    match node {
+        Some(Node::Scalar(s)) if !s.is_null() => vec![one(s)],
+        Some(Node::Seq { items, .. }) => items
+            .iter()
+            .filter_map(Node::as_scalar)
+            .filter(|s| !s.is_null())
+            .map(one)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn build_rule(
+    text: &str,
+    root: &Node,
+    span: Span,
+    issues: &mut Vec<ParseIssue>,
+) -> Option<DetectionRule> {
+    let mut meta = RuleMeta {
+        id: meta_str(text, root.get("id")),
+        title: meta_str(text, root.get("title")),
+        status: meta_str(text, root.get("status")),
+        level: meta_str(text, root.get("level")),
+        description: meta_str(text, root.get("description")),
+        author: meta_str(text, root.get("author")),
+        tags: meta_list(text, root.get("tags")),
+        references: meta_list(text, root.get("references")),
+        falsepositives: meta_list(text, root.get("falsepositives")),
+        ..RuleMeta::default()
+    };
+    for key in ["title", "id", "status", "level"] {
+        if let Some(n @ Node::Map { .. }) = root.get(key) {
+            issues.push(ParseIssue::error(
+                "RL004",
+                n.span(),
+                format!("`{key}` must be a string, found a mapping"),
+            ));
+        }
+    }
+    if let Some(ls) = root.get("logsource") {
+        match ls {
+            Node::Map { .. } => {
+                for k in ["category", "product", "service"] {
+                    if let Some(s) = ls.get(k).and_then(Node::as_scalar) {
+                        if !s.is_null() && !s.value.trim().is_empty() {
+                            meta.data.push(s.value.trim().to_ascii_lowercase());
+                        }
+                    }
+                }
+            }
+            n if n.is_null() => {}
+            n => issues.push(ParseIssue::error(
+                "RL004",
+                n.span(),
+                format!("`logsource` must be a mapping, found {}", n.kind()),
+            )),
+        }
+    }
+    let mut rule = DetectionRule {
+        format: Format::Sigma,
+        language: Language::Sigma,
+        schema: Schema::Sigma,
+        meta,
+        logic: None,
+        anchors: Anchors::default(),
+        span,
+    };
+
+    if let Some((k, _)) = root.entry("correlation") {
+        rule.meta.rule_type = Some(Meta {
+            value: "correlation".into(),
+            span: k.span(),
+        });
+        return Some(rule);
+    }
+    let (det_key, det, skip): (&Node, &Node, &[&str]) = match root.entry("filter") {
+        Some((k, v @ Node::Map { .. })) if root.get("detection").is_none() => {
+            rule.meta.rule_type = Some(Meta {
+                value: "filter".into(),
+                span: k.span(),
+            });
+            (k, v, &["rules"])
+        }
+        _ => match root.entry("detection") {
+            Some((k, v)) => (k, v, &[]),
+            None => {
+                issues.push(ParseIssue::error(
+                    "RL004",
+                    first_key_span(root),
+                    "missing `detection`: a Sigma rule needs a `detection` with selections and a `condition`",
+                ));
+                return Some(rule);
+            }
+        },
+    };
+    let (logic, anchors) = detection(text, det_key, det, skip, issues);
+    rule.logic = logic;
+    rule.anchors = anchors;
+    Some(rule)
+}
+
+fn first_key_span(root: &Node) -> Span {
+    match root {
+        Node::Map { entries, .. } => entries
+            .first()
+            .map_or(Span::point(root.span().start), |(k, _)| k.span()),
+        _ => Span::point(root.span().start),
+    }
+}
+
+/// The detection mapping → Logic and the anchors a suggestion needs.
+fn detection(
+    text: &str,
+    det_key: &Node,
+    det: &Node,
+    skip: &[&str],
+    issues: &mut Vec<ParseIssue>,
+) -> (Option<Logic>, Anchors) {
+    let mut anchors = Anchors::default();
+    let key_name = det_key
+        .as_scalar()
+        .map_or("detection", |s| s.value.as_str());
+    let Node::Map {
+        entries,
+        span,
+        flow,
+    } = det
+    else {
+        let msg = if det.is_null() {
+            format!("`{key_name}` is empty")
+        } else {
+            format!(
+                "`{key_name}` must be a mapping of selections and a `condition`, found {}",
+                det.kind()
+            )
+        };
+        let sp = if det.span().is_empty() {
+            det_key.span()
+        } else {
+            det.span()
+        };
+        issues.push(ParseIssue::error("RL004", sp, msg));
+        return (None, anchors);
+    };
+    anchors.detection = Some(yaml::trim_end(text, *span));
+    if !*flow {
+        anchors.detection_indent = entries.first().map(|(k, _)| column(text, k.span().start));
+    }
+
+    let mut sels = Selections::new();
+    let mut cond: Option<&Node> = None;
+    for (k, v) in entries {
+        let Some(ks) = k.as_scalar().filter(|s| !s.is_null()) else {
+            issues.push(ParseIssue::error(
+                "RL004",
+                k.span(),
+                format!(
+                    "a key of `{key_name}` must be a selection name, found {}",
+                    k.kind()
+                ),
+            ));
+            continue;
+        };
+        let name = ks.value.as_str();
+        if name == "condition" {
+            cond = Some(v);
+            continue;
+        }
+        if NON_SELECTIONS.contains(&name) || skip.contains(&name) {
+            continue;
+        }
+        let logic = detection::selection(text, name, v, issues);
+        if !anchors.selections.iter().any(|s| s == name) {
+            anchors.selections.push(name.to_string());
+        }
+        sels.insert(name.to_string(), logic);
+    }
+
+    let Some(cond) = cond else {
+        issues.push(ParseIssue::error(
+            "RL004",
+            det_key.span(),
+            format!("`{key_name}` has no `condition`"),
+        ));
+        return (None, anchors);
+    };
+    let scalars: Vec<&Scalar> = match cond {
+        Node::Scalar(s) if !s.is_null() => vec![s],
+        Node::Seq { items, .. } if !items.is_empty() => {
+            let mut out = Vec::new();
+            for it in items {
+                match it.as_scalar().filter(|s| !s.is_null()) {
+                    Some(s) => out.push(s),
+                    None => {
+                        issues.push(ParseIssue::error(
+                            "RL004",
+                            it.span(),
+                            format!("a condition must be a string, found {}", it.kind()),
+                        ));
+                        return (None, anchors);
+                    }
+                }
+            }
+            out
+        }
+        other => {
+            let sp = if other.span().is_empty() {
+                det_key.span()
+            } else {
+                other.span()
+            };
+            issues.push(ParseIssue::error(
+                "RL004",
+                sp,
+                format!(
+                    "`condition` must be a string or a list of strings, found {}",
+                    other.kind()
+                ),
+            ));
+            return (None, anchors);
+        }
+    };
+    let mut alts = Vec::new();
+    for s in scalars {
+        let cspan = s.content_span(text);
+        anchors.conditions.push(cspan);
+        let map = s.content_map(text);
+        match condition::parse(&s.value, &map, &sels, issues) {
+            Some(l) => alts.push(l),
+            None => alts.push(Logic::opaque(
+                s.value.clone(),
+                cspan,
+                "the condition does not parse",
+            )),
+        }
+    }
+    (Some(Logic::or(alts)), anchors)
+}
+
+fn column(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    offset
+        - text
+            .get(..offset)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1)
+}
+
+/// Where a rule's condition is written, for the exclusion renderer.
+pub(crate) struct ConditionSite {
+    /// The `condition` key token.
+    pub key: Span,
+    /// The condition value: a scalar or a list of scalars.
+    pub value: Node,
+    /// The mapping holding the condition (the detection).
+    pub detection: Node,
+}
+
+/// Find the `condition` entry whose (first) scalar has the content span
+/// `first`, as recorded in [`Anchors::conditions`].
+pub(crate) fn condition_site(text: &str, first: Span) -> Option<ConditionSite> {
+    fn walk(text: &str, n: &Node, first: Span, depth: usize) -> Option<ConditionSite> {
+        if depth > 64 {
+            return None;
+        }
+        match n {
+            Node::Map { entries, .. } => {
+                for (k, v) in entries {
+                    if k.as_scalar().is_some_and(|s| s.value == "condition") {
+                        let s = match v {
+                            Node::Scalar(s) => Some(s),
+                            Node::Seq { items, .. } => items.first().and_then(Node::as_scalar),
+                            _ => None,
+                        };
+                        if s.is_some_and(|s| s.content_span(text) == first) {
+                            return Some(ConditionSite {
+                                key: k.span(),
+                                value: v.clone(),
+                                detection: n.clone(),
+                            });
+                        }
+                    }
+                }
+                entries
+                    .iter()
+                    .find_map(|(_, v)| walk(text, v, first, depth + 1))
+            }
+            Node::Seq { items, .. } => items.iter().find_map(|i| walk(text, i, first, depth + 1)),
+            Node::Scalar(_) => None,
+        }
+    }
+    let (docs, _) = yaml::load(text);
+    docs.iter()
+        .filter_map(|d| d.root.as_ref())
+        .find_map(|r| walk(text, r, first, 0))
+}
+
+#[cfg(test)]
+mod tests;
