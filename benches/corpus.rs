@@ -34,7 +34,14 @@ fn time(args: &[&str]) -> (f64, i32) {
 
 fn bench(name: &str, path: &Path) {
     let p = path.to_string_lossy().to_string();
-    let args = ["rulelint", "check", "--quiet", "--format", "json", p.as_str()];
+    let args = [
+        "rulelint",
+        "check",
+        "--quiet",
+        "--format",
+        "json",
+        p.as_str(),
+    ];
     let _ = time(&args);
     let mut runs: Vec<f64> = (0..5).map(|_| time(&args).0).collect();
     runs.sort_by(f64::total_cmp);
@@ -55,7 +62,10 @@ fn main() {
         eprintln!("corpus not found at {}: nothing to measure", root.display());
         return;
     }
-    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let want = |n: &str| only.is_empty() || only.iter().any(|o| o == n);
     for name in ["sigma", "elastic", "splunk"] {
         if want(name) {
@@ -64,7 +74,11 @@ fn main() {
     }
     if want("single") {
         let one = root.join("sigma/rules/network/zeek/zeek_dns_torproxy.yml");
-        let file = if one.is_file() { one } else { root.join("sigma") };
+        let file = if one.is_file() {
+            one
+        } else {
+            root.join("sigma")
+        };
         bench("single", &file);
     }
 }
