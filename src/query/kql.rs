@@ -307,7 +307,11 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             return Ok(());
         }
-        let (o, c) = if close == b')' { ('(', ')') } else { ('{', '}') };
+        let (o, c) = if close == b')' {
+            ('(', ')')
+        } else {
+            ('{', '}')
+        };
         if self.at_end() {
             Err(err(
                 Span::new(open, open + 1),
@@ -507,8 +511,7 @@ impl<'a> Parser<'a> {
         while let Some(c) = self.peek() {
             if c == b'\\' {
                 let esc_at = self.pos;
-                let Some(next) = self.src.get(self.pos + 1..).and_then(|s| s.chars().next())
-                else {
+                let Some(next) = self.src.get(self.pos + 1..).and_then(|s| s.chars().next()) else {
                     return Err(err(
                         Span::new(esc_at, esc_at + 1),
                         "a backslash at the end of the query escapes nothing",
@@ -721,9 +724,12 @@ fn wildcard_op(lit: &Literal) -> (Op, String) {
 /// operator share one comparison.
 fn tree_to_logic(field: &Field, span: Span, tree: VTree) -> Logic {
     match tree {
-        VTree::Leaf(op, value) => {
-            Logic::Cmp(Cmp::new(field.clone(), op, value.into_iter().collect(), span))
-        }
+        VTree::Leaf(op, value) => Logic::Cmp(Cmp::new(
+            field.clone(),
+            op,
+            value.into_iter().collect(),
+            span,
+        )),
         VTree::Not(inner) => Logic::not(tree_to_logic(field, span, *inner)),
         VTree::And(items) => Logic::and(
             items
@@ -834,34 +840,50 @@ mod tests {
     #[test]
     fn precedence_not_and_or() {
         let l = ok("a:1 or b:2 and not c:3");
-        let Logic::Or(items) = &l else { panic!("{l:?}") };
+        let Logic::Or(items) = &l else {
+            panic!("{l:?}")
+        };
         assert_eq!(cmp(&items[0]).field.raw, "a");
-        let Logic::And(and) = &items[1] else { panic!("{l:?}") };
+        let Logic::And(and) = &items[1] else {
+            panic!("{l:?}")
+        };
         assert_eq!(cmp(&and[0]).field.raw, "b");
-        let Logic::Not(n) = &and[1] else { panic!("{l:?}") };
+        let Logic::Not(n) = &and[1] else {
+            panic!("{l:?}")
+        };
         assert_eq!(cmp(n).field.raw, "c");
         // keywords in any case
         assert_eq!(ok("a:1 OR b:2 AnD NOT c:3"), l);
         // parentheses
         let l = ok("(a:1 or b:2) and c:3");
-        let Logic::And(items) = &l else { panic!("{l:?}") };
+        let Logic::And(items) = &l else {
+            panic!("{l:?}")
+        };
         assert!(matches!(items[0], Logic::Or(_)));
     }
 
     #[test]
     fn mixed_value_list_builds_a_tree() {
         let l = ok("f:(a or b and c)");
-        let Logic::Or(items) = &l else { panic!("{l:?}") };
+        let Logic::Or(items) = &l else {
+            panic!("{l:?}")
+        };
         assert_eq!(texts(cmp(&items[0])), ["a"]);
-        let Logic::And(and) = &items[1] else { panic!("{l:?}") };
+        let Logic::And(and) = &items[1] else {
+            panic!("{l:?}")
+        };
         assert_eq!(texts(cmp(&and[0])), ["b"]);
         assert_eq!(texts(cmp(&and[1])), ["c"]);
 
         let l = ok("http.request.method:(* and not (GET or HEAD))");
-        let Logic::And(items) = &l else { panic!("{l:?}") };
+        let Logic::And(items) = &l else {
+            panic!("{l:?}")
+        };
         assert_eq!(cmp(&items[0]).op, Op::Exists);
         assert!(cmp(&items[0]).values.is_empty());
-        let Logic::Not(n) = &items[1] else { panic!("{l:?}") };
+        let Logic::Not(n) = &items[1] else {
+            panic!("{l:?}")
+        };
         assert_eq!(texts(cmp(n)), ["GET", "HEAD"]);
         assert_eq!(cmp(n).field.raw, "http.request.method");
     }
@@ -869,11 +891,22 @@ mod tests {
     #[test]
     fn or_groups_values_by_operator() {
         let l = ok("process.name:(bash or *sh or zsh or python*)");
-        let Logic::Or(items) = &l else { panic!("{l:?}") };
+        let Logic::Or(items) = &l else {
+            panic!("{l:?}")
+        };
         assert_eq!(items.len(), 3);
-        assert_eq!((cmp(&items[0]).op, texts(cmp(&items[0]))), (Op::Eq, vec!["bash", "zsh"]));
-        assert_eq!((cmp(&items[1]).op, texts(cmp(&items[1]))), (Op::EndsWith, vec!["sh"]));
-        assert_eq!((cmp(&items[2]).op, texts(cmp(&items[2]))), (Op::StartsWith, vec!["python"]));
+        assert_eq!(
+            (cmp(&items[0]).op, texts(cmp(&items[0]))),
+            (Op::Eq, vec!["bash", "zsh"])
+        );
+        assert_eq!(
+            (cmp(&items[1]).op, texts(cmp(&items[1]))),
+            (Op::EndsWith, vec!["sh"])
+        );
+        assert_eq!(
+            (cmp(&items[2]).op, texts(cmp(&items[2]))),
+            (Op::StartsWith, vec!["python"])
+        );
     }
 
     #[test]
@@ -931,7 +964,9 @@ mod tests {
         let c = cmp(&ok("user_agent.original:*S3 Browser*")).clone();
         assert_eq!((c.op, texts(&c)), (Op::Contains, vec!["S3 Browser"]));
         let l = ok("f:hello world or g:x");
-        let Logic::Or(items) = &l else { panic!("{l:?}") };
+        let Logic::Or(items) = &l else {
+            panic!("{l:?}")
+        };
         assert_eq!(texts(cmp(&items[0])), ["hello world"]);
     }
 
@@ -958,7 +993,9 @@ mod tests {
     fn nested_fields_are_prefixed() {
         let t = "binding:{ action: ADD and role:(x or y) }";
         let l = ok(t);
-        let Logic::And(items) = &l else { panic!("{l:?}") };
+        let Logic::And(items) = &l else {
+            panic!("{l:?}")
+        };
         assert_eq!(cmp(&items[0]).field.raw, "binding.action");
         assert_eq!(cmp(&items[0]).field.span, Span::new(10, 16));
         assert_eq!(cmp(&items[1]).field.raw, "binding.role");
@@ -982,10 +1019,14 @@ mod tests {
     fn bare_terms_are_keywords() {
         let l = ok("mimikatz or \"sekurlsa logonpasswords\"");
         let Logic::Or(items) = &l else { panic!() };
-        let Logic::Keyword(k) = &items[0] else { panic!() };
+        let Logic::Keyword(k) = &items[0] else {
+            panic!()
+        };
         assert_eq!(k.values[0].text, "mimikatz");
         assert_eq!(k.span, Span::new(0, 8));
-        let Logic::Keyword(k) = &items[1] else { panic!() };
+        let Logic::Keyword(k) = &items[1] else {
+            panic!()
+        };
         assert_eq!(k.values[0].text, "sekurlsa logonpasswords");
     }
 
@@ -1065,7 +1106,9 @@ mod tests {
                 let bytes: Vec<u8> = (0..len).map(|_| (next() % 256) as u8).collect();
                 String::from_utf8_lossy(&bytes).into_owned()
             } else {
-                (0..len).map(|_| alphabet[next() % alphabet.len()]).collect()
+                (0..len)
+                    .map(|_| alphabet[next() % alphabet.len()])
+                    .collect()
             };
             let q = parse(&text);
             for issue in &q.issues {

@@ -83,7 +83,11 @@ fn is_ws(b: u8) -> bool {
 
 /// Characters that end a term (unless escaped).
 fn ends_term(b: u8) -> bool {
-    is_ws(b) || matches!(b, b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b':' | b'^' | b'~')
+    is_ws(b)
+        || matches!(
+            b,
+            b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b':' | b'^' | b'~'
+        )
 }
 
 impl<'a> Parser<'a> {
@@ -171,7 +175,8 @@ impl<'a> Parser<'a> {
             if self.word_at(self.pos, "AND") || self.b.get(self.pos..self.pos + 2) == Some(b"&&") {
                 conj = Conj::And;
                 self.pos += if self.peek() == Some(b'&') { 2 } else { 3 };
-            } else if self.word_at(self.pos, "OR") || self.b.get(self.pos..self.pos + 2) == Some(b"||")
+            } else if self.word_at(self.pos, "OR")
+                || self.b.get(self.pos..self.pos + 2) == Some(b"||")
             {
                 conj = Conj::Or;
                 self.pos += 2;
@@ -194,14 +199,21 @@ impl<'a> Parser<'a> {
             } else if let Some(c @ (b'+' | b'-' | b'!')) = self.peek() {
                 // `!=`-like junk or a lone sign is an error below.
                 self.pos += 1;
-                occur_mod = Some(if c == b'+' { Occur::Must } else { Occur::MustNot });
+                occur_mod = Some(if c == b'+' {
+                    Occur::Must
+                } else {
+                    Occur::MustNot
+                });
             }
             if occur_mod.is_some() {
                 self.skip_ws();
             }
             if self.at_end() || self.peek() == Some(b')') {
                 let at = if occur_mod.is_some() { mod_at } else { conj_at };
-                let op_end = self.src.get(at..self.pos).map_or(at, |s| at + s.trim_end().len());
+                let op_end = self
+                    .src
+                    .get(at..self.pos)
+                    .map_or(at, |s| at + s.trim_end().len());
                 return Err(err(
                     Span::new(at, op_end),
                     format!(
@@ -301,7 +313,12 @@ impl<'a> Parser<'a> {
                 let mut modifiers = Vec::new();
                 self.skip_suffixes(&mut modifiers)?;
                 match field {
-                    Some(f) => Ok(cmp_from_term(f.clone(), term, Span::new(start, self.pos), modifiers)),
+                    Some(f) => Ok(cmp_from_term(
+                        f.clone(),
+                        term,
+                        Span::new(start, self.pos),
+                        modifiers,
+                    )),
                     None => {
                         let value = if term.wild.is_empty() {
                             Value::guess(term.text, term.span)
@@ -387,13 +404,21 @@ impl<'a> Parser<'a> {
             )),
             Some(c) if ends_term(c) || c == b')' => Err(err(
                 self.char_span(self.pos),
-                format!("expected a value after `:`, found {}", self.describe(self.pos)),
+                format!(
+                    "expected a value after `:`, found {}",
+                    self.describe(self.pos)
+                ),
             )),
             _ => {
                 let term = self.term()?;
                 let mut modifiers = Vec::new();
                 self.skip_suffixes(&mut modifiers)?;
-                Ok(cmp_from_term(field, term, Span::new(start, self.pos), modifiers))
+                Ok(cmp_from_term(
+                    field,
+                    term,
+                    Span::new(start, self.pos),
+                    modifiers,
+                ))
             }
         }
     }
@@ -651,10 +676,7 @@ impl<'a> Parser<'a> {
                 Some(c @ (b'~' | b'^')) => {
                     let at = self.pos;
                     self.pos += 1;
-                    while self
-                        .peek()
-                        .is_some_and(|d| d.is_ascii_digit() || d == b'.')
-                    {
+                    while self.peek().is_some_and(|d| d.is_ascii_digit() || d == b'.') {
                         self.pos += 1;
                     }
                     if c == b'^' && self.pos == at + 1 {
@@ -763,4 +785,239 @@ fn respan(mut l: Logic, span: Span) -> Logic {
     }
     go(&mut l, span);
     l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::Parsed;
+
+    fn ok(text: &str) -> Logic {
+        let q = parse(text);
+        assert!(q.issues.is_empty(), "{text:?}: {:?}", q.issues);
+        q.logic
+    }
+
+    fn cmp(l: &Logic) -> &Cmp {
+        match l {
+            Logic::Cmp(c) => c,
+            other => panic!("not a Cmp: {other:?}"),
+        }
+    }
+
+    fn texts(c: &Cmp) -> Vec<&str> {
+        c.values.iter().map(|v| v.text.as_str()).collect()
+    }
+
+    /// The tree without spans, to compare shapes.
+    fn shape(text: &str) -> Logic {
+        let mut l = ok(text);
+        l.map_spans(&|_| Span::default());
+        l
+    }
+
+    fn error(text: &str) -> ParseIssue {
+        let q = parse(text);
+        assert_eq!(q.issues.len(), 1, "{text:?}: {:?}", q.issues);
+        assert_eq!(q.issues[0].code, "RL008");
+        q.issues[0].clone()
+    }
+
+    #[test]
+    fn field_group_is_one_cmp_with_exact_spans() {
+        let t = "destination.port:(6667 OR 6697)";
+        let l = ok(t);
+        let c = cmp(&l);
+        assert_eq!(c.field.raw, "destination.port");
+        assert_eq!(c.field.span, Span::new(0, 16));
+        assert_eq!(texts(c), ["6667", "6697"]);
+        assert_eq!(c.values[0].parsed, Parsed::Int(6667));
+        assert_eq!(c.values[0].span, Span::new(18, 22));
+        assert_eq!(c.values[1].span, Span::new(26, 30));
+        assert_eq!(c.span, Span::new(0, t.len()));
+        // implicit OR inside a group
+        assert_eq!(texts(cmp(&ok("f:(a b c)"))), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn and_or_not() {
+        let l = ok("a:1 AND NOT b:2");
+        let shaped = shape("a:1 AND NOT b:2");
+        let Logic::And(items) = &l else {
+            panic!("{l:?}")
+        };
+        assert_eq!(cmp(&items[0]).field.raw, "a");
+        let Logic::Not(n) = &items[1] else {
+            panic!("{l:?}")
+        };
+        assert_eq!(cmp(n).field.raw, "b");
+        assert_eq!(shape("a:1 && !b:2"), shaped);
+        assert_eq!(shape("+a:1 -b:2"), shaped);
+        assert_eq!(shape("a:1 -b:2"), shaped);
+
+        let l = ok("a:1 OR b:2");
+        assert!(matches!(&l, Logic::Or(v) if v.len() == 2));
+        assert_eq!(shape("a:1 b:2"), shape("a:1 OR b:2"));
+        assert_eq!(shape("a:1 || b:2"), shape("a:1 OR b:2"));
+
+        // lower-case words are terms, not operators
+        let l = ok("a:1 and");
+        assert!(matches!(&l, Logic::Or(v) if v.len() == 2));
+
+        let l = ok("(a:1 OR b:2) AND c:3");
+        let Logic::And(items) = &l else {
+            panic!("{l:?}")
+        };
+        assert!(matches!(items[0], Logic::Or(_)));
+
+        let l = ok("NOT a:1");
+        assert!(matches!(l, Logic::Not(_)));
+    }
+
+    #[test]
+    fn classic_required_clauses() {
+        // `+a b`: b is optional when a clause is required.
+        let l = ok("+a:1 b:2");
+        assert_eq!(cmp(&l).field.raw, "a");
+        // AND makes both neighbours required.
+        let l = ok("a:1 OR b:2 AND c:3");
+        let Logic::And(items) = &l else {
+            panic!("{l:?}")
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(cmp(&items[0]).field.raw, "b");
+        assert_eq!(cmp(&items[1]).field.raw, "c");
+    }
+
+    #[test]
+    fn ranges() {
+        let t = "destination.port:[1024 TO 65535]";
+        let c = cmp(&ok(t)).clone();
+        assert_eq!(
+            c.op,
+            Op::Range {
+                lo_inclusive: true,
+                hi_inclusive: true
+            }
+        );
+        assert_eq!(texts(&c), ["1024", "65535"]);
+        assert_eq!(c.values[0].span, Span::new(18, 22));
+        assert_eq!(c.values[1].span, Span::new(26, 31));
+        assert_eq!(c.span, Span::new(0, t.len()));
+        let c = cmp(&ok("f:{1 TO 5]")).clone();
+        assert_eq!(
+            c.op,
+            Op::Range {
+                lo_inclusive: false,
+                hi_inclusive: true
+            }
+        );
+        assert_eq!(cmp(&ok("f:[1024 TO *]")).op, Op::Gte);
+        assert_eq!(cmp(&ok("f:{* TO 10}")).op, Op::Lt);
+        assert_eq!(cmp(&ok("f:[* TO *]")).op, Op::Exists);
+        assert_eq!(cmp(&ok("f:>=10")).op, Op::Gte);
+        assert_eq!(cmp(&ok("f:<10")).op, Op::Lt);
+        assert_eq!(texts(cmp(&ok(r#"f:["a" TO "b"]"#))), ["a", "b"]);
+    }
+
+    #[test]
+    fn wildcards_phrases_regex_exists() {
+        let c = cmp(&ok("process.name:*.exe")).clone();
+        assert_eq!((c.op, texts(&c)), (Op::EndsWith, vec![".exe"]));
+        assert_eq!(cmp(&ok("f:cmd*")).op, Op::StartsWith);
+        assert_eq!(cmp(&ok("f:*x*")).op, Op::Contains);
+        let c = cmp(&ok("f:c?d")).clone();
+        assert_eq!((c.op, texts(&c)), (Op::Wildcard, vec!["c?d"]));
+        let t = r#"f:"a \"b\" c""#;
+        let c = cmp(&ok(t)).clone();
+        assert_eq!((c.op, texts(&c)), (Op::Eq, vec![r#"a "b" c"#]));
+        assert_eq!(c.values[0].span, Span::new(3, t.len() - 1));
+        let c = cmp(&ok(r"f:/ab+c\/d/")).clone();
+        assert_eq!((c.op, texts(&c)), (Op::Regex, vec!["ab+c/d"]));
+        let c = cmp(&ok("_exists_:user.name")).clone();
+        assert_eq!((c.op, c.field.raw.as_str()), (Op::Exists, "user.name"));
+        assert_eq!(c.field.span, Span::new(9, 18));
+        assert_eq!(cmp(&ok("f:*")).op, Op::Exists);
+        let c = cmp(&ok(r"f:C\:\\Windows\\*")).clone();
+        assert_eq!((c.op, texts(&c)), (Op::StartsWith, vec![r"C:\Windows\"]));
+        let c = cmp(&ok(r"source.ip:10.0.0.0\/8")).clone();
+        assert_eq!(c.op, Op::Cidr);
+        let c = cmp(&ok(r#"source.ip:"10.0.0.0/8""#)).clone();
+        assert_eq!(c.op, Op::Cidr);
+        let c = cmp(&ok("f:roam~2^3")).clone();
+        assert_eq!(c.modifiers, ["~2"]);
+        let Logic::Keyword(k) = ok("mimikatz") else {
+            panic!()
+        };
+        assert_eq!(k.values[0].text, "mimikatz");
+    }
+
+    #[test]
+    fn errors_at_exact_positions() {
+        let e = error("a:(1 OR 2");
+        assert_eq!(e.span, Span::new(2, 3));
+        let e = error("a:1 )");
+        assert_eq!(e.span, Span::new(4, 5));
+        let e = error(r#"a:"abc"#);
+        assert_eq!(e.span, Span::new(2, 3));
+        let e = error("a:1 AND");
+        assert_eq!(e.span, Span::new(4, 7));
+        let e = error("AND a:1");
+        assert_eq!(e.span, Span::new(0, 3));
+        let e = error("a:[1 TO");
+        assert_eq!(e.span, Span::point(7));
+        let e = error("a:[1 2]");
+        assert_eq!(e.span, Span::new(5, 6));
+        let e = error("a:[1 TO 2");
+        assert_eq!(e.span, Span::new(2, 3));
+        let e = error("a:");
+        assert_eq!(e.span, Span::point(2));
+        let e = error("a:1 -");
+        assert_eq!(e.span, Span::new(4, 5));
+        let e = error(r"a:b\");
+        assert_eq!(e.span, Span::new(3, 4));
+        let e = error("a:/x");
+        assert_eq!(e.span, Span::new(2, 3));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let t = format!("{}a:1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(error(&t).message.contains("nested too deeply"));
+        let t = format!("a:{}1{}", "(".repeat(5000), ")".repeat(5000));
+        error(&t);
+        let t = format!("{}a:1", "NOT ".repeat(5000));
+        assert!(parse(&t).issues.len() <= 1);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let alphabet: Vec<char> = "ab:()[]{} \"\\*?^~/+-!&|<>=ANDORTNO\n.0123456789éあ"
+            .chars()
+            .collect();
+        let mut seed: u64 = 0x9e37_79b9;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for i in 0..5000 {
+            let len = next() % 40;
+            let text: String = if i % 5 == 0 {
+                let bytes: Vec<u8> = (0..len).map(|_| (next() % 256) as u8).collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                (0..len)
+                    .map(|_| alphabet[next() % alphabet.len()])
+                    .collect()
+            };
+            let q = parse(&text);
+            for issue in &q.issues {
+                assert!(issue.span.end <= text.len(), "{text:?}: {issue:?}");
+                assert!(text.is_char_boundary(issue.span.start), "{text:?}");
+                assert!(text.is_char_boundary(issue.span.end), "{text:?}");
+            }
+        }
+    }
 }

@@ -33,7 +33,10 @@ pub(super) fn parse(text: &str, v: &SValue<'_>, issues: &mut Vec<ParseIssue>) ->
             issues.push(ParseIssue::error(
                 "RL004",
                 span_of(item),
-                format!("a filter must be a table, found {}", item.get_ref().type_str()),
+                format!(
+                    "a filter must be a table, found {}",
+                    item.get_ref().type_str()
+                ),
             ));
             continue;
         };
@@ -122,7 +125,7 @@ impl<'a, 't> Fx<'a, 't> {
             }
             Logic::and(nodes)
         } else if let Some(m) = meta {
-            self.from_meta(m, span)
+            self.meta_filter(m, span)
         } else {
             self.opaque(span, "filter without a query")
         };
@@ -130,8 +133,11 @@ impl<'a, 't> Fx<'a, 't> {
     }
 
     /// A phrase/phrases/exists filter described only by its `meta`.
-    fn from_meta(&mut self, m: &DeTable<'_>, span: Span) -> Logic {
-        let ty = m.get("type").and_then(|v| v.get_ref().as_str()).unwrap_or("");
+    fn meta_filter(&mut self, m: &DeTable<'_>, span: Span) -> Logic {
+        let ty = m
+            .get("type")
+            .and_then(|v| v.get_ref().as_str())
+            .unwrap_or("");
         let Some(key) = m.get("key").filter(|k| k.get_ref().is_str()) else {
             return self.opaque(span, "filter without a query");
         };
@@ -165,9 +171,7 @@ impl<'a, 't> Fx<'a, 't> {
                 if values.is_empty() {
                     return self.opaque(span, "phrases filter without values");
                 }
-                let span = values
-                    .iter()
-                    .fold(field.span, |s, v| s.join(v.span));
+                let span = values.iter().fold(field.span, |s, v| s.join(v.span));
                 Logic::Cmp(Cmp::new(field, Op::Eq, values, span))
             }
             _ => self.opaque(span, "unsupported filter type"),
@@ -178,9 +182,7 @@ impl<'a, 't> Fx<'a, 't> {
     fn scalar(&self, v: &SValue<'_>) -> Option<Value> {
         let span = span_of(v);
         Some(match v.get_ref() {
-            DeValue::String(s) => {
-                Value::string(s.as_ref(), string::content_span(self.text, span))
-            }
+            DeValue::String(s) => Value::string(s.as_ref(), string::content_span(self.text, span)),
             DeValue::Integer(i) => Value::guess(i.as_str(), span),
             DeValue::Float(f) => Value::guess(f.as_str(), span),
             DeValue::Boolean(b) => Value::guess(b.to_string(), span),
@@ -447,7 +449,10 @@ mod tests {
         assert_eq!(wildcard_op("*.exe"), (Op::EndsWith, ".exe".into()));
         assert_eq!(wildcard_op("C:\\\\x*"), (Op::StartsWith, "C:\\x".into()));
         assert_eq!(wildcard_op("*x*"), (Op::Contains, "x".into()));
-        assert_eq!(wildcard_op("?:\\\\a\\\\*"), (Op::Wildcard, "?:\\a\\*".into()));
+        assert_eq!(
+            wildcard_op("?:\\\\a\\\\*"),
+            (Op::Wildcard, "?:\\a\\*".into())
+        );
         assert_eq!(wildcard_op("abc"), (Op::Eq, "abc".into()));
     }
 }

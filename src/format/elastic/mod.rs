@@ -12,13 +12,15 @@
 //! query (negated filters under `Not`), so an exclusion written there
 //! counts as one.
 
+mod edit;
 mod filters;
 pub mod string;
 
+pub use edit::{append_to_query, apply as apply_edits};
+
 use crate::query::{self, QueryParse};
 use crate::rule::{
-    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, RuleMeta,
-    Schema,
+    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
 };
 use crate::source::{OffsetMap, SourceFile, Span};
 use toml::de::{DeTable, DeValue};
@@ -508,3 +510,6 @@ pub(crate) fn map_query(mut q: QueryParse, map: &OffsetMap) -> QueryParse {
     }
     q
 }
+
+#[cfg(test)]
+mod tests;

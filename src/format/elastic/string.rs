@@ -225,6 +225,32 @@ pub fn encode(kind: StrKind, text: &str) -> Option<String> {
     }
 }
 
+/// The string literal whose content (as [`Decoded::content`]) is
+/// `content`: its kind and its full span, delimiters included.
+pub fn literal_around(text: &str, content: Span) -> Option<(StrKind, Span)> {
+    let before = text.get(..content.start)?;
+    for kind in [StrKind::MultiBasic, StrKind::MultiLiteral] {
+        let d = kind.delimiter();
+        for nl in ["\n", "\r\n", ""] {
+            let open = format!("{d}{nl}");
+            if before.ends_with(&open) {
+                let start = content.start - open.len();
+                let end = content.end + d.len();
+                if text.get(content.end..end) == Some(d) {
+                    return Some((kind, Span::new(start, end)));
+                }
+            }
+        }
+    }
+    for kind in [StrKind::Basic, StrKind::Literal] {
+        let d = kind.delimiter();
+        if before.ends_with(d) && text.get(content.end..content.end + 1) == Some(d) {
+            return Some((kind, Span::new(content.start - 1, content.end + 1)));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +303,9 @@ mod tests {
         }
         assert_eq!(encode(StrKind::Literal, "it's"), None);
         assert_eq!(encode(StrKind::MultiLiteral, "a'''b"), None);
-        assert_eq!(encode(StrKind::MultiLiteral, "a:\"b\""), Some("a:\"b\"".into()));
+        assert_eq!(
+            encode(StrKind::MultiLiteral, "a:\"b\""),
+            Some("a:\"b\"".into())
+        );
     }
 }
