@@ -282,3 +282,12 @@ fn corpus_kql_rules_take_the_exclusion() {
     println!("exclusion applied to {n} KQL corpus rules");
     assert!(n > 0);
 }
+
+#[test]
+fn crlf_files_keep_their_line_endings() {
+    for lit in ["'''\na:1 or b:2\n'''", "\"\"\"\na:1 or \\\n b:2\n\"\"\""] {
+        let text = rule_text("kuery", lit).replace('\n', "\r\n");
+        let edited = apply_and_check(&text, &port_exclusion());
+        assert!(!edited.replace("\r\n", "").contains('\n'), "{edited:?}");
+    }
+}

@@ -724,30 +724,32 @@ fn cmp_from_term(field: Field, term: Term, span: Span, modifiers: Vec<String>) -
     Logic::Cmp(cmp)
 }
 
-/// Combine a group's clauses (see the module docs).
+/// Combine a group's clauses (see the module docs), keeping their order.
 fn combine(clauses: Vec<(Occur, Logic)>, in_field: bool) -> Logic {
-    let mut must = Vec::new();
+    let has_must = clauses.iter().any(|c| c.0 == Occur::Must);
+    let mut parts = Vec::new();
     let mut should = Vec::new();
-    let mut must_not = Vec::new();
+    let mut should_at = None;
     for (o, l) in clauses {
         match o {
-            Occur::Must => must.push(l),
-            Occur::Should => should.push(l),
-            Occur::MustNot => must_not.push(Logic::not(l)),
+            Occur::Must => parts.push(l),
+            Occur::MustNot => parts.push(Logic::not(l)),
+            // Optional clauses only score when something is required.
+            Occur::Should if has_must => {}
+            Occur::Should => {
+                should_at.get_or_insert(parts.len());
+                should.push(l);
+            }
         }
     }
-    let mut parts = Vec::new();
-    if !must.is_empty() {
-        parts.extend(must);
-    } else if !should.is_empty() {
+    if let Some(at) = should_at {
         let or = if in_field {
             merge_same_field(should)
         } else {
             Logic::or(should)
         };
-        parts.push(or);
+        parts.insert(at, or);
     }
-    parts.extend(must_not);
     Logic::and(parts)
 }
 
@@ -950,6 +952,42 @@ mod tests {
             panic!()
         };
         assert_eq!(k.values[0].text, "mimikatz");
+    }
+
+    #[test]
+    fn realistic_query() {
+        let t = r#"event.category:process AND process.name:(cmd.exe OR "power shell.exe") AND NOT user.name:*$ AND NOT process.args:\-enc* AND event.action:"Process Create (rule: ProcessCreate)""#;
+        let l = ok(t);
+        let mut seen = Vec::new();
+        l.visit_cmps(&mut |c, neg| {
+            seen.push((
+                c.field.raw.clone(),
+                c.op,
+                c.values.iter().map(|v| v.text.clone()).collect::<Vec<_>>(),
+                neg,
+            ))
+        });
+        let s = |a: &str| a.to_string();
+        assert_eq!(
+            seen,
+            [
+                (s("event.category"), Op::Eq, vec![s("process")], false),
+                (
+                    s("process.name"),
+                    Op::Eq,
+                    vec![s("cmd.exe"), s("power shell.exe")],
+                    false
+                ),
+                (s("user.name"), Op::EndsWith, vec![s("$")], true),
+                (s("process.args"), Op::StartsWith, vec![s("-enc")], true),
+                (
+                    s("event.action"),
+                    Op::Eq,
+                    vec![s("Process Create (rule: ProcessCreate)")],
+                    false
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub fn append_to_query(
     }
     let a = content.start + lead;
     let b = a + core_len;
-    let sep = if kind.is_multiline() { "\n" } else { " " };
+    let sep = match (kind.is_multiline(), text.contains("\r\n")) {
+        (true, true) => "\r\n",
+        (true, false) => "\n",
+        (false, _) => " ",
+    };
     let tail = format!("{}{sep}{clause}", if wrap { ")" } else { "" });
     let tail_enc = string::encode(kind, &tail)?;
     let mut edits = Vec::new();

@@ -99,8 +99,14 @@ fn wildcard_op(raw: &str) -> (Op, String) {
 }
 
 impl<'a, 't> Fx<'a, 't> {
-    fn opaque(&self, span: Span, reason: &str) -> Logic {
+    /// An unmodelled part of a filter (reported as RL010 info).
+    fn opaque(&mut self, span: Span, reason: &str) -> Logic {
         let raw = self.text.get(span.start..span.end).unwrap_or("");
+        self.issues.push(ParseIssue::info(
+            "RL010",
+            span,
+            format!("Kibana filter not modelled ({reason}); checks skip it"),
+        ));
         Logic::opaque(raw, span, reason)
     }
 
@@ -120,7 +126,7 @@ impl<'a, 't> Fx<'a, 't> {
             let mut nodes = Vec::new();
             for (k, v) in f.iter() {
                 if is_dsl_kind(k.get_ref()) {
-                    nodes.push(self.dsl_kind(k.get_ref(), v, span_of(v)));
+                    nodes.push(self.dsl_kind(k.get_ref(), v, span_of(k).join(span_of(v))));
                 }
             }
             Logic::and(nodes)
@@ -194,7 +200,7 @@ impl<'a, 't> Fx<'a, 't> {
     fn dsl(&mut self, t: &DeTable<'_>, span: Span) -> Logic {
         let mut nodes = Vec::new();
         for (k, v) in t.iter() {
-            nodes.push(self.dsl_kind(k.get_ref(), v, span));
+            nodes.push(self.dsl_kind(k.get_ref(), v, span_of(k).join(span_of(v))));
         }
         if nodes.is_empty() {
             return self.opaque(span, "empty filter query");
@@ -202,7 +208,8 @@ impl<'a, 't> Fx<'a, 't> {
         Logic::and(nodes)
     }
 
-    fn dsl_kind(&mut self, kind: &str, v: &SValue<'_>, outer: Span) -> Logic {
+    /// One DSL clause `kind = v`; `whole` spans the key and the value.
+    fn dsl_kind(&mut self, kind: &str, v: &SValue<'_>, whole: Span) -> Logic {
         let span = span_of(v);
         match kind {
             "exists" => {
@@ -227,10 +234,7 @@ impl<'a, 't> Fx<'a, 't> {
             "bool" => self.bool(v),
             "query_string" => self.query_string(v),
             "match_all" => Logic::And(Vec::new()),
-            _ => {
-                let s = if span.is_empty() { outer } else { span };
-                self.opaque(s, "unsupported filter query")
-            }
+            _ => self.opaque(whole, "unsupported filter query"),
         }
     }
 

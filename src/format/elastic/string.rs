@@ -199,6 +199,7 @@ pub fn encode(kind: StrKind, text: &str) -> Option<String> {
                 || text.starts_with('\'')
                 || text.ends_with('\'')
                 || text
+                    .replace("\r\n", "\n")
                     .chars()
                     .any(|c| c.is_control() && c != '\t' && c != '\n')
             {
@@ -209,11 +210,15 @@ pub fn encode(kind: StrKind, text: &str) -> Option<String> {
         }
         StrKind::Basic | StrKind::MultiBasic => {
             let mut out = String::with_capacity(text.len() + 8);
-            for c in text.chars() {
+            let mut chars = text.chars().peekable();
+            while let Some(c) = chars.next() {
                 match c {
                     '\\' => out.push_str("\\\\"),
                     '"' => out.push_str("\\\""),
                     '\n' if kind == StrKind::MultiBasic => out.push('\n'),
+                    '\r' if kind == StrKind::MultiBasic && chars.peek() == Some(&'\n') => {
+                        out.push('\r')
+                    }
                     '\n' => out.push_str("\\n"),
                     '\t' => out.push('\t'),
                     c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),

@@ -383,9 +383,14 @@ fn garbage_never_panics() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
-    for _ in 0..3000 {
+    for i in 0..3000 {
         let n = next() % 25;
-        let text: String = (0..n).map(|_| pieces[next() % pieces.len()]).collect();
+        let text: String = if i % 4 == 0 {
+            let bytes: Vec<u8> = (0..n * 4).map(|_| (next() % 256) as u8).collect();
+            format!("[rule]\nquery = '''\n{}", String::from_utf8_lossy(&bytes))
+        } else {
+            (0..n).map(|_| pieces[next() % pieces.len()]).collect()
+        };
         let f = file(&text);
         let p = parse(&f);
         for i in &p.issues {
@@ -396,4 +401,54 @@ fn garbage_never_panics() {
         }
         let _ = looks_like_rule(&text);
     }
+}
+
+#[test]
+fn more_filter_shapes() {
+    let text = r#"[rule]
+type = "query"
+query = 'event.category:process'
+
+[[rule.filters]]
+meta = { negate = true, type = "phrases", key = "user.name", params = ["a", "b"] }
+
+[[rule.filters]]
+meta = { negate = false }
+range = { "destination.port" = { gte = 1024, lt = 65536 } }
+
+[[rule.filters]]
+meta = { negate = true }
+exists = { field = "process.parent.name" }
+
+[[rule.filters]]
+meta = { negate = true }
+query = { geo_shape = { x = 1 } }
+"#;
+    let f = file(text);
+    let p = parse(&f);
+    let r = &p.rules[0];
+    let l = r.logic.as_ref().unwrap();
+    let cs = cmps(l);
+    assert_eq!(cs[1].0.field.raw, "user.name");
+    assert!(cs[1].1);
+    assert_eq!(cs[1].0.values.len(), 2);
+    assert_eq!(f.slice(cs[1].0.values[1].span), "b");
+    assert_eq!(
+        cs[2].0.op,
+        Op::Range {
+            lo_inclusive: true,
+            hi_inclusive: false
+        }
+    );
+    assert_eq!(f.slice(cs[2].0.values[0].span), "1024");
+    assert_eq!((cs[3].0.op, cs[3].1), (Op::Exists, true));
+    assert!(l.has_opaque());
+    let info: Vec<_> = p.issues.iter().filter(|i| i.code == "RL010").collect();
+    assert_eq!(info.len(), 1);
+    assert_eq!(info[0].severity, Severity::Info);
+    assert!(
+        f.slice(info[0].span).contains("geo_shape"),
+        "{:?}",
+        f.slice(info[0].span)
+    );
 }
