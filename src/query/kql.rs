@@ -387,7 +387,6 @@ impl<'a> Parser<'a> {
                 Ok(tree_to_logic(&field, span, tree))
             }
             Some(b'<') | Some(b'>') => {
-                let op_start = self.pos;
                 let lt = self.peek() == Some(b'<');
                 self.pos += 1;
                 let eq = self.peek() == Some(b'=');
@@ -405,7 +404,6 @@ impl<'a> Parser<'a> {
                     || self.keyword_at(self.pos).is_some()
                     || self.peek().is_some_and(|c| is_special(c) && c != b'"')
                 {
-                    let _ = op_start;
                     return Err(self.expected_here("a value after the range operator"));
                 }
                 let v = self.parse_literal()?;
