@@ -1,15 +1,351 @@
-//! Exclusions written in kql (placeholder until implemented).
+//! Exclusions written in KQL: `and not source.port:(80 or 443)`.
+//!
+//! The clause is appended to the rule's query; when the query has an `or`
+//! at its top level it is wrapped in parentheses first, so the result is
+//! always *the original query AND NOT the exclusion*. The edit is written
+//! for the TOML string kind the query sits in.
 
-use super::Exclusion;
+use super::{Exclusion, ExclusionField, ExclusionValue};
 use crate::diagnostic::Suggestion;
-use crate::rule::DetectionRule;
+use crate::format::elastic;
+use crate::query::kql;
+use crate::rule::{DetectionRule, Format, Language, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
-    _rule: &DetectionRule,
-    _file: &SourceFile,
-    _excl: &Exclusion,
+    rule: &DetectionRule,
+    file: &SourceFile,
+    excl: &Exclusion,
     _triggers: &[Span],
 ) -> Option<Suggestion> {
-    None
+    let clause = clause(excl)?;
+    let appended = format!("and {clause}");
+    let mut edits = Vec::new();
+    if rule.format == Format::Elastic {
+        if let Some(content) = rule.anchors.query {
+            let query = query_text(file, content);
+            let wrap = query.as_deref().is_none_or(kql::has_top_level_or);
+            edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
+        }
+    }
+    Some(Suggestion {
+        language: Language::Kql,
+        text: format!("{appended}\n\n{}", exception_note(excl)),
+        edits,
+        has_placeholders: has_placeholders(excl),
+    })
+}
+
+/// The decoded query text of the string whose content is `content`.
+pub(crate) fn query_text(file: &SourceFile, content: Span) -> Option<String> {
+    let (_, literal) = elastic::string::literal_around(&file.text, content)?;
+    elastic::string::decode(&file.text, literal).map(|d| d.value)
+}
+
+pub(crate) fn has_placeholders(excl: &Exclusion) -> bool {
+    excl.fields
+        .iter()
+        .any(|f| f.values.iter().any(|v| v.placeholder))
+}
+
+/// `not field:(a or b)` or `not (a:x and b:(y or z))`.
+pub fn clause(excl: &Exclusion) -> Option<String> {
+    let parts: Vec<String> = excl.fields.iter().filter_map(field_clause).collect();
+    match parts.len() {
+        0 => None,
+        1 => Some(format!("not {}", parts[0])),
+        _ => Some(format!("not ({})", parts.join(" and "))),
+    }
+}
+
+fn field_clause(f: &ExclusionField) -> Option<String> {
+    let field = field_name(&f.field);
+    match f.op {
+        Op::Exists => return Some(format!("{field}:*")),
+        Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
+            let sym = match f.op {
+                Op::Gt => ">",
+                Op::Gte => ">=",
+                Op::Lt => "<",
+                _ => "<=",
+            };
+            let v = f.values.first()?;
+            return Some(format!("{field} {sym} {}", value(Op::Eq, v)));
+        }
+        Op::Range {
+            lo_inclusive,
+            hi_inclusive,
+        } => {
+            let (lo, hi) = (f.values.first()?, f.values.get(1)?);
+            let l = if lo_inclusive { ">=" } else { ">" };
+            let h = if hi_inclusive { "<=" } else { "<" };
+            return Some(format!(
+                "({field} {l} {} and {field} {h} {})",
+                value(Op::Eq, lo),
+                value(Op::Eq, hi)
+            ));
+        }
+        _ => {}
+    }
+    let values: Vec<String> = f.values.iter().map(|v| value(f.op, v)).collect();
+    match values.len() {
+        0 => None,
+        1 => Some(format!("{field}:{}", values[0])),
+        _ => Some(format!("{field}:({})", values.join(" or "))),
+    }
+}
+
+/// A field name, escaped where KQL needs it.
+fn field_name(name: &str) -> String {
+    if name.chars().any(|c| c.is_whitespace() || is_special(c)) {
+        quote(name)
+    } else {
+        name.to_string()
+    }
+}
+
+fn is_special(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '(' | ')' | ':' | '<' | '>' | '"' | '*' | '{' | '}'
+    )
+}
+
+fn is_keyword(w: &str) -> bool {
+    ["or", "and", "not"]
+        .iter()
+        .any(|k| w.eq_ignore_ascii_case(k))
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Escape `s` for an unquoted literal (wildcards are added by the caller).
+fn escape_unquoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut word_start = true;
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if word_start && !c.is_whitespace() {
+            // A keyword standing alone as a word must be escaped.
+            let word: String = chars[i..]
+                .iter()
+                .take_while(|c| !c.is_whitespace())
+                .collect();
+            if is_keyword(&word) {
+                out.push('\\');
+            }
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if is_special(c) => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+        word_start = c.is_whitespace();
+        i += 1;
+    }
+    out
+}
+
+fn needs_quotes(s: &str) -> bool {
+    s.is_empty()
+        || s.chars().any(|c| c.is_whitespace() || is_special(c))
+        || is_keyword(s)
+        || s.starts_with(|c: char| c.is_whitespace())
+}
+
+fn value(op: Op, v: &ExclusionValue) -> String {
+    let t = v.text.as_str();
+    match op {
+        Op::EndsWith => format!("*{}", escape_unquoted(t)),
+        Op::StartsWith => format!("{}*", escape_unquoted(t)),
+        Op::Contains => format!("*{}*", escape_unquoted(t)),
+        Op::Wildcard => t
+            .split('*')
+            .map(escape_unquoted)
+            .collect::<Vec<_>>()
+            .join("*"),
+        _ => {
+            if v.placeholder {
+                quote(t)
+            } else if v.numeric && !t.is_empty() && t.parse::<f64>().is_ok() {
+                t.to_string()
+            } else if needs_quotes(t) {
+                quote(t)
+            } else {
+                t.to_string()
+            }
+        }
+    }
+}
+
+/// The second paragraph: where the exclusion goes for a prebuilt rule.
+pub(crate) fn exception_note(excl: &Exclusion) -> String {
+    let conds: Vec<String> = excl
+        .fields
+        .iter()
+        .map(|f| {
+            let vals: Vec<String> = f.values.iter().map(|v| format!("`{}`", v.text)).collect();
+            let (verb, vals) = match f.op {
+                Op::Exists => ("exists".to_string(), Vec::new()),
+                Op::EndsWith => (
+                    "matches".to_string(),
+                    f.values.iter().map(|v| format!("`*{}`", v.text)).collect(),
+                ),
+                Op::StartsWith => (
+                    "matches".to_string(),
+                    f.values.iter().map(|v| format!("`{}*`", v.text)).collect(),
+                ),
+                Op::Contains => (
+                    "matches".to_string(),
+                    f.values.iter().map(|v| format!("`*{}*`", v.text)).collect(),
+                ),
+                Op::Wildcard => ("matches".to_string(), vals),
+                _ if f.values.len() > 1 => ("is one of".to_string(), vals),
+                _ => ("is".to_string(), vals),
+            };
+            if vals.is_empty() {
+                format!("`{}` {verb}", f.field)
+            } else {
+                format!("`{}` {verb} {}", f.field, vals.join(", "))
+            }
+        })
+        .collect();
+    format!(
+        "For a prebuilt Elastic rule your team does not edit, add the same exclusion as a \
+         Kibana rule exception instead (Rules → the rule → Rule exceptions): {}.",
+        conds.join(" AND ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::Logic;
+
+    fn ev(text: &str, numeric: bool) -> ExclusionValue {
+        ExclusionValue {
+            text: text.into(),
+            numeric,
+            placeholder: false,
+        }
+    }
+
+    fn ports() -> Exclusion {
+        Exclusion {
+            name: "ephemeral_port".into(),
+            fields: vec![ExclusionField {
+                field: "source.port".into(),
+                op: Op::Eq,
+                values: vec![ev("80", true), ev("443", true)],
+            }],
+        }
+    }
+
+    #[test]
+    fn one_field_clause() {
+        assert_eq!(clause(&ports()).unwrap(), "not source.port:(80 or 443)");
+    }
+
+    #[test]
+    fn several_fields_quoting_and_wildcards() {
+        let excl = Exclusion {
+            name: "x".into(),
+            fields: vec![
+                ExclusionField {
+                    field: "process.parent.name".into(),
+                    op: Op::Eq,
+                    values: vec![ev("jenkins agent.exe", false), ev("or", false)],
+                },
+                ExclusionField {
+                    field: "process.executable".into(),
+                    op: Op::EndsWith,
+                    values: vec![ev("\\bin\\java (x).exe", false)],
+                },
+                ExclusionField {
+                    field: "user.name".into(),
+                    op: Op::Eq,
+                    values: vec![ExclusionValue {
+                        text: "<your CI service account>".into(),
+                        numeric: false,
+                        placeholder: true,
+                    }],
+                },
+                ExclusionField {
+                    field: "source.ip".into(),
+                    op: Op::Cidr,
+                    values: vec![ev("10.0.0.0/8", false), ev("fe80::/10", false)],
+                },
+            ],
+        };
+        let c = clause(&excl).unwrap();
+        assert_eq!(
+            c,
+            r#"not (process.parent.name:("jenkins agent.exe" or "or") and process.executable:*\\bin\\java \(x\).exe and user.name:"<your CI service account>" and source.ip:(10.0.0.0/8 or "fe80::/10"))"#
+        );
+        // It re-parses and means what it says.
+        let q = kql::parse(&format!("event.category:process and {c}"));
+        assert!(q.issues.is_empty(), "{:?}", q.issues);
+        let mut seen = Vec::new();
+        q.logic.visit_cmps(&mut |c, neg| {
+            seen.push((
+                c.field.raw.clone(),
+                c.op,
+                c.values.iter().map(|v| v.text.clone()).collect::<Vec<_>>(),
+                neg,
+            ))
+        });
+        assert!(seen[1].3);
+        assert_eq!(seen[1].2, ["jenkins agent.exe", "or"]);
+        assert_eq!(
+            (seen[2].1, seen[2].2.clone()),
+            (Op::EndsWith, vec!["\\bin\\java (x).exe".to_string()])
+        );
+        assert_eq!(seen[3].2, ["<your CI service account>"]);
+        assert_eq!(seen[4].1, Op::Cidr);
+        assert_eq!(seen[4].2, ["10.0.0.0/8", "fe80::/10"]);
+        assert!(seen[1..].iter().all(|s| s.3));
+    }
+
+    #[test]
+    fn clause_appended_to_real_query_is_an_exclusion() {
+        let query =
+            "event.category:network and network.transport:tcp and destination.port:(6667 or 6697)";
+        let text = format!("{query} and {}", clause(&ports()).unwrap());
+        let q = kql::parse(&text);
+        assert!(q.issues.is_empty());
+        let Logic::And(items) = &q.logic else {
+            panic!()
+        };
+        let Some(Logic::Not(n)) = items.last() else {
+            panic!("{:?}", q.logic)
+        };
+        let Logic::Cmp(c) = n.as_ref() else { panic!() };
+        assert_eq!(c.field.raw, "source.port");
+        assert_eq!(
+            c.values.iter().map(|v| v.as_int()).collect::<Vec<_>>(),
+            [Some(80), Some(443)]
+        );
+    }
 }
