@@ -143,3 +143,141 @@ fn eql_corpus_sweep() {
         "only {clean}/{queries} EQL queries parsed without an Opaque node"
     );
 }
+
+/// A tiny deterministic PRNG (xorshift) for the mutation loop.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        if n == 0 {
+            0
+        } else {
+            (x % n as u64) as usize
+        }
+    }
+}
+
+const PIECES: &[&str] = &[
+    "(",
+    ")",
+    "[",
+    "]",
+    "\"",
+    "\"\"\"",
+    "`",
+    "?",
+    "~",
+    "!",
+    "==",
+    ":",
+    "=",
+    "not ",
+    " and ",
+    " or ",
+    " in ",
+    "like~",
+    "where",
+    "sequence",
+    "until",
+    " by ",
+    "|",
+    ",",
+    "/*",
+    "*/",
+    "//",
+    "\\",
+    "-",
+    "\u{e9}",
+    "\n",
+    "1",
+    "null",
+    "'",
+    "((((((((((",
+    "))))))))))",
+];
+
+/// Every corpus query, mutated a few times (deleted, inserted and
+/// duplicated pieces): the parser never panics, and every span it returns
+/// lies inside the text on character boundaries.
+#[test]
+fn eql_corpus_mutations_never_panic() {
+    let root = corpus_root().join("elastic");
+    if !root.is_dir() {
+        eprintln!(
+            "skipping EQL corpus mutations: {} not found (set RULELINT_CORPUS)",
+            root.display()
+        );
+        return;
+    }
+    let mut files = Vec::new();
+    toml_files(&root, &mut files);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut total, mut still_valid) = (0usize, 0usize);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let Some(query) = eql_query(&text) else {
+            continue;
+        };
+        for _ in 0..4 {
+            let mut q: Vec<char> = query.chars().collect();
+            for _ in 0..1 + rng.below(3) {
+                let pos = rng.below(q.len() + 1);
+                match rng.below(3) {
+                    0 if pos < q.len() => {
+                        let end = (pos + 1 + rng.below(8)).min(q.len());
+                        q.drain(pos..end);
+                    }
+                    1 => {
+                        let piece = PIECES[rng.below(PIECES.len())];
+                        for (k, ch) in piece.chars().enumerate() {
+                            q.insert((pos + k).min(q.len()), ch);
+                        }
+                    }
+                    _ => {
+                        let end = (pos + rng.below(30)).min(q.len());
+                        let dup: Vec<char> = q[pos.min(end)..end].to_vec();
+                        for (k, ch) in dup.into_iter().enumerate() {
+                            q.insert(pos + k, ch);
+                        }
+                    }
+                }
+            }
+            let mutated: String = q.into_iter().collect();
+            total += 1;
+            let p = catch_unwind(AssertUnwindSafe(|| eql::parse(&mutated))).unwrap_or_else(|_| {
+                panic!("panic on a mutation of {}:\n{mutated}", path.display())
+            });
+            for i in &p.issues {
+                assert!(
+                    i.span.end <= mutated.len()
+                        && mutated.is_char_boundary(i.span.start)
+                        && mutated.is_char_boundary(i.span.end),
+                    "{mutated:?}: {i:?}"
+                );
+            }
+            let mut bad = None;
+            p.logic.visit(&mut |n| {
+                if let Some(s) = n.span() {
+                    if s.end > mutated.len()
+                        || !mutated.is_char_boundary(s.start)
+                        || !mutated.is_char_boundary(s.end)
+                    {
+                        bad = Some(s);
+                    }
+                }
+            });
+            assert!(bad.is_none(), "{mutated:?}: bad span {bad:?}");
+            if !p.has_errors() {
+                still_valid += 1;
+            }
+        }
+    }
+    println!("EQL corpus mutations: {total} parsed without a panic ({still_valid} still valid)");
+}

@@ -98,7 +98,10 @@ fn build_edits(
         return None;
     }
     let first = steps.first()?;
-    let query = rule.anchors.query.unwrap_or(Span::point(first.start));
+    let query = rule
+        .anchors
+        .query
+        .or_else(|| query_key_before(&file.text, first.start))?;
     let kind = string_kind(&file.text, query)?;
     let mut edits = Vec::new();
     for &i in chosen {
@@ -396,6 +399,26 @@ pub fn string_kind(text: &str, query: Span) -> Option<StringKind> {
     }
     if before.ends_with('"') {
         return Some(StringKind::Basic);
+    }
+    None
+}
+
+/// When the format layer gave no query span: the opening delimiter of the
+/// last `query = …` assignment before `pos`.
+fn query_key_before(text: &str, pos: usize) -> Option<Span> {
+    let head = text.get(..pos)?;
+    let mut search_end = head.len();
+    while let Some(i) = head.get(..search_end)?.rfind("query") {
+        let after = head.get(i + "query".len()..)?;
+        let rest = after.trim_start_matches([' ', '\t']);
+        if let Some(value) = rest.strip_prefix('=') {
+            let value = value.trim_start_matches([' ', '\t']);
+            if value.starts_with(['"', '\'']) {
+                let at = head.len() - value.len();
+                return Some(Span::point(at));
+            }
+        }
+        search_end = i;
     }
     None
 }
@@ -908,6 +931,27 @@ mod tests {
             Some(StringKind::MultiLiteral)
         );
         assert_eq!(string_kind("process where true", Span::point(0)), None);
+    }
+
+    #[test]
+    fn query_span_is_found_without_the_anchor() {
+        let q = "process where a == 1";
+        for kind in [
+            StringKind::MultiLiteral,
+            StringKind::Basic,
+            StringKind::MultiBasic,
+        ] {
+            let (mut rule, file) = rule_in_file(q, kind);
+            rule.anchors.query = None;
+            let ex = excl(vec![field("a", Op::Eq, &["x\\y"])]);
+            let s = render(&rule, &file, &ex, &[]).unwrap();
+            assert_eq!(s.edits.len(), 1, "{kind:?}");
+            let edited = query_of(&apply(&file.text, &s.edits));
+            assert_eq!(edited, "process where a == 1 and not a == \"x\\\\y\"");
+        }
+        assert_eq!(query_key_before("no key here", 5), None);
+        let t = "query = 1\nquery = \"x\"";
+        assert_eq!(query_key_before(t, t.len() - 1), Some(Span::point(18)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Parser for Elastic EQL (Event Query Language) queries.
 //!
-//! A hand-written lexer ([`lexer`]) and recursive-descent parser
-//! ([`parser`]) build a small syntax tree that [`lower`] turns into the
+//! A hand-written lexer (`lexer`) and recursive-descent parser
+//! (`parser`) build a small syntax tree that `lower` turns into the
 //! Logic IR. Spans are byte offsets into the query text given to [`parse`].
 //!
 //! How EQL maps to the IR:
@@ -41,6 +41,10 @@
 //!   `unique`, `unique_count`, `count`, `sort`, … only post-process results
 //!   and are ignored.
 //!
+//! Spans: a field's span is its name without `?` or backquotes (the
+//! comparison's span covers them); a string value's span is the characters
+//! between the quotes, minus any leading/trailing `*` stripped from its text.
+//!
 //! Anchors: `steps` holds the span of the condition (after `where`) of each
 //! step whose event must occur, in order (one span for a plain query).
 //! `anchors.query` is left to the format layer.
@@ -48,7 +52,7 @@
 //! Errors are `RL008` at the exact byte: unbalanced brackets point at the
 //! bracket that is never closed (or the one that closes nothing),
 //! unterminated strings at their opening quote. Nesting deeper than
-//! [`parser::MAX_DEPTH`] is an error, never a stack overflow.
+//! 200 levels is an error, never a stack overflow.
 
 mod lexer;
 mod lower;

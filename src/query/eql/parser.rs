@@ -538,6 +538,8 @@ impl Parser {
         self.enter()?;
         let mut lhs = self.prefix()?;
         let mut compared = false;
+        // `a + b + c …` nests to the left: count it against the depth limit
+        let mut chained = 0usize;
         while let Some(bp) = self.infix_bp() {
             if bp < min {
                 break;
@@ -553,6 +555,12 @@ impl Parser {
                 compared = true;
                 self.comparison(lhs)?
             } else {
+                chained += 1;
+                if self.depth + chained > MAX_DEPTH {
+                    return Err(self.error_here(format!(
+                        "arithmetic expression too long (more than {MAX_DEPTH} operators)"
+                    )));
+                }
                 self.arith(lhs, bp)?
             };
         }

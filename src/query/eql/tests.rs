@@ -585,9 +585,24 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert!(err(&q).message.contains("nested too deeply"));
     let q = format!("any where a == {}1", "-".repeat(depth));
     assert!(err(&q).message.contains("nested too deeply"));
-    // but reasonable nesting is fine
-    let q = format!("any where {}a == 1{}", "(".repeat(150), ")".repeat(150));
+    // long left-nested arithmetic is bounded too (its tree would be deep)
+    let q = format!("any where a {} == 1", "+ 1 ".repeat(depth));
+    assert!(err(&q).message.contains("too long"));
+    // long flat boolean chains are fine
+    let q = format!(
+        "any where a == 1{}",
+        " and b == 2 or c : \"x\"".repeat(depth)
+    );
     ok(&q);
+    // nesting just under the limit parses (and fits a test thread's stack)
+    let q = format!("any where {}a == 1{}", "(".repeat(197), ")".repeat(197));
+    ok(&q);
+    let q = format!("any where {}a == 1", "not ".repeat(197));
+    ok(&q);
+    let q = format!("any where a == {}1", "-".repeat(197));
+    ok(&q);
+    let q = format!("any where {}a == 1{}", "(".repeat(200), ")".repeat(200));
+    assert_eq!(err(&q).span, Span::new(210, 211));
 }
 
 #[test]
