@@ -1,15 +1,1009 @@
-//! Exclusions written in eql (placeholder until implemented).
+//! Exclusions written in EQL.
+//!
+//! The exclusion becomes a clause `and not <cond>` appended to the
+//! condition of every step that holds a triggering comparison (or to the
+//! single `where` condition):
+//!
+//! * `Eq`: `f == v` for one value, `f in (v1, v2)` for several;
+//! * `EndsWith` / `StartsWith` / `Contains` / `Wildcard`: `f : "*v"` style
+//!   case-insensitive wildcard patterns (`f : ("*a", "*b")` for several);
+//! * `Cidr`: `cidrMatch(f, "10.0.0.0/8", …)`;
+//! * `Regex`: `f regex "…"`; `Gt`/`Gte`/`Lt`/`Lte`: `f > v`; `Range`:
+//!   `f >= lo and f <= hi`; `Exists`: `f != null`; `FieldRef`: `f == g`.
+//!
+//! Several fields are ANDed: `and not (a in ("x", "y") and b == "z")`.
+//! A field the rule does not use (or writes as `?field`) is written as an
+//! optional field `?field`, so an exclusion on a field missing from the
+//! index mappings cannot make the whole query fail.
+//! Strings are double-quoted with `\` and `"` escaped; numbers are bare.
+//! When a step condition has an `or` outside brackets it is wrapped in
+//! parentheses first, so the clause applies to the whole condition.
+//!
+//! The rule's anchors are file spans inside a TOML string; the inserted
+//! text is escaped for that string's kind (see [`toml_escape_for`]).
 
-use super::Exclusion;
-use crate::diagnostic::Suggestion;
-use crate::rule::DetectionRule;
+use super::{Exclusion, ExclusionField, ExclusionValue};
+use crate::diagnostic::{Edit, Suggestion};
+use crate::query::eql::has_top_level_or;
+use crate::rule::{DetectionRule, Language, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
-    _rule: &DetectionRule,
-    _file: &SourceFile,
-    _excl: &Exclusion,
-    _triggers: &[Span],
+    rule: &DetectionRule,
+    file: &SourceFile,
+    excl: &Exclusion,
+    triggers: &[Span],
 ) -> Option<Suggestion> {
+    let optional = |name: &str| field_is_optional(rule, file, name);
+    let cond = condition_with(excl, &optional)?;
+    let clause = format!("and not {cond}");
+    let has_placeholders = excl
+        .fields
+        .iter()
+        .flat_map(|f| f.values.iter())
+        .any(|v| v.placeholder);
+    let steps = &rule.anchors.steps;
+    let chosen = choose_steps(steps, triggers, rule.anchors.query);
+
+    let text = if steps.len() > 1 && !chosen.is_empty() {
+        let nums: Vec<String> = chosen.iter().map(|i| (i + 1).to_string()).collect();
+        let which = if nums.len() == 1 { "step" } else { "steps" };
+        format!("{which} {}: {clause}", nums.join(", "))
+    } else {
+        clause.clone()
+    };
+
+    let edits = build_edits(rule, file, steps, &chosen, &clause).unwrap_or_default();
+    Some(Suggestion {
+        language: Language::Eql,
+        text,
+        edits,
+        has_placeholders,
+    })
+}
+
+/// The steps (indices into `steps`) an exclusion belongs in: those whose
+/// condition holds a trigger, or whose category word (between the previous
+/// step and this condition) is a trigger. A query with one step uses it
+/// when no trigger says otherwise.
+fn choose_steps(steps: &[Span], triggers: &[Span], query: Option<Span>) -> Vec<usize> {
+    let mut chosen = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        let region_start = if i == 0 {
+            query.map(|q| q.start).unwrap_or(0)
+        } else {
+            steps[i - 1].end
+        };
+        let hit = triggers.iter().any(|t| {
+            (t.start >= s.start && t.end <= s.end) || (t.start >= region_start && t.end <= s.start)
+        });
+        if hit {
+            chosen.push(i);
+        }
+    }
+    if chosen.is_empty() && steps.len() == 1 {
+        chosen.push(0);
+    }
+    chosen
+}
+
+fn build_edits(
+    rule: &DetectionRule,
+    file: &SourceFile,
+    steps: &[Span],
+    chosen: &[usize],
+    clause: &str,
+) -> Option<Vec<Edit>> {
+    if chosen.is_empty() {
+        return None;
+    }
+    let first = steps.first()?;
+    let query = rule
+        .anchors
+        .query
+        .or_else(|| query_key_before(&file.text, first.start))?;
+    let kind = string_kind(&file.text, query)?;
+    let mut edits = Vec::new();
+    for &i in chosen {
+        let s = *steps.get(i)?;
+        let raw = file.text.get(s.start..s.end)?;
+        let decoded = match kind {
+            StringKind::Basic | StringKind::MultiBasic => toml_unescape(raw),
+            StringKind::Literal | StringKind::MultiLiteral => raw.to_string(),
+        };
+        if has_top_level_or(&decoded) {
+            edits.push(Edit::insert(s.start, "("));
+            edits.push(Edit::insert(s.end, escape(kind, &format!(") {clause}"))?));
+        } else {
+            edits.push(Edit::insert(s.end, escape(kind, &format!(" {clause}"))?));
+        }
+    }
+    edits.sort_by_key(|e| e.offset);
+    Some(edits)
+}
+
+/// Whether to write `name` as an optional field (`?name`): when the rule
+/// writes it so, or does not use it at all (an exclusion on a field that
+/// is not mapped in the rule's indices must not make the query fail).
+fn field_is_optional(rule: &DetectionRule, file: &SourceFile, name: &str) -> bool {
+    let mut first = None;
+    if let Some(logic) = &rule.logic {
+        logic.visit_cmps(&mut |c, _| {
+            if first.is_none() && !c.field.derived && c.field.raw == name {
+                first = Some(c.field.span.start);
+            }
+        });
+    }
+    let Some(mut at) = first else {
+        return true;
+    };
+    let bytes = file.text.as_bytes();
+    if at > 0 && bytes.get(at - 1) == Some(&b'`') {
+        at -= 1;
+    }
+    at > 0 && bytes.get(at - 1) == Some(&b'?')
+}
+
+/// The EQL condition that matches the exclusion (without `and not`), with
+/// every field written plainly.
+pub fn exclusion_condition(excl: &Exclusion) -> Option<String> {
+    condition_with(excl, &|_: &str| false)
+}
+
+fn condition_with(excl: &Exclusion, optional: &dyn Fn(&str) -> bool) -> Option<String> {
+    let parts: Vec<(String, bool)> = excl
+        .fields
+        .iter()
+        .map(|f| render_field(f, optional(&f.field)))
+        .collect::<Option<Vec<_>>>()?;
+    match parts.as_slice() {
+        [] => None,
+        [(one, compound)] => Some(if *compound {
+            format!("({one})")
+        } else {
+            one.clone()
+        }),
+        many => Some(format!(
+            "({})",
+            many.iter()
+                .map(|(p, compound)| if *compound {
+                    format!("({p})")
+                } else {
+                    p.clone()
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )),
+    }
+}
+
+/// One field's condition, and whether it is itself an `and`/`or` of
+/// several comparisons (so it needs parentheses next to others).
+fn render_field(f: &ExclusionField, optional: bool) -> Option<(String, bool)> {
+    let mut name = eql_field(&f.field);
+    if optional {
+        name.insert(0, '?');
+    }
+    let vals = &f.values;
+    if vals.is_empty() && f.op != Op::Exists {
+        return None;
+    }
+    let one_or_list = |items: Vec<String>| -> String {
+        if items.len() == 1 {
+            items.into_iter().next().unwrap_or_default()
+        } else {
+            format!("({})", items.join(", "))
+        }
+    };
+    let out = match f.op {
+        Op::Eq => {
+            if vals.len() == 1 {
+                (format!("{name} == {}", literal(&vals[0])), false)
+            } else {
+                let items: Vec<String> = vals.iter().map(literal).collect();
+                (format!("{name} in ({})", items.join(", ")), false)
+            }
+        }
+        Op::EndsWith | Op::StartsWith | Op::Contains | Op::Wildcard => {
+            let items: Vec<String> = vals
+                .iter()
+                .map(|v| {
+                    let pat = match f.op {
+                        Op::EndsWith => format!("*{}", v.text),
+                        Op::StartsWith => format!("{}*", v.text),
+                        Op::Contains => format!("*{}*", v.text),
+                        _ => v.text.clone(),
+                    };
+                    quote(&pat)
+                })
+                .collect();
+            (format!("{name} : {}", one_or_list(items)), false)
+        }
+        Op::Regex => {
+            let items: Vec<String> = vals.iter().map(|v| quote(&v.text)).collect();
+            (format!("{name} regex {}", one_or_list(items)), false)
+        }
+        Op::Cidr => {
+            let items: Vec<String> = vals.iter().map(|v| quote(&v.text)).collect();
+            (format!("cidrMatch({name}, {})", items.join(", ")), false)
+        }
+        Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
+            let sym = match f.op {
+                Op::Gt => ">",
+                Op::Gte => ">=",
+                Op::Lt => "<",
+                _ => "<=",
+            };
+            let items: Vec<String> = vals
+                .iter()
+                .map(|v| format!("{name} {sym} {}", literal(v)))
+                .collect();
+            let compound = items.len() > 1;
+            (items.join(" or "), compound)
+        }
+        Op::Range {
+            lo_inclusive,
+            hi_inclusive,
+        } => {
+            let lo = vals.first()?;
+            let hi = vals.get(1)?;
+            let lo_op = if lo_inclusive { ">=" } else { ">" };
+            let hi_op = if hi_inclusive { "<=" } else { "<" };
+            (
+                format!(
+                    "{name} {lo_op} {} and {name} {hi_op} {}",
+                    literal(lo),
+                    literal(hi)
+                ),
+                true,
+            )
+        }
+        Op::Exists => (format!("{name} != null"), false),
+        Op::FieldRef => {
+            let items: Vec<String> = vals
+                .iter()
+                .map(|v| format!("{name} == {}", eql_field(&v.text)))
+                .collect();
+            let compound = items.len() > 1;
+            (items.join(" or "), compound)
+        }
+    };
+    Some(out)
+}
+
+/// A value as an EQL literal: numbers bare, everything else quoted.
+fn literal(v: &ExclusionValue) -> String {
+    let t = v.text.trim();
+    let is_number = !t.is_empty()
+        && t.parse::<f64>().is_ok()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+    if v.numeric && !v.placeholder && is_number {
+        t.to_string()
+    } else {
+        quote(&v.text)
+    }
+}
+
+/// A double-quoted EQL string.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            other => out.push(other),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A field name, with segments that are not plain identifiers backquoted
+/// (`` a.`0`.b ``, `` `my-field` ``).
+fn eql_field(name: &str) -> String {
+    let plain_segment = |s: &str| {
+        let b = s.as_bytes();
+        !b.is_empty()
+            && (b[0].is_ascii_alphabetic() || b[0] == b'_' || b[0] == b'@')
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'@')
+    };
+    let keyword = matches!(
+        name,
+        "and"
+            | "or"
+            | "not"
+            | "in"
+            | "like"
+            | "regex"
+            | "where"
+            | "sequence"
+            | "sample"
+            | "join"
+            | "by"
+            | "with"
+            | "until"
+            | "true"
+            | "false"
+            | "null"
+            | "any"
+    );
+    if !keyword && name.split('.').all(plain_segment) {
+        return name.to_string();
+    }
+    if keyword || name.split('.').any(|s| s.is_empty()) {
+        return format!("`{}`", name.replace('`', "``"));
+    }
+    name.split('.')
+        .map(|s| {
+            if plain_segment(s) {
+                s.to_string()
+            } else {
+                format!("`{}`", s.replace('`', "``"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The kind of TOML string a query is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringKind {
+    /// `"…"`
+    Basic,
+    /// `"""…"""`
+    MultiBasic,
+    /// `'…'`
+    Literal,
+    /// `'''…'''`
+    MultiLiteral,
+}
+
+/// The kind of the TOML string holding the query at `query` (a span that
+/// starts at the opening delimiter, right after it, or after the newline
+/// TOML trims after a multi-line delimiter).
+pub fn string_kind(text: &str, query: Span) -> Option<StringKind> {
+    let start = query.start.min(text.len());
+    let at = text.get(start..)?;
+    let before = text.get(..start)?;
+    // span starting at the opening delimiter
+    if before.trim_end_matches([' ', '\t']).ends_with('=') {
+        for (delim, kind) in [
+            ("'''", StringKind::MultiLiteral),
+            ("\"\"\"", StringKind::MultiBasic),
+            ("'", StringKind::Literal),
+            ("\"", StringKind::Basic),
+        ] {
+            if at.starts_with(delim) {
+                return Some(kind);
+            }
+        }
+    }
+    let trimmed = before.trim_end_matches(['\n', '\r']);
+    let kinds = [
+        ("'''", StringKind::MultiLiteral),
+        ("\"\"\"", StringKind::MultiBasic),
+    ];
+    for (delim, kind) in kinds {
+        if trimmed.ends_with(delim) {
+            return Some(kind);
+        }
+    }
+    if before.ends_with('\'') {
+        return Some(StringKind::Literal);
+    }
+    if before.ends_with('"') {
+        return Some(StringKind::Basic);
+    }
     None
+}
+
+/// When the format layer gave no query span: the opening delimiter of the
+/// last `query = …` assignment before `pos`.
+fn query_key_before(text: &str, pos: usize) -> Option<Span> {
+    let head = text.get(..pos)?;
+    let mut search_end = head.len();
+    while let Some(i) = head.get(..search_end)?.rfind("query") {
+        let after = head.get(i + "query".len()..)?;
+        let rest = after.trim_start_matches([' ', '\t']);
+        if let Some(value) = rest.strip_prefix('=') {
+            let value = value.trim_start_matches([' ', '\t']);
+            if value.starts_with(['"', '\'']) {
+                let at = head.len() - value.len();
+                return Some(Span::point(at));
+            }
+        }
+        search_end = i;
+    }
+    None
+}
+
+/// `text` escaped for the kind of TOML string at `kind`; `None` when a
+/// literal string cannot hold it.
+pub fn escape(kind: StringKind, text: &str) -> Option<String> {
+    match kind {
+        StringKind::MultiLiteral => (!text.contains("'''")).then(|| text.to_string()),
+        StringKind::Literal => {
+            (!text.contains('\'') && !text.contains('\n')).then(|| text.to_string())
+        }
+        StringKind::MultiBasic | StringKind::Basic => {
+            let mut out = String::with_capacity(text.len() + 8);
+            for c in text.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '"' => out.push_str("\\\""),
+                    '\n' if kind == StringKind::Basic => out.push_str("\\n"),
+                    '\r' if kind == StringKind::Basic => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    other => out.push(other),
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
+/// `text` escaped for the TOML string that holds the rule's query at
+/// `query_span` in `file`; `None` when the kind cannot be told or the
+/// string cannot hold the text.
+pub fn toml_escape_for(file: &SourceFile, query_span: Span, text: &str) -> Option<String> {
+    escape(string_kind(&file.text, query_span)?, text)
+}
+
+/// Decode the escapes of a TOML basic string's content (lenient: unknown
+/// escapes are kept as written).
+fn toml_unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('"') => out.push('"'),
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some(u @ ('u' | 'U')) => {
+                let len = if u == 'u' { 4 } else { 8 };
+                let hex: String = (0..len).filter_map(|_| chars.next()).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push('\\');
+                        out.push(u);
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(w) if w.is_whitespace() => {
+                // line-ending backslash: skip all following whitespace
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::eql::parse;
+    use crate::rule::{Anchors, Format, Logic, RuleMeta, Schema};
+
+    fn val(t: &str) -> ExclusionValue {
+        ExclusionValue {
+            text: t.to_string(),
+            numeric: t.parse::<f64>().is_ok(),
+            placeholder: false,
+        }
+    }
+
+    fn field(name: &str, op: Op, values: &[&str]) -> ExclusionField {
+        ExclusionField {
+            field: name.to_string(),
+            op,
+            values: values.iter().map(|v| val(v)).collect(),
+        }
+    }
+
+    fn excl(fields: Vec<ExclusionField>) -> Exclusion {
+        Exclusion {
+            name: "test".to_string(),
+            fields,
+        }
+    }
+
+    /// A TOML rule file holding `q` in a string of `kind`, and the map from
+    /// each query byte offset (and the end) to its file offset.
+    fn toml_file(q: &str, kind: StringKind) -> (String, Vec<usize>) {
+        let (open, close) = match kind {
+            StringKind::MultiLiteral => ("'''\n", "'''"),
+            StringKind::MultiBasic => ("\"\"\"\n", "\"\"\""),
+            StringKind::Basic => ("\"", "\""),
+            StringKind::Literal => ("'", "'"),
+        };
+        let mut f = String::from("[rule]\nlanguage = \"eql\"\nquery = ");
+        f.push_str(open);
+        let mut map = Vec::with_capacity(q.len() + 1);
+        for c in q.chars() {
+            let pos = f.len();
+            let mut buf = [0u8; 4];
+            let piece = match kind {
+                StringKind::MultiLiteral | StringKind::Literal => {
+                    c.encode_utf8(&mut buf).to_string()
+                }
+                _ => escape(kind, c.encode_utf8(&mut buf)).unwrap(),
+            };
+            for k in 0..c.len_utf8() {
+                map.push(if piece.len() == c.len_utf8() {
+                    pos + k
+                } else {
+                    pos
+                });
+            }
+            f.push_str(&piece);
+        }
+        map.push(f.len());
+        f.push_str(close);
+        f.push_str("\ntype = \"eql\"\n");
+        (f, map)
+    }
+
+    /// Parse `q` stored in a file of `kind`, with spans mapped to the file.
+    fn rule_in_file(q: &str, kind: StringKind) -> (DetectionRule, SourceFile) {
+        let (text, map) = toml_file(q, kind);
+        let parsed = parse(q);
+        assert!(!parsed.has_errors(), "{:?}", parsed.issues);
+        let m = |s: Span| Span::new(map[s.start], map[s.end]);
+        let mut logic = parsed.logic;
+        logic.map_spans(&m);
+        let anchors = Anchors {
+            query: Some(Span::new(map[0], map[q.len()])),
+            steps: parsed.anchors.steps.iter().map(|s| m(*s)).collect(),
+            ..Anchors::default()
+        };
+        let rule = DetectionRule {
+            format: Format::Elastic,
+            language: Language::Eql,
+            schema: Schema::Ecs,
+            meta: RuleMeta::default(),
+            logic: Some(logic),
+            anchors,
+            span: Span::new(0, text.len()),
+        };
+        (rule, SourceFile::new("rule.toml", text))
+    }
+
+    /// Spans of the comparisons on `field` in the rule (file offsets).
+    fn trigger_spans(rule: &DetectionRule, field: &str) -> Vec<Span> {
+        let mut out = Vec::new();
+        if let Some(l) = &rule.logic {
+            l.visit_cmps(&mut |c, neg| {
+                if c.field.raw == field && !neg {
+                    out.push(c.span);
+                }
+            });
+        }
+        out
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut out = text.to_string();
+        let mut sorted: Vec<&Edit> = edits.iter().collect();
+        sorted.sort_by_key(|e| std::cmp::Reverse(e.offset));
+        for e in sorted {
+            out.replace_range(e.offset..e.offset + e.length, &e.replacement);
+        }
+        out
+    }
+
+    /// The query of an edited TOML file, decoded by the toml crate.
+    fn query_of(toml_text: &str) -> String {
+        let doc: toml::Table = toml::from_str(toml_text).expect("edited file is valid TOML");
+        doc["rule"]["query"].as_str().unwrap().to_string()
+    }
+
+    /// For each step of `q`, whether it holds a negated comparison on
+    /// `field` with `value`.
+    fn negated_in_steps(q: &str, field: &str, value: &str) -> Vec<bool> {
+        let p = parse(q);
+        assert!(
+            !p.has_errors(),
+            "edited query does not parse: {q}\n{:?}",
+            p.issues
+        );
+        let mut hits = Vec::new();
+        p.logic.visit_cmps(&mut |c, neg| {
+            if neg && c.field.raw == field && c.values.iter().any(|v| v.text == value) {
+                hits.push(c.span);
+            }
+        });
+        p.anchors
+            .steps
+            .iter()
+            .map(|s| hits.iter().any(|h| h.start >= s.start && h.end <= s.end))
+            .collect()
+    }
+
+    fn suggest(
+        q: &str,
+        kind: StringKind,
+        ex: &Exclusion,
+        trigger_field: &str,
+    ) -> (Suggestion, String) {
+        let (rule, file) = rule_in_file(q, kind);
+        let triggers = trigger_spans(&rule, trigger_field);
+        let s = render(&rule, &file, ex, &triggers).expect("a suggestion");
+        let edited = apply(&file.text, &s.edits);
+        (s, query_of(&edited))
+    }
+
+    #[test]
+    fn simple_query_port_list() {
+        let q = "network where destination.port == 6667 and source.port > 1024";
+        let ex = excl(vec![field("source.port", Op::Eq, &["80", "443"])]);
+        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
+        assert_eq!(s.text, "and not source.port in (80, 443)");
+        assert!(!s.has_placeholders);
+        assert_eq!(s.edits.len(), 1);
+        assert_eq!(
+            edited,
+            "network where destination.port == 6667 and source.port > 1024 and not source.port in (80, 443)"
+        );
+        assert_eq!(negated_in_steps(&edited, "source.port", "443"), vec![true]);
+    }
+
+    #[test]
+    fn top_level_or_is_wrapped() {
+        let q = "process where process.name == \"a\" or process.name == \"b\"";
+        let ex = excl(vec![field("process.parent.name", Op::Eq, &["jenkins"])]);
+        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "process.name");
+        assert_eq!(s.edits.len(), 2);
+        assert_eq!(
+            edited,
+            "process where (process.name == \"a\" or process.name == \"b\") and not ?process.parent.name == \"jenkins\""
+        );
+        let p = parse(&edited);
+        // the exclusion applies to both alternatives: And(.., Or, Not)
+        match &p.logic {
+            Logic::And(items) => {
+                assert!(matches!(items[1], Logic::Or(_)));
+                assert!(matches!(items[2], Logic::Not(_)));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn sequence_step_with_trigger_only() {
+        let q = "sequence by host.id with maxspan=1m\n  [process where process.name == \"cmd.exe\"]\n  [network where destination.port == 4444 or destination.port == 4445]\n  [file where file.name : \"*.tmp\"]";
+        let ex = excl(vec![field(
+            "process.executable",
+            Op::EndsWith,
+            &["\\jenkins.exe"],
+        )]);
+        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
+        assert_eq!(
+            s.text,
+            "step 2: and not ?process.executable : \"*\\\\jenkins.exe\""
+        );
+        assert!(edited.contains("[network where (destination.port == 4444 or destination.port == 4445) and not ?process.executable : \"*\\\\jenkins.exe\"]"), "{edited}");
+        assert_eq!(
+            negated_in_steps(&edited, "process.executable", "\\jenkins.exe"),
+            vec![false, true, false]
+        );
+    }
+
+    #[test]
+    fn sequence_several_steps() {
+        let q = "sequence [process where user.name == \"a\"] [process where true] [process where user.name == \"b\"] until [process where user.name == \"c\"]";
+        let ex = excl(vec![field("user.name", Op::Eq, &["svc"])]);
+        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "user.name");
+        assert_eq!(s.text, "steps 1, 3: and not user.name == \"svc\"");
+        assert_eq!(
+            negated_in_steps(&edited, "user.name", "svc"),
+            vec![true, false, true]
+        );
+    }
+
+    #[test]
+    fn trigger_on_category_word_picks_its_step() {
+        let q = "sequence [process where a == 1] [network where b == 2]";
+        let ex = excl(vec![field("c", Op::Eq, &["x"])]);
+        let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
+        let mut cat = Vec::new();
+        if let Some(l) = &rule.logic {
+            l.visit_cmps(&mut |c, _| {
+                if c.values.iter().any(|v| v.text == "network") {
+                    cat.push(c.span);
+                }
+            });
+        }
+        assert_eq!(cat.len(), 1);
+        let s = render(&rule, &file, &ex, &cat).unwrap();
+        assert_eq!(s.text, "step 2: and not ?c == \"x\"");
+        let edited = query_of(&apply(&file.text, &s.edits));
+        assert_eq!(negated_in_steps(&edited, "c", "x"), vec![false, true]);
+    }
+
+    #[test]
+    fn sequence_without_matching_step_offers_text_only() {
+        let q = "sequence [process where a == 1] [network where b == 2]";
+        let ex = excl(vec![field("c", Op::Eq, &["x"])]);
+        let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
+        let s = render(&rule, &file, &ex, &[]).unwrap();
+        assert_eq!(s.text, "and not ?c == \"x\"");
+        assert!(s.edits.is_empty());
+        // a plain query needs no trigger
+        let (rule, file) = rule_in_file("process where a == 1", StringKind::MultiLiteral);
+        let s = render(&rule, &file, &ex, &[]).unwrap();
+        assert_eq!(s.edits.len(), 1);
+    }
+
+    #[test]
+    fn basic_string_is_escaped() {
+        let q = "process where process.name : \"cmd.exe\" and process.parent.executable : \"C:\\\\x\\\\*\"";
+        let ex = excl(vec![field(
+            "process.parent.executable",
+            Op::EndsWith,
+            &["\\jenkins.exe"],
+        )]);
+        for kind in [StringKind::Basic, StringKind::MultiBasic] {
+            let (s, edited) = suggest(q, kind, &ex, "process.name");
+            assert_eq!(s.edits.len(), 1);
+            assert!(
+                s.edits[0]
+                    .replacement
+                    .contains("\\\"*\\\\\\\\jenkins.exe\\\""),
+                "{:?}",
+                s.edits[0]
+            );
+            assert_eq!(
+                edited,
+                format!("{q} and not process.parent.executable : \"*\\\\jenkins.exe\"")
+            );
+            assert_eq!(
+                negated_in_steps(&edited, "process.parent.executable", "\\jenkins.exe"),
+                vec![true]
+            );
+        }
+    }
+
+    #[test]
+    fn basic_string_with_escaped_or_is_wrapped() {
+        // the `or` inside an escaped EQL string is not a top-level `or`
+        let q = "process where a : \"x or y\" and b == 1";
+        let ex = excl(vec![field("c", Op::Eq, &["z"])]);
+        let (s, edited) = suggest(q, StringKind::Basic, &ex, "a");
+        assert_eq!(s.edits.len(), 1);
+        assert_eq!(edited, format!("{q} and not ?c == \"z\""));
+    }
+
+    #[test]
+    fn literal_string_cannot_hold_quotes() {
+        let q = "process where a == 1";
+        let ex = excl(vec![field("c", Op::Eq, &["it's"])]);
+        let (rule, file) = rule_in_file(q, StringKind::Literal);
+        let s = render(&rule, &file, &ex, &[]).unwrap();
+        assert!(s.edits.is_empty());
+        let ex = excl(vec![field("c", Op::Eq, &["ok"])]);
+        let s = render(&rule, &file, &ex, &[]).unwrap();
+        let edited = query_of(&apply(&file.text, &s.edits));
+        assert_eq!(edited, "process where a == 1 and not ?c == \"ok\"");
+    }
+
+    #[test]
+    fn several_fields_and_ops() {
+        let ex = excl(vec![
+            field("a", Op::Eq, &["x", "y"]),
+            field("b", Op::Eq, &["z"]),
+        ]);
+        assert_eq!(
+            exclusion_condition(&ex).unwrap(),
+            "(a in (\"x\", \"y\") and b == \"z\")"
+        );
+        let ex = excl(vec![field(
+            "source.ip",
+            Op::Cidr,
+            &["10.0.0.0/8", "192.168.0.0/16"],
+        )]);
+        assert_eq!(
+            exclusion_condition(&ex).unwrap(),
+            "cidrMatch(source.ip, \"10.0.0.0/8\", \"192.168.0.0/16\")"
+        );
+        let ex = excl(vec![field("p", Op::StartsWith, &["C:\\a", "D:\\b"])]);
+        assert_eq!(
+            exclusion_condition(&ex).unwrap(),
+            "p : (\"C:\\\\a*\", \"D:\\\\b*\")"
+        );
+        let ex = excl(vec![field("p", Op::Contains, &["x\"y"])]);
+        assert_eq!(exclusion_condition(&ex).unwrap(), "p : \"*x\\\"y*\"");
+        let ex = excl(vec![
+            field(
+                "source.port",
+                Op::Range {
+                    lo_inclusive: true,
+                    hi_inclusive: false,
+                },
+                &["49152", "65536"],
+            ),
+            field("my-field", Op::Exists, &[]),
+        ]);
+        assert_eq!(
+            exclusion_condition(&ex).unwrap(),
+            "((source.port >= 49152 and source.port < 65536) and `my-field` != null)"
+        );
+        let ex = excl(vec![field("a.0.b", Op::Gt, &["5"])]);
+        assert_eq!(exclusion_condition(&ex).unwrap(), "a.`0`.b > 5");
+        assert_eq!(exclusion_condition(&excl(vec![])), None);
+        assert_eq!(
+            exclusion_condition(&excl(vec![field("a", Op::Eq, &[])])),
+            None
+        );
+        // every rendered condition parses
+        for f in [
+            field("a", Op::Regex, &["x.*"]),
+            field("a", Op::Wildcard, &["a*b?c"]),
+            field("a", Op::FieldRef, &["b.c"]),
+            field("a", Op::Lte, &["1", "2"]),
+        ] {
+            let cond = exclusion_condition(&excl(vec![f])).unwrap();
+            let q = format!("any where true and not {cond}");
+            assert!(!parse(&q).has_errors(), "{q}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_quoted() {
+        let ex = excl(vec![ExclusionField {
+            field: "destination.ip".into(),
+            op: Op::Eq,
+            values: vec![ExclusionValue {
+                text: "<your DNS servers>".into(),
+                numeric: false,
+                placeholder: true,
+            }],
+        }]);
+        let (rule, file) = rule_in_file(
+            "network where destination.port == 53",
+            StringKind::MultiLiteral,
+        );
+        let s = render(&rule, &file, &ex, &[]).unwrap();
+        assert!(s.has_placeholders);
+        assert_eq!(s.text, "and not ?destination.ip == \"<your DNS servers>\"");
+        // numeric-looking placeholders stay quoted
+        let v = ExclusionValue {
+            text: "53".into(),
+            numeric: true,
+            placeholder: true,
+        };
+        assert_eq!(literal(&v), "\"53\"");
+    }
+
+    #[test]
+    fn string_kind_detection() {
+        let f = "query = '''\nprocess where true'''\n";
+        let q = f.find("process").unwrap();
+        assert_eq!(
+            string_kind(f, Span::point(q)),
+            Some(StringKind::MultiLiteral)
+        );
+        assert_eq!(
+            string_kind(f, Span::point(q - 1)),
+            Some(StringKind::MultiLiteral)
+        );
+        assert_eq!(
+            string_kind(f, Span::point(8)),
+            Some(StringKind::MultiLiteral)
+        );
+        let f = "query = \"\"\"process where true\"\"\"\n";
+        assert_eq!(
+            string_kind(f, Span::point(11)),
+            Some(StringKind::MultiBasic)
+        );
+        assert_eq!(string_kind(f, Span::point(8)), Some(StringKind::MultiBasic));
+        let f = "query = \"process where true\"\n";
+        assert_eq!(string_kind(f, Span::point(9)), Some(StringKind::Basic));
+        assert_eq!(string_kind(f, Span::point(8)), Some(StringKind::Basic));
+        let f = "query = 'process where true'\n";
+        assert_eq!(string_kind(f, Span::point(9)), Some(StringKind::Literal));
+        // content starting with a quote
+        let f = "query = '''\"cat\" where true'''";
+        assert_eq!(
+            string_kind(f, Span::point(11)),
+            Some(StringKind::MultiLiteral)
+        );
+        assert_eq!(string_kind("process where true", Span::point(0)), None);
+    }
+
+    #[test]
+    fn query_span_is_found_without_the_anchor() {
+        let q = "process where a == 1";
+        for kind in [
+            StringKind::MultiLiteral,
+            StringKind::Basic,
+            StringKind::MultiBasic,
+        ] {
+            let (mut rule, file) = rule_in_file(q, kind);
+            rule.anchors.query = None;
+            let ex = excl(vec![field("a", Op::Eq, &["x\\y"])]);
+            let s = render(&rule, &file, &ex, &[]).unwrap();
+            assert_eq!(s.edits.len(), 1, "{kind:?}");
+            let edited = query_of(&apply(&file.text, &s.edits));
+            assert_eq!(edited, "process where a == 1 and not a == \"x\\\\y\"");
+        }
+        assert_eq!(query_key_before("no key here", 5), None);
+        let t = "query = 1\nquery = \"x\"";
+        assert_eq!(query_key_before(t, t.len() - 1), Some(Span::point(18)));
+    }
+
+    #[test]
+    fn toml_escape_for_each_kind() {
+        let file = SourceFile::new("r.toml", "query = \"a\"\nq2 = '''\nb'''\nq3 = 'c'\n");
+        let t = " and not p : \"*\\\\x\"";
+        assert_eq!(
+            toml_escape_for(&file, Span::point(9), t).unwrap(),
+            " and not p : \\\"*\\\\\\\\x\\\""
+        );
+        let q2 = file.text.find("b'''").unwrap();
+        assert_eq!(toml_escape_for(&file, Span::point(q2), t).unwrap(), t);
+        let q3 = file.text.find("c'").unwrap();
+        assert_eq!(toml_escape_for(&file, Span::point(q3), t).unwrap(), t);
+        assert_eq!(toml_escape_for(&file, Span::point(q3), "it's"), None);
+        assert_eq!(toml_escape_for(&file, Span::point(q2), "a'''b"), None);
+        assert_eq!(toml_escape_for(&file, Span::point(3), "x"), None);
+    }
+
+    #[test]
+    fn toml_unescape_decodes() {
+        assert_eq!(toml_unescape(r#"a\\b\"c\u0041\n"#), "a\\b\"cA\n");
+        assert_eq!(toml_unescape("a \\\n   b"), "a b");
+        assert_eq!(toml_unescape(r"\q"), r"\q");
+    }
+
+    #[test]
+    fn optional_fields_follow_the_rule() {
+        let q =
+            "process where ?process.parent.name == \"a\" and user.name == \"b\" and ?`x-y` == 1";
+        let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
+        let render_for = |name: &str| {
+            let ex = excl(vec![field(name, Op::Eq, &["v"])]);
+            render(&rule, &file, &ex, &[]).unwrap().text
+        };
+        assert_eq!(
+            render_for("process.parent.name"),
+            "and not ?process.parent.name == \"v\""
+        );
+        assert_eq!(render_for("user.name"), "and not user.name == \"v\"");
+        assert_eq!(render_for("x-y"), "and not ?`x-y` == \"v\"");
+        assert_eq!(render_for("host.name"), "and not ?host.name == \"v\"");
+    }
+
+    #[test]
+    fn field_names_are_backquoted_when_needed() {
+        assert_eq!(eql_field("process.name"), "process.name");
+        assert_eq!(eql_field("@timestamp"), "@timestamp");
+        assert_eq!(eql_field("my-field"), "`my-field`");
+        assert_eq!(eql_field("a.0.b"), "a.`0`.b");
+        assert_eq!(eql_field("a`b"), "`a``b`");
+        assert_eq!(eql_field("in"), "`in`");
+        assert_eq!(eql_field("a..b"), "`a..b`");
+    }
 }

@@ -1,0 +1,212 @@
+//! EQL exclusions applied to real rules: for every Elastic EQL rule in the
+//! corpus, an exclusion placed next to a triggering comparison is inserted
+//! into the file; the edited file must still be valid TOML, its query must
+//! parse, and the exclusion must sit under `Not` in the trigger's step.
+//!
+//! Corpus root: `$RULELINT_CORPUS`, else `<manifest>/../shared/corpus`.
+//! Skipped (with a message) when the corpus is absent.
+
+use std::path::{Path, PathBuf};
+
+use rulelint::query::eql;
+use rulelint::rule::{Anchors, DetectionRule, Format, Language, Op, RuleMeta, Schema};
+use rulelint::source::{SourceFile, Span};
+use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
+
+fn corpus_root() -> PathBuf {
+    match std::env::var_os("RULELINT_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    }
+}
+
+fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            toml_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+fn rule_query(text: &str) -> Option<String> {
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let rule = doc.get("rule")?.as_table()?;
+    if rule.get("language")?.as_str()? != "eql" {
+        return None;
+    }
+    Some(rule.get("query")?.as_str()?.to_string())
+}
+
+/// The file offset of an EQL rule's `query = '''…'''` content, when the
+/// file holds it verbatim.
+fn literal_query_offset(text: &str, query: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("query = '''") {
+        let mut start = from + i + "query = '''".len();
+        if text[start..].starts_with('\n') {
+            start += 1;
+        } else if text[start..].starts_with("\r\n") {
+            start += 2;
+        }
+        if text[start..].starts_with(query) {
+            return Some(start);
+        }
+        from = start;
+    }
+    None
+}
+
+fn exclusion() -> Exclusion {
+    Exclusion {
+        name: "ci_agent".into(),
+        fields: vec![
+            ExclusionField {
+                field: "process.parent.executable".into(),
+                op: Op::EndsWith,
+                values: vec![ExclusionValue {
+                    text: "\\jenkins.exe".into(),
+                    numeric: false,
+                    placeholder: false,
+                }],
+            },
+            ExclusionField {
+                field: "user.name".into(),
+                op: Op::Eq,
+                values: vec![
+                    ExclusionValue {
+                        text: "svc \"ci\"".into(),
+                        numeric: false,
+                        placeholder: false,
+                    },
+                    ExclusionValue {
+                        text: "jenkins".into(),
+                        numeric: false,
+                        placeholder: false,
+                    },
+                ],
+            },
+        ],
+    }
+}
+
+fn step_of(steps: &[Span], s: Span) -> Option<usize> {
+    steps
+        .iter()
+        .position(|st| s.start >= st.start && s.end <= st.end)
+}
+
+#[test]
+fn eql_exclusions_apply_to_corpus_rules() {
+    let root = corpus_root().join("elastic");
+    if !root.is_dir() {
+        eprintln!(
+            "skipping EQL suggestion sweep: {} not found (set RULELINT_CORPUS)",
+            root.display()
+        );
+        return;
+    }
+    let mut files = Vec::new();
+    toml_files(&root, &mut files);
+    let excl = exclusion();
+    let (mut rules, mut applied, mut wrapped, mut multi_step) = (0, 0, 0, 0);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let Some(query) = rule_query(&text) else {
+            continue;
+        };
+        let Some(base) = literal_query_offset(&text, &query) else {
+            continue;
+        };
+        let parsed = eql::parse(&query);
+        assert!(!parsed.has_errors(), "{}", path.display());
+        rules += 1;
+
+        // the first positive comparison outside `event.category` triggers
+        let mut trigger = None;
+        parsed.logic.visit_cmps(&mut |c, neg| {
+            if trigger.is_none() && !neg && c.field.raw != "event.category" {
+                trigger = Some(c.span);
+            }
+        });
+        let Some(trigger) = trigger else { continue };
+        let Some(step) = step_of(&parsed.anchors.steps, trigger) else {
+            continue;
+        };
+
+        let mut logic = parsed.logic.clone();
+        logic.map_spans(&|s: Span| s.shift(base));
+        let rule = DetectionRule {
+            format: Format::Elastic,
+            language: Language::Eql,
+            schema: Schema::Ecs,
+            meta: RuleMeta::default(),
+            logic: Some(logic),
+            anchors: Anchors {
+                query: Some(Span::new(base, base + query.len())),
+                steps: parsed.anchors.steps.iter().map(|s| s.shift(base)).collect(),
+                ..Anchors::default()
+            },
+            span: Span::new(0, text.len()),
+        };
+        let file = SourceFile::new(path.clone(), text.clone());
+        let s = suggest::render(&rule, &file, &excl, &[trigger.shift(base)])
+            .unwrap_or_else(|| panic!("{}: no suggestion", path.display()));
+        assert!(!s.edits.is_empty(), "{}: no edits", path.display());
+        if s.edits.len() > 1 {
+            wrapped += 1;
+        }
+        if parsed.anchors.steps.len() > 1 {
+            multi_step += 1;
+            assert!(
+                s.text.starts_with(&format!("step {}: and not (", step + 1)),
+                "{}: {}",
+                path.display(),
+                s.text
+            );
+        }
+
+        let mut edited = text.clone();
+        let mut edits = s.edits.clone();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
+        for e in &edits {
+            edited.replace_range(e.offset..e.offset + e.length, &e.replacement);
+        }
+        let new_query = rule_query(&edited)
+            .unwrap_or_else(|| panic!("{}: edited file is not valid TOML", path.display()));
+        let reparsed = eql::parse(&new_query);
+        assert!(
+            !reparsed.has_errors(),
+            "{}: edited query does not parse: {:?}\n{new_query}",
+            path.display(),
+            reparsed.issues
+        );
+        let mut hits = Vec::new();
+        reparsed.logic.visit_cmps(&mut |c, neg| {
+            if neg && c.field.raw == "user.name" && c.values.iter().any(|v| v.text == "svc \"ci\"")
+            {
+                hits.push(c.span);
+            }
+        });
+        assert_eq!(hits.len(), 1, "{}: {new_query}", path.display());
+        assert_eq!(
+            step_of(&reparsed.anchors.steps, hits[0]),
+            Some(step),
+            "{}: exclusion in the wrong step\n{new_query}",
+            path.display()
+        );
+        applied += 1;
+    }
+    println!(
+        "EQL suggestions: {rules} rules, {applied} exclusions applied and re-parsed \
+         ({wrapped} with the condition wrapped in parentheses, {multi_step} in multi-step queries)"
+    );
+}
