@@ -5,10 +5,13 @@
 //! Corpus root: `$RULELINT_CORPUS`, else `<manifest>/../shared/corpus`.
 //! Skipped (with a message) when absent.
 
+use rulelint::diagnostic::Severity;
 use rulelint::format::splunk;
 use rulelint::query::spl;
 use rulelint::rule::Logic;
+use rulelint::rule::Op;
 use rulelint::source::SourceFile;
+use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
 use std::path::{Path, PathBuf};
 
 fn corpus_root() -> PathBuf {
@@ -236,4 +239,109 @@ fn splunk_corpus_dump() {
             }
         }
     }
+}
+
+/// For every corpus search: exclude a value of the first field the search
+/// matches on, apply the suggested edit, re-parse: the edited file has no
+/// error and its logic holds the exclusion under a Not.
+#[test]
+fn splunk_corpus_exclusions_roundtrip() {
+    let dir = corpus_root().join("splunk");
+    if !dir.is_dir() {
+        eprintln!("skipping: no Splunk corpus at {}", dir.display());
+        return;
+    }
+    let mut files = Vec::new();
+    yml_files(&dir, &mut files);
+    let (mut tried, mut with_edits, mut verified) = (0, 0, 0);
+    let mut no_edits = Vec::new();
+    let mut failures = Vec::new();
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let file = SourceFile::new(path.clone(), text.clone());
+        let parsed = splunk::parse(&file);
+        let Some(rule) = parsed.rules.first() else {
+            continue;
+        };
+        let Some(logic) = &rule.logic else { continue };
+        let mut field = None;
+        logic.visit_cmps(&mut |c, neg| {
+            if field.is_none() && !neg && !c.field.derived && c.op != Op::FieldRef {
+                field = Some(c.field.raw.clone());
+            }
+        });
+        let Some(field) = field else { continue };
+        let excl = Exclusion {
+            name: "filter_roundtrip".into(),
+            fields: vec![ExclusionField {
+                field: field.clone(),
+                op: Op::Eq,
+                values: vec![ExclusionValue {
+                    text: "rulelint's test.exe".into(),
+                    numeric: false,
+                    placeholder: false,
+                }],
+            }],
+        };
+        tried += 1;
+        let Some(sugg) = suggest::render(rule, &file, &excl, &[]) else {
+            failures.push(format!("{}: no suggestion for {field}", path.display()));
+            continue;
+        };
+        if sugg.edits.is_empty() {
+            no_edits.push(format!("{}: {field}", path.display()));
+            continue;
+        }
+        with_edits += 1;
+        let mut edited = text.clone();
+        let mut edits = sugg.edits.clone();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
+        for e in edits {
+            edited.replace_range(e.offset..e.offset + e.length, &e.replacement);
+        }
+        let again = splunk::parse(&SourceFile::new(path.clone(), edited.clone()));
+        let errs: Vec<_> = again
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .collect();
+        if !errs.is_empty() {
+            failures.push(format!(
+                "{}: edited file has errors: {:?}",
+                path.display(),
+                errs[0].message
+            ));
+            continue;
+        }
+        let mut found = false;
+        if let Some(l) = again.rules.first().and_then(|r| r.logic.as_ref()) {
+            l.visit_cmps(&mut |c, neg| {
+                found |= neg && c.values.iter().any(|v| v.text == "rulelint's test.exe");
+            });
+        }
+        if found {
+            verified += 1;
+        } else {
+            failures.push(format!(
+                "{}: exclusion not found after the edit ({field})",
+                path.display()
+            ));
+        }
+    }
+    println!(
+        "exclusions tried: {tried}, with edits: {with_edits}, verified after re-parse: {verified}"
+    );
+    for f in failures.iter().take(20) {
+        println!("  {f}");
+    }
+    println!(
+        "text only (no place where every field is visible): {}",
+        no_edits.len()
+    );
+    for f in no_edits.iter().take(20) {
+        println!("  {f}");
+    }
+    assert!(failures.is_empty(), "{} failures", failures.len());
 }

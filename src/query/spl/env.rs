@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn globs() {
         assert!(glob("Processes.*", "Processes.dest"));
-        assert!(glob("*time", "firstTime") == false);
+        assert!(!glob("*time", "firstTime"));
         assert!(glob("*Time", "firstTime"));
         assert!(!glob("a*b", "ac"));
     }

@@ -207,19 +207,16 @@ impl<'a> EvalParser<'a> {
                 let mut j = i;
                 while j < self.end {
                     let c = b[j];
-                    if c.is_ascii_alphanumeric()
+                    let ident = c.is_ascii_alphanumeric()
                         || matches!(c, b'_' | b'@' | b'$' | b':' | b'{' | b'}')
-                        || c >= 0x80
-                    {
-                        j += 1;
-                    } else if c == b'.'
+                        || c >= 0x80;
+                    let dot = c == b'.'
                         && b.get(j + 1)
-                            .is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'_')
-                    {
-                        j += 1;
-                    } else {
+                            .is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'_');
+                    if !(ident || dot) {
                         break;
                     }
+                    j += 1;
                 }
                 let s = Span::new(i, j);
                 let w = self.text(s);

@@ -70,6 +70,33 @@ fn failed(text: &str, span: Span, message: String) -> Analysis {
 
 /// Parse a search and keep the pipeline details.
 pub fn analyze(text: &str) -> Analysis {
+    let mut a = analyze_inner(text);
+    // Spans always cover whole characters.
+    let fix = |s: Span| Span::new(floor(text, s.start), ceil(text, s.end.max(s.start)));
+    for i in &mut a.issues {
+        i.span = fix(i.span);
+    }
+    a.logic.map_spans(&fix);
+    a
+}
+
+fn floor(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+fn analyze_inner(text: &str) -> Analysis {
     if text.trim().is_empty() {
         return failed(text, Span::new(0, text.len()), "empty search".into());
     }

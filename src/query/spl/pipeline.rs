@@ -313,11 +313,17 @@ impl<'s> Ctx<'s> {
         let mut out = PipeOut::default();
         let mut filters: Vec<Logic> = Vec::new();
         let mut generating_tstats = false;
-        for (idx, cmd) in cmds.iter().enumerate() {
+        let mut seen_command = false;
+        for cmd in cmds {
             let Some((name, args_start)) = self.command_name(cmd)? else {
                 continue;
             };
-            let first = filters.is_empty() && out.stages.is_empty() && !generating_tstats;
+            if !seen_command {
+                // The generating command: a search that starts with
+                // `| tstats` has no aggregation to filter before.
+                generating_tstats = name == "tstats";
+                seen_command = true;
+            }
             if top {
                 self.stage = Some(out.stages.len());
                 out.stages.push(Stage {
@@ -326,9 +332,6 @@ impl<'s> Ctx<'s> {
                     span: Span::new(cmd.pipe.unwrap_or(cmd.start), cmd.end),
                     env: self.env.clone(),
                 });
-            }
-            if idx == 0 || first {
-                generating_tstats = name == "tstats";
             }
             if top
                 && out.first_aggregation.is_none()
@@ -366,7 +369,7 @@ impl<'s> Ctx<'s> {
                     }
                 }
                 "datamodel" => self.datamodel_cmd(start, end),
-                "from" => self.from_cmd(start, end),
+                "from" => self.datamodel_from(start, end),
                 "inputlookup" => {
                     self.env = FieldEnv::default();
                     let args = lex::args(self.src, start, end);
@@ -577,14 +580,13 @@ impl<'s> Ctx<'s> {
                     Ok(Some(("search".into(), cmd.start)))
                 }
             }
-            Some(p) => {
+            Some(_) => {
                 if word.is_empty() {
                     return Err(SyntaxError::new(
                         Span::new(s, (s + 1).min(cmd.end)),
                         "expected a command name after `|`",
                     ));
                 }
-                let _ = p;
                 Ok(Some((word.to_ascii_lowercase(), i)))
             }
         }
@@ -806,7 +808,7 @@ impl<'s> Ctx<'s> {
     }
 
     /// `from datamodel=X.Y` / `from datamodel:X.Y` / `from datamodel X.Y`.
-    fn from_cmd(&mut self, start: usize, end: usize) {
+    fn datamodel_from(&mut self, start: usize, end: usize) {
         let args = lex::args(self.src, start, end);
         if let Some(spec) = datamodel_spec(&args, self.src) {
             let object = datamodel_object(&spec, &[]);
@@ -955,11 +957,9 @@ impl<'s> Ctx<'s> {
                 }
                 (_, Some(_)) => {}
                 _ => {
-                    if cmd == "top" || cmd == "rare" || cmd == "sitop" || cmd == "sirare" {
-                        let n = a.value(self.src);
-                        let o = self.env.origin(&n);
-                        by.push(n);
-                        let _ = o;
+                    if matches!(cmd, "top" | "rare" | "sitop" | "sirare") {
+                        // `top user`: the listed fields stay, with counts.
+                        by.push(a.value(self.src));
                     } else {
                         outs.push((a.value(self.src), Origin::Derived));
                     }

@@ -223,6 +223,8 @@ impl<'s, 'c, 'a> SearchParser<'s, 'c, 'a> {
     /// `and := or ((AND)? or)*` — the lowest precedence.
     fn parse_and(&mut self) -> Result<Option<Logic>, SyntaxError> {
         let mut items = Vec::new();
+        // A term was read (it may hold no condition, like `earliest=-1d`).
+        let mut seen = false;
         loop {
             let t = self.peek();
             match t {
@@ -236,11 +238,12 @@ impl<'s, 'c, 'a> SearchParser<'s, 'c, 'a> {
             if self.is_kw(t, "AND") {
                 let s = tok_span(t, self.pos);
                 self.bump();
-                if items.is_empty() || matches!(self.peek(), Tok::End | Tok::RParen(_)) {
+                if !seen || matches!(self.peek(), Tok::End | Tok::RParen(_)) {
                     return Err(SyntaxError::new(s, "`AND` needs a term on both sides"));
                 }
                 continue;
             }
+            seen = true;
             if let Some(l) = self.parse_or()? {
                 items.push(l);
             }

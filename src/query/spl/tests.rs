@@ -186,6 +186,7 @@ fn keywords_and_modifiers() {
         "and(macro(wmi), EventCode=[5861], kw[Binding], kw[two words])"
     );
     assert_eq!(s("earliest=-24h latest=now a=1 *"), "a=[1]");
+    assert_eq!(s("earliest=-24h AND a=1"), "a=[1]");
     assert_eq!(
         s("TERM(10.0.0.1) CASE(Error)"),
         "and(kw[10.0.0.1], kw[Error])"
@@ -505,15 +506,4 @@ fn deep_nesting_is_bounded() {
     assert!(parse(&subs).has_errors());
     let subs = format!("a=1 {}b=2{}", "[search ".repeat(100), "]".repeat(100));
     let _ = parse(&subs);
-}
-
-#[test]
-fn dev_print() {
-    for t in [
-        r#"`sysmon` EventCode=1 Image="*\\cmd.exe" NOT (User IN ("SYSTEM", "*$")) | stats count by Computer | rename Computer as dest | `x_filter`"#,
-        r#"| tstats `security_content_summariesonly` count min(_time) as firstTime from datamodel=Endpoint.Processes where Processes.process_name=nmap.exe OR `process_net` by Processes.dest Processes.process_name | `drop_dm_object_name(Processes)` | where process_name != "x" AND like(lower(dest), "%srv%") | `security_content_ctime(firstTime)` | `nmap_filter`"#,
-    ] {
-        let a = analyze(t);
-        println!("{}\n{:?}\n{:?}", show(&a.logic), a.issues, a.anchors);
-    }
 }
