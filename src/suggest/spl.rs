@@ -73,7 +73,6 @@ pub fn render(
     let cl = clause(excl, &p.names)?;
     let (inserted, shown) = match p.kind {
         Kind::PipeBefore => (format!("| search {cl} "), format!("| search {cl}")),
-        Kind::TermBefore => (format!("{cl} "), cl.clone()),
         Kind::TstatsAnd => (format!(" AND {cl}"), format!("AND {cl}")),
         Kind::TstatsWhereBeforeBy => (format!("where {cl} "), format!("where {cl}")),
         Kind::TstatsWhereAtEnd => (format!(" where {cl}"), format!("where {cl}")),
@@ -106,8 +105,6 @@ pub fn render(
 enum Kind {
     /// `| search NOT (…) ` before a pipe.
     PipeBefore,
-    /// `NOT (…) ` before a macro used as a search term.
-    TermBefore,
     /// ` AND NOT (…)` after the tstats `where` expression.
     TstatsAnd,
     /// `where NOT (…) ` before the tstats `by`.
@@ -141,21 +138,6 @@ fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
                     kind: Kind::PipeBefore,
                     names,
                     at_filter: true,
-                });
-            }
-        } else if let Some(stage) = a
-            .stages
-            .iter()
-            .find(|s| s.span.start <= fm.span.start && fm.span.end <= s.span.end)
-        {
-            // The macro is a term of a search expression.
-            let is_search = stage.name == "search";
-            if let (true, Some(names)) = (is_search, names_in(&stage.env, excl)) {
-                return Some(Placement {
-                    at: fm.span.start,
-                    kind: Kind::TermBefore,
-                    names,
-                    at_filter: false,
                 });
             }
         }
@@ -328,7 +310,6 @@ fn value(op: Op, v: &ExclusionValue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rule::Logic;
 
     fn ev(text: &str) -> ExclusionValue {
         ExclusionValue {
@@ -594,6 +575,5 @@ mod tests {
         assert_eq!(negs[1], ("a".to_string(), Op::Eq, true));
         assert_eq!(negs[2], ("b".to_string(), Op::StartsWith, true));
         assert_eq!(negs[3], ("c d".to_string(), Op::Contains, true));
-        let _ = Logic::And(vec![]);
     }
 }
