@@ -1,15 +1,579 @@
-//! Exclusions written in spl (placeholder until implemented).
+//! Exclusions written in SPL.
+//!
+//! The clause is `NOT (f IN ("a", "b") AND g="c")`: one condition per
+//! field, values quoted and escaped (`\` → `\\`, `"` → `\"`), numbers
+//! unquoted, `EndsWith`/`StartsWith`/`Contains` written with `*`, CIDR
+//! blocks as the block. Field names are written as they are visible where
+//! the clause goes: the search is re-parsed and each field (named as in
+//! the datamodel, `Processes.process_name`, or raw, `Computer`) is looked
+//! up through the pipeline's renames and `drop_dm_object_name` prefixes.
+//!
+//! Where it goes, in order of preference:
+//! 1. before the detection's `` `<name>_filter` `` macro, as
+//!    `| search NOT (…) ` — when every field is still visible there; the
+//!    text then also gives the macro's definition as a macros.conf stanza
+//!    (Splunk's intended place for local exclusions);
+//! 2. before the first aggregation of a raw-event search (`| stats`);
+//! 3. in the `where` of the generating `tstats` (datamodel field names;
+//!    a name without a `.` gets the datamodel object prefix);
+//! 4. at the end of a search without a filter macro;
+//! 5. before the latest command where every field is still visible (a
+//!    final `| table` drops fields the base search matched on).
+//!
+//! Edits are escaped for the YAML scalar holding the search (single
+//! quoted: `'` doubled; double quoted: `\` and `"` escaped; block scalars
+//! as is; plain scalars only when the text cannot end the scalar). A
+//! suggestion with placeholder values has no edits: it must be filled in.
 
-use super::Exclusion;
-use crate::diagnostic::Suggestion;
-use crate::rule::DetectionRule;
+use super::{Exclusion, ExclusionField, ExclusionValue};
+use crate::diagnostic::{Edit, Suggestion};
+use crate::format::splunk::{self, Decoded, ScalarStyle};
+use crate::query::spl::{self, Analysis, FieldEnv};
+use crate::rule::{DetectionRule, Language, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
-    _rule: &DetectionRule,
-    _file: &SourceFile,
-    _excl: &Exclusion,
+    rule: &DetectionRule,
+    file: &SourceFile,
+    excl: &Exclusion,
     _triggers: &[Span],
 ) -> Option<Suggestion> {
+    if excl.fields.is_empty() || excl.fields.iter().any(|f| f.values.is_empty()) {
+        return None;
+    }
+    let has_placeholders = excl
+        .fields
+        .iter()
+        .any(|f| f.values.iter().any(|v| v.placeholder));
+    let text_only = |names: Vec<String>| -> Option<Suggestion> {
+        Some(Suggestion {
+            language: Language::Spl,
+            text: format!("| search {}", clause(excl, &names)?),
+            edits: Vec::new(),
+            has_placeholders,
+        })
+    };
+    let given: Vec<String> = excl.fields.iter().map(|f| f.field.clone()).collect();
+    let Some(query) = rule.anchors.query else {
+        return text_only(given);
+    };
+    let Some(dec) = splunk::search_scalar(file, query) else {
+        return text_only(given);
+    };
+    let a = spl::analyze(&dec.text);
+    if a.issues
+        .iter()
+        .any(|i| i.severity == crate::diagnostic::Severity::Error)
+    {
+        return text_only(given);
+    }
+    let Some(p) = place(&a, excl, &dec.text) else {
+        return text_only(given);
+    };
+    let cl = clause(excl, &p.names)?;
+    let (inserted, shown) = match p.kind {
+        Kind::PipeBefore => (format!("| search {cl} "), format!("| search {cl}")),
+        Kind::TstatsAnd => (format!(" AND {cl}"), format!("AND {cl}")),
+        Kind::TstatsWhereBeforeBy => (format!("where {cl} "), format!("where {cl}")),
+        Kind::TstatsWhereAtEnd => (format!(" where {cl}"), format!("where {cl}")),
+        Kind::PipeAtEnd => (format!(" | search {cl}"), format!("| search {cl}")),
+    };
+    let mut text = shown;
+    if let (Some(fm), true) = (&a.filter_macro, p.at_filter) {
+        text.push_str(&format!(
+            "\n\n# or define the filter macro (macros.conf):\n[{}]\ndefinition = search {cl}",
+            fm.name
+        ));
+    }
+    let edits = if has_placeholders {
+        Vec::new()
+    } else {
+        match escape_for(&dec, &inserted) {
+            Some(esc) => vec![Edit::insert(file_offset(&dec, p.at), esc)],
+            None => Vec::new(),
+        }
+    };
+    Some(Suggestion {
+        language: Language::Spl,
+        text,
+        edits,
+        has_placeholders,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `| search NOT (…) ` before a pipe.
+    PipeBefore,
+    /// ` AND NOT (…)` after the tstats `where` expression.
+    TstatsAnd,
+    /// `where NOT (…) ` before the tstats `by`.
+    TstatsWhereBeforeBy,
+    /// ` where NOT (…)` at the end of the tstats command.
+    TstatsWhereAtEnd,
+    /// ` | search NOT (…)` at the end of the search.
+    PipeAtEnd,
+}
+
+struct Placement {
+    /// Offset in the decoded search.
+    at: usize,
+    kind: Kind,
+    names: Vec<String>,
+    /// At the filter macro (its definition can hold the clause too).
+    at_filter: bool,
+}
+
+fn names_in(env: &FieldEnv, excl: &Exclusion) -> Option<Vec<String>> {
+    excl.fields.iter().map(|f| env.name_for(&f.field)).collect()
+}
+
+fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
+    // 1. Before the filter macro.
+    if let Some(fm) = a.filter_macro.as_ref().filter(|f| f.top) {
+        if let Some(stage) = fm.stage.and_then(|i| a.stages.get(i)) {
+            if let (Some(pipe), Some(names)) = (stage.pipe, names_in(&stage.env, excl)) {
+                return Some(Placement {
+                    at: pipe,
+                    kind: Kind::PipeBefore,
+                    names,
+                    at_filter: true,
+                });
+            }
+        }
+    }
+    // 2. Before the first aggregation of a raw-event search.
+    if let Some(agg) = a.anchors.first_aggregation {
+        if let Some(stage) = a.stages.iter().find(|s| s.pipe == Some(agg)) {
+            if let Some(names) = names_in(&stage.env, excl) {
+                return Some(Placement {
+                    at: agg,
+                    kind: Kind::PipeBefore,
+                    names,
+                    at_filter: false,
+                });
+            }
+        }
+    }
+    // 3. In the generating tstats, with datamodel names.
+    if let Some(t) = &a.tstats {
+        let dm = a.anchors.datamodel.as_deref();
+        let names: Vec<String> = excl
+            .fields
+            .iter()
+            .map(|f| match dm {
+                Some(dm) if !f.field.contains('.') => format!("{dm}.{}", f.field),
+                _ => f.field.clone(),
+            })
+            .collect();
+        let kind = if t.expr.is_some() {
+            Kind::TstatsAnd
+        } else if text
+            .get(t.insert_at..)
+            .is_some_and(|r| r.len() >= 2 && r[..2].eq_ignore_ascii_case("by"))
+        {
+            Kind::TstatsWhereBeforeBy
+        } else {
+            Kind::TstatsWhereAtEnd
+        };
+        return Some(Placement {
+            at: t.insert_at,
+            kind,
+            names,
+            at_filter: false,
+        });
+    }
+    // 4. At the end of a search without a filter macro.
+    if a.filter_macro.is_none() {
+        if let Some(names) = names_in(&a.end_env, excl) {
+            let end = text.trim_end().len();
+            return Some(Placement {
+                at: end,
+                kind: Kind::PipeAtEnd,
+                names,
+                at_filter: false,
+            });
+        }
+    }
+    // 5. Before the latest command (ahead of the filter macro) where every
+    //    field is still visible, e.g. before a final `| table`.
+    let limit = a
+        .filter_macro
+        .as_ref()
+        .and_then(|f| f.stage)
+        .unwrap_or(a.stages.len());
+    for stage in a.stages[..limit.min(a.stages.len())].iter().rev() {
+        if let (Some(pipe), Some(names)) = (stage.pipe, names_in(&stage.env, excl)) {
+            return Some(Placement {
+                at: pipe,
+                kind: Kind::PipeBefore,
+                names,
+                at_filter: false,
+            });
+        }
+    }
     None
+}
+
+/// The file offset of decoded offset `at` (for an offset at the end, the
+/// end of the last decoded character, so block scalars keep their lines).
+fn file_offset(dec: &Decoded, at: usize) -> usize {
+    if at >= dec.text.len() && at > 0 {
+        return dec.map.span(Span::new(at - 1, at)).end;
+    }
+    dec.map.offset(at)
+}
+
+/// Escape inserted SPL for the YAML scalar that holds the search.
+fn escape_for(dec: &Decoded, s: &str) -> Option<String> {
+    if !dec.exact {
+        return None;
+    }
+    match dec.style {
+        ScalarStyle::SingleQuoted => Some(s.replace('\'', "''")),
+        ScalarStyle::DoubleQuoted => Some(s.replace('\\', "\\\\").replace('"', "\\\"")),
+        ScalarStyle::Literal | ScalarStyle::Folded => Some(s.to_string()),
+        ScalarStyle::Plain => {
+            if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+                None
+            } else {
+                Some(s.to_string())
+            }
+        }
+    }
+}
+
+/// `NOT (a IN ("x", "y") AND b="z")` with the fields named `names`.
+fn clause(excl: &Exclusion, names: &[String]) -> Option<String> {
+    let mut parts = Vec::new();
+    for (f, name) in excl.fields.iter().zip(names) {
+        parts.push(condition(f, name)?);
+    }
+    Some(format!("NOT ({})", parts.join(" AND ")))
+}
+
+fn condition(f: &ExclusionField, name: &str) -> Option<String> {
+    let name = field_name(name);
+    let values: Vec<String> = f
+        .values
+        .iter()
+        .map(|v| value(f.op, v))
+        .collect::<Option<_>>()?;
+    match values.as_slice() {
+        [] => None,
+        [one] => Some(format!("{name}={one}")),
+        many => Some(format!("{name} IN ({})", many.join(", "))),
+    }
+}
+
+fn field_name(n: &str) -> String {
+    if n.is_empty()
+        || n.chars()
+            .any(|c| c.is_whitespace() || "=()\"!<>,[]|`".contains(c))
+    {
+        format!("\"{}\"", n.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        n.to_string()
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// One value as the search command matches it.
+fn value(op: Op, v: &ExclusionValue) -> Option<String> {
+    // `*` is always a wildcard in a search and cannot be escaped: a value
+    // holding one would exclude more than asked.
+    if v.text.contains('*') && !v.placeholder {
+        return None;
+    }
+    match op {
+        Op::Eq if v.numeric && !v.placeholder => Some(v.text.clone()),
+        Op::Eq => Some(quote(&v.text)),
+        Op::EndsWith => Some(quote(&format!("*{}", v.text))),
+        Op::StartsWith => Some(quote(&format!("{}*", v.text))),
+        Op::Contains => Some(quote(&format!("*{}*", v.text))),
+        Op::Cidr
+            if !v.placeholder
+                && v.text
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || ".:/".contains(c)) =>
+        {
+            Some(v.text.clone())
+        }
+        Op::Cidr => Some(quote(&v.text)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(text: &str) -> ExclusionValue {
+        ExclusionValue {
+            text: text.into(),
+            numeric: text.parse::<i64>().is_ok(),
+            placeholder: false,
+        }
+    }
+
+    fn ef(field: &str, op: Op, values: &[&str]) -> ExclusionField {
+        ExclusionField {
+            field: field.into(),
+            op,
+            values: values.iter().map(|v| ev(v)).collect(),
+        }
+    }
+
+    fn excl(fields: Vec<ExclusionField>) -> Exclusion {
+        Exclusion {
+            name: "filter_test".into(),
+            fields,
+        }
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut out = text.to_string();
+        let mut es = edits.to_vec();
+        es.sort_by_key(|e| std::cmp::Reverse(e.offset));
+        for e in es {
+            out.replace_range(e.offset..e.offset + e.length, &e.replacement);
+        }
+        out
+    }
+
+    /// Render, apply the edits, re-parse: returns the suggestion and the
+    /// rule parsed from the edited file.
+    fn roundtrip(yaml: &str, x: &Exclusion) -> (Suggestion, String, DetectionRule) {
+        let file = SourceFile::new("r.yml", yaml);
+        let parsed = splunk::parse(&file);
+        assert!(
+            parsed
+                .issues
+                .iter()
+                .all(|i| i.severity != crate::diagnostic::Severity::Error),
+            "{:?}",
+            parsed.issues
+        );
+        let rule = &parsed.rules[0];
+        let s = render(rule, &file, x, &[]).expect("a suggestion");
+        let edited = apply(yaml, &s.edits);
+        let again = splunk::parse(&SourceFile::new("r.yml", edited.clone()));
+        assert!(
+            again
+                .issues
+                .iter()
+                .all(|i| i.severity != crate::diagnostic::Severity::Error),
+            "edited search does not parse: {:?}\n{edited}",
+            again.issues
+        );
+        (s, edited, again.rules[0].clone())
+    }
+
+    /// The excluded (field, values) pairs: comparisons under a Not.
+    fn excluded(r: &DetectionRule) -> Vec<(String, Op, Vec<String>)> {
+        let mut v = Vec::new();
+        if let Some(l) = &r.logic {
+            l.visit_cmps(&mut |c, neg| {
+                if neg {
+                    v.push((
+                        c.field.raw.clone(),
+                        c.op,
+                        c.values.iter().map(|x| x.text.clone()).collect(),
+                    ));
+                }
+            });
+        }
+        v
+    }
+
+    const TSTATS_RULE: &str = "name: Nmap\nid: 1\nsearch: '| tstats count from datamodel=Endpoint.Processes\n  where Processes.process_name=nmap.exe by Processes.dest Processes.user Processes.process_name\n  Processes.parent_process_name | `drop_dm_object_name(Processes)` | `nmap_filter`'\n";
+
+    #[test]
+    fn before_the_filter_macro_with_prefix_dropped() {
+        let x = excl(vec![ef(
+            "Processes.parent_process_name",
+            Op::Eq,
+            &["svc.exe", "o'brien.exe"],
+        )]);
+        let (s, edited, r) = roundtrip(TSTATS_RULE, &x);
+        assert_eq!(
+            s.text,
+            "| search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))\n\n# or define the filter macro (macros.conf):\n[nmap_filter]\ndefinition = search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))"
+        );
+        assert!(edited.contains("| search NOT (parent_process_name IN (\"svc.exe\", \"o''brien.exe\")) | `nmap_filter`"), "{edited}");
+        assert_eq!(
+            excluded(&r),
+            vec![(
+                "parent_process_name".to_string(),
+                Op::Eq,
+                vec!["svc.exe".to_string(), "o'brien.exe".to_string()]
+            )]
+        );
+        assert!(!s.has_placeholders);
+    }
+
+    #[test]
+    fn fields_gone_at_the_filter_go_into_tstats() {
+        // `original_file_name` is not in the `by` clause: not visible later.
+        let x = excl(vec![
+            ef(
+                "Processes.original_file_name",
+                Op::EndsWith,
+                &["\\nmap.exe"],
+            ),
+            ef("Processes.user", Op::Eq, &["scanner"]),
+        ]);
+        let (s, edited, r) = roundtrip(TSTATS_RULE, &x);
+        assert_eq!(s.text, "AND NOT (Processes.original_file_name=\"*\\\\nmap.exe\" AND Processes.user=\"scanner\")");
+        assert!(edited.contains("where Processes.process_name=nmap.exe AND NOT (Processes.original_file_name=\"*\\\\nmap.exe\" AND Processes.user=\"scanner\") by"), "{edited}");
+        let ex = excluded(&r);
+        assert_eq!(
+            ex[0],
+            (
+                "Processes.original_file_name".to_string(),
+                Op::EndsWith,
+                vec!["\\nmap.exe".to_string()]
+            )
+        );
+        assert_eq!(ex[1].0, "Processes.user");
+    }
+
+    #[test]
+    fn raw_search_goes_before_the_first_aggregation_when_renamed_away() {
+        let yaml = "name: x\nid: 2\nsearch: '`sysmon` EventCode=3 | stats count by Image DestinationPort | rename Image as process | `x_filter`'\n";
+        // DestinationPort is visible at the filter; Image is visible as `process`.
+        let x = excl(vec![
+            ef("Image", Op::EndsWith, &["\\chrome.exe"]),
+            ef("DestinationPort", Op::Eq, &["443"]),
+        ]);
+        let (s, edited, r) = roundtrip(yaml, &x);
+        assert!(
+            s.text
+                .starts_with("| search NOT (process=\"*\\\\chrome.exe\" AND DestinationPort=443)"),
+            "{}",
+            s.text
+        );
+        assert!(edited.contains(
+            "| search NOT (process=\"*\\\\chrome.exe\" AND DestinationPort=443) | `x_filter`"
+        ));
+        let ex = excluded(&r);
+        assert_eq!(ex[0].0, "Image");
+        assert_eq!(
+            ex[1],
+            (
+                "DestinationPort".to_string(),
+                Op::Eq,
+                vec!["443".to_string()]
+            )
+        );
+        // A field dropped by stats: the exclusion goes before it.
+        let x = excl(vec![ef("User", Op::Eq, &["svc"])]);
+        let (s, edited, r) = roundtrip(yaml, &x);
+        assert_eq!(s.text, "| search NOT (User=\"svc\")");
+        assert!(
+            edited.contains("EventCode=3 | search NOT (User=\"svc\") | stats"),
+            "{edited}"
+        );
+        assert_eq!(excluded(&r)[0].0, "User");
+    }
+
+    #[test]
+    fn before_a_final_table_that_drops_the_field() {
+        let yaml = "name: x\nid: 6\nsearch: '`wineventlog_security` EventCode=4769 | rename Computer as dest\n  | table dest user | `x_filter`'\n";
+        let x = excl(vec![
+            ef("EventCode", Op::Eq, &["4770"]),
+            ef("Computer", Op::Eq, &["dc1"]),
+        ]);
+        let (s, edited, r) = roundtrip(yaml, &x);
+        assert_eq!(s.text, "| search NOT (EventCode=4770 AND dest=\"dc1\")");
+        assert!(
+            edited.contains("| search NOT (EventCode=4770 AND dest=\"dc1\") | table dest user"),
+            "{edited}"
+        );
+        let ex = excluded(&r);
+        assert_eq!(ex[0].0, "EventCode");
+        assert_eq!(ex[1].0, "Computer");
+    }
+
+    #[test]
+    fn other_scalar_styles() {
+        let x = excl(vec![ef("dest_ip", Op::Cidr, &["10.0.0.0/8"])]);
+        let dq = "name: x\nid: 3\nsearch: \"`sysmon` EventCode=3 Image=\\\"*\\\\\\\\x.exe\\\"\n  | `x_filter`\"\n";
+        let (s, edited, r) = roundtrip(dq, &x);
+        assert!(s.text.starts_with("| search NOT (dest_ip=10.0.0.0/8)"));
+        assert!(
+            edited.contains("| search NOT (dest_ip=10.0.0.0/8) | `x_filter`"),
+            "{edited}"
+        );
+        assert_eq!(excluded(&r)[0].1, Op::Cidr);
+        let x = excl(vec![ef("user", Op::Eq, &["a\"b"])]);
+        let (_, edited, r) = roundtrip(dq, &x);
+        assert!(
+            edited.contains(r#"| search NOT (user=\"a\\\"b\") | `x_filter`"#),
+            "{edited}"
+        );
+        assert_eq!(excluded(&r)[0].2, vec!["a\"b".to_string()]);
+        let lit = "name: x\nid: 4\nsearch: |\n  `sysmon` EventCode=3\n  | `x_filter`\n";
+        let (_, edited, r) = roundtrip(lit, &x);
+        assert!(
+            edited.contains("  | search NOT (user=\"a\\\"b\") | `x_filter`\n"),
+            "{edited}"
+        );
+        assert_eq!(excluded(&r)[0].0, "user");
+        // No filter macro: at the end, before the closing quote.
+        let end = "name: x\nid: 5\nsearch: '`sysmon` EventCode=3\n  | table user'\n";
+        let (_, edited, _) = roundtrip(end, &x);
+        assert!(
+            edited.ends_with("| table user | search NOT (user=\"a\\\"b\")'\n"),
+            "{edited}"
+        );
+    }
+
+    #[test]
+    fn placeholders_and_unsupported_values() {
+        let file = SourceFile::new("r.yml", TSTATS_RULE);
+        let rule = splunk::parse(&file).rules.remove(0);
+        let mut x = excl(vec![ef("Processes.dest", Op::Eq, &["x"])]);
+        x.fields[0].values[0] = ExclusionValue {
+            text: "<your scanners>".into(),
+            numeric: false,
+            placeholder: true,
+        };
+        let s = render(&rule, &file, &x, &[]).unwrap();
+        assert!(s.has_placeholders && s.edits.is_empty());
+        assert!(s
+            .text
+            .starts_with("| search NOT (dest=\"<your scanners>\")"));
+        let x = excl(vec![ef("Processes.dest", Op::Eq, &["a*b"])]);
+        assert!(render(&rule, &file, &x, &[]).is_none());
+        let x = excl(vec![ef("Processes.dest", Op::Regex, &["a"])]);
+        assert!(render(&rule, &file, &x, &[]).is_none());
+        assert!(render(&rule, &file, &excl(vec![]), &[]).is_none());
+    }
+
+    #[test]
+    fn clause_shapes() {
+        let x = excl(vec![
+            ef("a", Op::Eq, &["1", "2"]),
+            ef("b", Op::StartsWith, &["C:\\Temp\\"]),
+            ef("c d", Op::Contains, &["x"]),
+        ]);
+        let names: Vec<String> = x.fields.iter().map(|f| f.field.clone()).collect();
+        assert_eq!(
+            clause(&x, &names).unwrap(),
+            "NOT (a IN (1, 2) AND b=\"C:\\\\Temp\\\\*\" AND \"c d\"=\"*x*\")"
+        );
+        // The clause parses and its comparisons are exclusions.
+        let q = spl::parse(&format!("x=1 | search {}", clause(&x, &names).unwrap()));
+        assert!(!q.has_errors());
+        let mut negs = Vec::new();
+        q.logic
+            .visit_cmps(&mut |c, n| negs.push((c.field.raw.clone(), c.op, n)));
+        assert_eq!(negs[1], ("a".to_string(), Op::Eq, true));
+        assert_eq!(negs[2], ("b".to_string(), Op::StartsWith, true));
+        assert_eq!(negs[3], ("c d".to_string(), Op::Contains, true));
+    }
 }
