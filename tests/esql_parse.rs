@@ -46,7 +46,7 @@ fn only_cmp(p: &QueryParse) -> &Cmp {
     v[0]
 }
 
-fn at<'a>(q: &'a str, s: Span) -> &'a str {
+fn at(q: &str, s: Span) -> &str {
     &q[s.start..s.end]
 }
 

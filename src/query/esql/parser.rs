@@ -430,7 +430,7 @@ impl<'a> Parser<'a> {
         let word = t.text.to_ascii_uppercase();
         let mut name_span = t.span;
         let kind = match (is_source, word.as_str()) {
-            (true, "FROM") | (true, "TS") => self.from_args()?,
+            (true, "FROM") | (true, "TS") => self.source_args()?,
             (true, "ROW") => CommandKind::Row(self.assignments(true)?),
             (true, "SHOW") => {
                 self.expect_kw("INFO")?;
@@ -573,7 +573,7 @@ impl<'a> Parser<'a> {
 
     // ---- command arguments ------------------------------------------------
 
-    fn from_args(&mut self) -> R<CommandKind> {
+    fn source_args(&mut self) -> R<CommandKind> {
         let mut sources = vec![self.source_pattern()?];
         while self.eat(Tok::Comma)?.is_some() {
             sources.push(self.source_pattern()?);
