@@ -12,7 +12,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use rulelint::diagnostic::Severity;
-use rulelint::rule::Logic;
+use rulelint::rule::{Anchors, DetectionRule, Format, Language, Logic, Op, RuleMeta, Schema};
+use rulelint::source::{SourceFile, Span};
+use rulelint::suggest::{Exclusion, ExclusionField, ExclusionValue};
 
 fn corpus_root() -> PathBuf {
     match std::env::var_os("RULELINT_CORPUS") {
@@ -170,4 +172,140 @@ fn esql_corpus_parses() {
         pct(clean_but_delegated) >= 95.0,
         "only {clean_but_delegated}/{n} queries parse with no opaque part"
     );
+}
+
+#[derive(serde::Deserialize)]
+struct Doc {
+    rule: RuleTable,
+}
+
+#[derive(serde::Deserialize)]
+struct RuleTable {
+    language: Option<String>,
+    query: Option<toml::Spanned<String>>,
+}
+
+/// Suggest an exclusion for every ES|QL rule of the corpus, apply it to
+/// the file, and check the edited query still parses and holds the
+/// exclusion under a `NOT`.
+#[test]
+fn esql_corpus_exclusions_reparse() {
+    let root = corpus_root();
+    if !root.join("elastic").is_dir() {
+        eprintln!(
+            "skipping ES|QL exclusion round trip: no corpus at {} (set RULELINT_CORPUS)",
+            root.display()
+        );
+        return;
+    }
+    let mut files = Vec::new();
+    toml_files(&root.join("elastic"), &mut files);
+    let excl = Exclusion {
+        name: "filter_test".into(),
+        fields: vec![
+            ExclusionField {
+                field: "process.name".into(),
+                op: Op::Eq,
+                values: vec![ExclusionValue {
+                    text: r#"rulelint "test".exe"#.into(),
+                    numeric: false,
+                    placeholder: false,
+                }],
+            },
+            ExclusionField {
+                field: "destination.port".into(),
+                op: Op::Eq,
+                values: vec![
+                    ExclusionValue {
+                        text: "80".into(),
+                        numeric: true,
+                        placeholder: false,
+                    },
+                    ExclusionValue {
+                        text: "443".into(),
+                        numeric: true,
+                        placeholder: false,
+                    },
+                ],
+            },
+        ],
+    };
+    let (mut done, mut before_stats, mut skipped, mut at_anchor) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let Ok(doc) = toml::from_str::<Doc>(&text) else {
+            continue;
+        };
+        if doc.rule.language.as_deref() != Some("esql") {
+            continue;
+        }
+        let Some(q) = doc.rule.query else { continue };
+        let whole = q.span();
+        // identity mapping only for literal strings
+        let raw = &text[whole.clone()];
+        if !raw.starts_with("'''") {
+            skipped += 1;
+            continue;
+        }
+        let mut start = whole.start + 3;
+        if text[start..].starts_with('\n') {
+            start += 1;
+        }
+        let content = Span::new(start, whole.end - 3);
+        assert_eq!(&text[content.start..content.end], q.get_ref().as_str());
+        let parsed = rulelint::query::esql::parse(q.get_ref());
+        let anchors = Anchors {
+            query: Some(content),
+            first_aggregation: parsed.anchors.first_aggregation.map(|a| a + content.start),
+            ..Anchors::default()
+        };
+        if anchors.first_aggregation.is_some() {
+            before_stats += 1;
+        }
+        let rule = DetectionRule {
+            format: Format::Elastic,
+            language: Language::Esql,
+            schema: Schema::Ecs,
+            meta: RuleMeta::default(),
+            logic: Some(parsed.logic),
+            anchors,
+            span: Span::new(0, text.len()),
+        };
+        let file = SourceFile::new(&f, text.clone());
+        let sugg = rulelint::suggest::render(&rule, &file, &excl, &[]).expect("a suggestion");
+        assert_eq!(sugg.edits.len(), 1);
+        let mut edited = text.clone();
+        let e = &sugg.edits[0];
+        if Some(e.offset) == rule.anchors.first_aggregation {
+            at_anchor += 1;
+        }
+        edited.replace_range(e.offset..e.offset + e.length, &e.replacement);
+        let new_doc: Doc = toml::from_str(&edited).expect("edited file is TOML");
+        let new_q = new_doc.rule.query.expect("query").into_inner();
+        let p = rulelint::query::esql::parse(&new_q);
+        let mut found = Vec::new();
+        p.logic.visit_cmps(&mut |c, neg| {
+            let ours = c.field.raw == "process.name" || c.field.raw == "destination.port";
+            if neg && ours && !c.field.derived {
+                found.push(c.values.iter().map(|v| v.text.clone()).collect::<Vec<_>>());
+            }
+        });
+        let want = [
+            vec![r#"rulelint "test".exe"#.to_string()],
+            vec!["80".to_string(), "443".to_string()],
+        ];
+        if p.has_errors() || !want.iter().all(|w| found.contains(w)) {
+            failures.push(f.display().to_string());
+        }
+        done += 1;
+    }
+    println!(
+        "ES|QL exclusion round trip: {done} rules edited, {before_stats} with a STATS ({at_anchor} edited right before it), {skipped} skipped, {} failures",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(done > 0);
 }

@@ -55,24 +55,35 @@ fn decode(file: &str, open: usize) -> (String, OffsetMap, Span) {
     if multi && file[start..].starts_with('\n') {
         start += 1;
     }
-    let end = start + file[start..].find(delim).expect("closing delimiter");
     let basic = delim.starts_with('"');
     let mut out = String::new();
     let mut map = OffsetMap::new();
     let bytes = file.as_bytes();
     let mut i = start;
-    while i < end {
+    while !file[i..].starts_with(delim) {
         if basic && bytes[i] == b'\\' {
-            let c = match bytes[i + 1] {
-                b'\\' => '\\',
-                b'"' => '"',
-                b'n' => '\n',
-                b't' => '\t',
+            if multi && bytes[i + 1] == b'\n' {
+                // line-ending backslash: skip the blanks that follow
+                i += 2;
+                while bytes[i] == b' ' || bytes[i] == b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            let (c, len) = match bytes[i + 1] {
+                b'\\' => ('\\', 2),
+                b'"' => ('"', 2),
+                b'n' => ('\n', 2),
+                b't' => ('\t', 2),
+                b'u' => {
+                    let code = u32::from_str_radix(&file[i + 2..i + 6], 16).unwrap();
+                    (char::from_u32(code).unwrap(), 6)
+                }
                 other => panic!("escape {other}"),
             };
             out.push(c);
-            map.push(1, i, i + 2);
-            i += 2;
+            map.push(c.len_utf8(), i, i + len);
+            i += len;
         } else {
             let ch = file[i..].chars().next().unwrap();
             out.push(ch);
@@ -80,8 +91,8 @@ fn decode(file: &str, open: usize) -> (String, OffsetMap, Span) {
             i += ch.len_utf8();
         }
     }
-    map.set_tail(end);
-    (out, map, Span::new(start, end))
+    map.set_tail(i);
+    (out, map, Span::new(start, i))
 }
 
 /// A rule as the Elastic format layer would build it. `with_delims`:
@@ -399,4 +410,64 @@ fn nothing_to_exclude_gives_no_suggestion() {
     assert!(suggest::render(&r, &f, &excl(vec![]), &[]).is_none());
     let e = excl(vec![field("a", Op::Eq, vec![])]);
     assert!(suggest::render(&r, &f, &e, &[]).is_none());
+}
+
+#[test]
+fn goes_before_a_command_that_drops_or_reshapes_fields() {
+    let e = excl(vec![field("process.name", Op::Eq, vec![s("a.exe")])]);
+    // no STATS, but a KEEP: the exclusion cannot come after it
+    let file = "[rule]\nquery = '''\nFROM x\n| WHERE event.type == \"start\"\n| KEEP host.name, user.name\n'''\n";
+    let (_, q) = roundtrip(file, &e, false);
+    assert_eq!(
+        q,
+        "FROM x\n| WHERE event.type == \"start\"\n| WHERE NOT (process.name == \"a.exe\")\n| KEEP host.name, user.name\n"
+    );
+    // a KEEP, MV_EXPAND, RENAME or LIMIT before the STATS
+    for cmd in [
+        "KEEP process.name, host.name",
+        "MV_EXPAND process.args",
+        "RENAME a AS b",
+        "LIMIT 5",
+    ] {
+        let file = format!(
+            "[rule]\nquery = '''\nFROM x\n| WHERE a == 1\n| {cmd}\n| STATS c = COUNT(*) BY host.name\n'''\n"
+        );
+        let (_, q) = roundtrip(&file, &e, false);
+        assert!(
+            q.contains(&format!(
+                "| WHERE NOT (process.name == \"a.exe\")\n| {cmd}\n"
+            )),
+            "{q}"
+        );
+    }
+    // an EVAL that overwrites an excluded field
+    let file = "[rule]\nquery = '''\nFROM x\n| EVAL other = 1\n| EVAL process.name = TO_LOWER(process.name)\n| STATS c = COUNT(*) BY process.name\n'''\n";
+    let (_, q) = roundtrip(file, &e, false);
+    assert!(
+        q.contains(
+            "| EVAL other = 1\n| WHERE NOT (process.name == \"a.exe\")\n| EVAL process.name"
+        ),
+        "{q}"
+    );
+    // a GROK that extracts it
+    let file = "[rule]\nquery = '''\nFROM x\n| GROK message \"%{WORD:process.name}\"\n'''\n";
+    let (_, q) = roundtrip(file, &e, false);
+    assert!(q.starts_with("FROM x\n| WHERE NOT"), "{q}");
+}
+
+#[test]
+fn basic_strings_are_decoded_to_find_the_insertion_point() {
+    let e = excl(vec![field("process.name", Op::Eq, vec![s("a.exe")])]);
+    let file = "[rule]\nquery = \"FROM x | WHERE a == \\\"|\\\" | KEEP a | STATS c = COUNT(*)\"\n";
+    let (_, q) = roundtrip(file, &e, false);
+    assert_eq!(
+        q,
+        "FROM x | WHERE a == \"|\" | WHERE NOT (process.name == \"a.exe\") | KEEP a | STATS c = COUNT(*)"
+    );
+    let file = "[rule]\nquery = \"\"\"\nFROM x \\\n  | WHERE a == \"\\u00e9\"\n| KEEP a\n\"\"\"\n";
+    let (_, q) = roundtrip(file, &e, false);
+    assert_eq!(
+        q,
+        "FROM x | WHERE a == \"é\"\n| WHERE NOT (process.name == \"a.exe\")\n| KEEP a\n"
+    );
 }

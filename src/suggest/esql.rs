@@ -1,9 +1,17 @@
 //! Exclusions written in ES|QL: a `| WHERE NOT (…)` command inserted as a
 //! new line right before the first `STATS` (so the excluded events never
 //! reach the aggregation), or at the end of the query when it has none.
+//!
+//! A command that drops, renames or reshapes the event fields before the
+//! first `STATS` (or at the end of a query without one: `KEEP`, `DROP`,
+//! `RENAME`, `MV_EXPAND`, `LIMIT`, …) would leave the exclusion naming
+//! columns that no longer exist, so the exclusion goes before the first
+//! such command.
 
 use super::{Exclusion, ExclusionField, ExclusionValue};
 use crate::diagnostic::{Edit, Suggestion};
+use crate::query::esql::lower::{dissect_keys, grok_keys};
+use crate::query::esql::parser::{self, CommandKind};
 use crate::rule::{DetectionRule, Language, Op};
 use crate::source::{SourceFile, Span};
 
@@ -15,7 +23,7 @@ pub fn render(
 ) -> Option<Suggestion> {
     let cond = condition(excl)?;
     let command = format!("| WHERE NOT ({cond})");
-    let edits = insertion(rule, file, &command).into_iter().collect();
+    let edits = insertion(rule, file, excl, &command).into_iter().collect();
     Some(Suggestion {
         language: Language::Esql,
         text: command,
@@ -294,28 +302,147 @@ fn query_content(text: &str, query: Span) -> Option<(Span, StrKind)> {
 }
 
 /// The edit that inserts `command` into the rule's query.
-fn insertion(rule: &DetectionRule, file: &SourceFile, command: &str) -> Option<Edit> {
+fn insertion(
+    rule: &DetectionRule,
+    file: &SourceFile,
+    excl: &Exclusion,
+    command: &str,
+) -> Option<Edit> {
     let text = file.text.as_str();
     let (content, kind) = query_content(text, rule.anchors.query?)?;
-    if let Some(at) = rule.anchors.first_aggregation {
-        if at < content.start || at > content.end || !text.is_char_boundary(at) {
-            return None;
-        }
-        let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
-        let indent = text.get(line_start..at)?;
-        let inserted = if kind.multiline()
-            && line_start >= content.start
-            && indent.chars().all(|c| c == ' ' || c == '\t')
-        {
-            // `| STATS` starts its line: a new line with the same indent
-            format!("{command}\n{indent}")
-        } else if kind.multiline() {
-            format!("{command}\n")
-        } else {
-            format!("{command} ")
-        };
-        return Some(Edit::insert(at, kind.escape(&inserted)?));
+    let before = match insertion_point(text, content, kind, excl) {
+        Some(point) => point,
+        // the query could not be re-read: trust the anchor
+        None => rule
+            .anchors
+            .first_aggregation
+            .filter(|&at| at >= content.start && at < content.end),
+    };
+    match before {
+        Some(at) => before_pipe(text, content, kind, at, command),
+        None => at_end(text, content, kind, command),
     }
+}
+
+/// Where the exclusion goes: before the `|` of the first command after
+/// which the event fields may no longer be there as they were read —
+/// `STATS` (the first aggregation) but also `KEEP`, `DROP`, `RENAME`,
+/// `MV_EXPAND`, `LIMIT`, … and an `EVAL`/`DISSECT`/`GROK` that overwrites
+/// one of the excluded fields. `Some(None)`: at the end of the query.
+/// `None` when the query cannot be decoded or parsed again.
+fn insertion_point(
+    text: &str,
+    content: Span,
+    kind: StrKind,
+    excl: &Exclusion,
+) -> Option<Option<usize>> {
+    let (query, map) = decode(text, content, kind)?;
+    let commands = parser::parse_pipeline(&query).ok()?;
+    let excluded = |name: &str| excl.fields.iter().any(|f| f.field == name);
+    for cmd in commands.iter().skip(1) {
+        let keeps_fields = match &cmd.kind {
+            CommandKind::Where(_) => true,
+            CommandKind::Eval(assigns) => !assigns
+                .iter()
+                .any(|a| a.name.as_ref().is_some_and(|n| excluded(&n.text))),
+            CommandKind::Dissect { pattern, .. } => {
+                !dissect_keys(&pattern.text).iter().any(|k| excluded(k))
+            }
+            CommandKind::Grok { patterns, .. } => !patterns
+                .iter()
+                .any(|p| grok_keys(&p.text).iter().any(|k| excluded(k))),
+            _ => false,
+        };
+        if !keeps_fields {
+            let pipe = cmd.pipe?;
+            return Some(Some(*map.get(pipe.start)?));
+        }
+    }
+    Some(None)
+}
+
+/// The query as the parser sees it, and the file offset of each of its
+/// bytes (plus one for the end).
+fn decode(text: &str, content: Span, kind: StrKind) -> Option<(String, Vec<usize>)> {
+    let raw = text.get(content.start..content.end)?;
+    if !matches!(kind, StrKind::Basic | StrKind::MultiBasic) {
+        return Some((raw.to_string(), (content.start..=content.end).collect()));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut map = Vec::with_capacity(raw.len() + 1);
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let at = content.start + i;
+        if c != '\\' {
+            out.push(c);
+            map.extend(std::iter::repeat_n(at, c.len_utf8()));
+            continue;
+        }
+        let (_, e) = chars.next()?;
+        let decoded = match e {
+            '\\' => '\\',
+            '"' => '"',
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'e' => '\u{1b}',
+            'u' | 'U' => {
+                let n = if e == 'u' { 4 } else { 8 };
+                let mut hex = String::new();
+                for _ in 0..n {
+                    hex.push(chars.next()?.1);
+                }
+                char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+            }
+            // a line-ending backslash joins the next non-blank line
+            ' ' | '\t' | '\r' | '\n' if kind == StrKind::MultiBasic => {
+                let mut saw_newline = e == '\n';
+                while let Some(&(_, w)) = chars.peek() {
+                    if !w.is_whitespace() {
+                        break;
+                    }
+                    saw_newline |= w == '\n';
+                    chars.next();
+                }
+                if !saw_newline {
+                    return None;
+                }
+                continue;
+            }
+            _ => return None,
+        };
+        out.push(decoded);
+        map.extend(std::iter::repeat_n(at, decoded.len_utf8()));
+    }
+    map.push(content.end);
+    Some((out, map))
+}
+
+/// Insert `command` as a new line before the `|` at `at`.
+fn before_pipe(text: &str, content: Span, kind: StrKind, at: usize, command: &str) -> Option<Edit> {
+    if at < content.start || at > content.end || !text.is_char_boundary(at) {
+        return None;
+    }
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent = text.get(line_start..at)?;
+    let inserted = if kind.multiline()
+        && line_start >= content.start
+        && indent.chars().all(|c| c == ' ' || c == '\t')
+    {
+        // the command starts its line: a new line with the same indent
+        format!("{command}\n{indent}")
+    } else if kind.multiline() {
+        format!("{command}\n")
+    } else {
+        format!("{command} ")
+    };
+    Some(Edit::insert(at, kind.escape(&inserted)?))
+}
+
+/// Append `command` after the last command of the query.
+fn at_end(text: &str, content: Span, kind: StrKind, command: &str) -> Option<Edit> {
     let body = text.get(content.start..content.end)?;
     let end = content.start + body.trim_end().len();
     let last_line = body.trim_end().rsplit('\n').next().unwrap_or("");
