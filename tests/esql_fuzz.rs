@@ -227,13 +227,21 @@ fn corpus_queries() -> Vec<String> {
     out
 }
 
+/// `ESQL_FUZZ_SCALE=10` runs ten times more mutations.
+fn scale() -> usize {
+    std::env::var("ESQL_FUZZ_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
+
 #[test]
 fn mutated_queries_never_panic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut n = 0;
     for seed in SEEDS {
         check(seed);
-        for _ in 0..400 {
+        for _ in 0..400 * scale() {
             check(&mutate(seed, &mut rng));
             n += 1;
         }
@@ -244,7 +252,7 @@ fn mutated_queries_never_panic() {
     }
     for q in &corpus {
         check(q);
-        for _ in 0..20 {
+        for _ in 0..20 * scale() {
             check(&mutate(q, &mut rng));
             n += 1;
         }

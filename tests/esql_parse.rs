@@ -774,3 +774,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
     });
     h.join().expect("no panic");
 }
+
+#[test]
+fn spaced_negative_numbers_are_numbers() {
+    let q = "FROM x | WHERE a == - 2";
+    let c = only_cmp(&modelled(q)).clone();
+    assert_eq!(c.values[0].parsed, Parsed::Int(-2));
+    assert_eq!(at(q, c.values[0].span), "- 2");
+}

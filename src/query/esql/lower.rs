@@ -564,7 +564,7 @@ impl<'a> Lowerer<'a> {
                 }
                 cmp(field, op, v, modifiers, span)
             }
-            _ => self.opaque(span, "match on computed values"),
+            _ => self.opaque(span, "condition on computed values"),
         }
     }
 
@@ -704,6 +704,11 @@ impl<'a> Lowerer<'a> {
             ExprKind::Str { text, content, .. } => vec![Value::string(text.clone(), *content)],
             ExprKind::Null => vec![Value::null(e.span)],
             ExprKind::Array(items) => items.iter().flat_map(|i| self.values(i)).collect(),
+            // `- 1` is the number -1
+            ExprKind::Neg(inner) if matches!(inner.kind, ExprKind::Num(_)) => {
+                let digits = self.slice(inner.span);
+                vec![Value::guess(format!("-{digits}"), e.span)]
+            }
             _ => vec![Value::guess(self.expr_text(e.span), e.span)],
         }
     }
