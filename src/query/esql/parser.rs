@@ -107,17 +107,6 @@ pub fn parse_pipeline(text: &str) -> Result<Vec<Command>, SyntaxError> {
     p.query()
 }
 
-/// Parse a standalone boolean expression (used by tests and tools).
-pub fn parse_expression(text: &str) -> Result<Expr, SyntaxError> {
-    let mut p = Parser::new(text);
-    let e = p.expr()?;
-    let t = p.peek()?;
-    if t.kind != Tok::Eof {
-        return Err(p.unexpected(&t, "end of expression"));
-    }
-    Ok(e)
-}
-
 type R<T> = Result<T, SyntaxError>;
 
 // Binding powers of the expression operators.
