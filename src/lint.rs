@@ -106,14 +106,14 @@ pub fn file_error(
 }
 
 /// Decode file bytes: UTF-8 text, or an RL001 diagnostic.
-pub fn decode(display: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+pub fn decode(display: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
     if bytes.contains(&0) {
-        return Err(file_error(
+        return Err(Box::new(file_error(
             display,
             "RL001",
             "binary file (contains NUL bytes), not a rule".into(),
             Some("exclude it with `--exclude`".into()),
-        ));
+        )));
     }
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s),
@@ -137,7 +137,7 @@ pub fn decode(display: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
             d.position.end_line = lc.line;
             d.position.end_column = lc.column;
             d.position.offset = valid;
-            Err(d)
+            Err(Box::new(d))
         }
     }
 }
@@ -294,6 +294,6 @@ pub fn lint_path(
             display,
             explicit,
         ),
-        Err(d) => failed(d),
+        Err(d) => failed(*d),
     }
 }

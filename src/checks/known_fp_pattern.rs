@@ -168,7 +168,8 @@ fn port_overlap(cmp: &Cmp, lo: i64, hi: i64) -> Vec<Span> {
 /// Spans of the values of `cmp` that `m` matches, given the comparison's
 /// polarity.
 fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool) -> Vec<Span> {
-    if m.negated != negated {
+    // `absent` reads both polarities itself (`x: null` and `not x exists`).
+    if m.negated != negated && !m.absent {
         return Vec::new();
     }
     let by_name = !m.processes.is_empty();
@@ -186,8 +187,9 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool) -> Vec<Span> {
                 .iter()
                 .all(|v| v.is_null() || v.text.trim().is_empty() || v.text.trim() == "-");
         let not_exists = cmp.op == Op::Exists;
-        // `absent` with its own polarity: positive Eq-empty, or negated Exists.
-        return if (!negated && empty) || (negated && not_exists) || (m.negated && empty) {
+        // The rule requires the field absent: a positive "equals empty or
+        // null", or a negated "exists".
+        return if (!negated && empty) || (negated && not_exists) {
             vec![cmp.span]
         } else {
             Vec::new()
@@ -276,17 +278,20 @@ enum Coverage<'a> {
     Full,
 }
 
-fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)]) -> Coverage<'a> {
+fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]) -> Coverage<'a> {
     let by_name = !h.processes.is_empty();
     let concepts = widen(&h.concepts, by_name);
     let excl: Vec<&Cmp> = cmps
         .iter()
         .filter(|(c, neg)| {
-            *neg && c
-                .field
-                .concept
-                .as_deref()
-                .is_some_and(|k| concepts.contains(&k))
+            // A comparison that is itself part of the trigger (the rule
+            // excludes sshd *to* be about other services) is not an
+            // exclusion of the pattern.
+            *neg && !triggers.contains(&c.span)
+                && c.field
+                    .concept
+                    .as_deref()
+                    .is_some_and(|k| concepts.contains(&k))
         })
         .map(|(c, _)| *c)
         .collect();
@@ -349,35 +354,62 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)]) -> Coverage<'a> {
     }
 }
 
-/// Private, loopback, link-local, multicast and other reserved addresses
-/// and ranges (as written in rules: `10.0.0.0/8`, `192.168.*`, `fe80::/10`).
+/// Whole private, loopback, link-local, multicast and other reserved
+/// blocks as written in rules (`10.0.0.0/8`, `192.168.*`, `fe80::/10`).
+/// Excluding these scopes a rule to the Internet; a narrower private range
+/// or address (`10.20.0.53`) names the organisation's own hosts.
 pub fn is_private_range(text: &str) -> bool {
-    let t = text.trim().trim_end_matches('*').to_ascii_lowercase();
-    let v4 = |t: &str| -> Option<[u8; 2]> {
-        let mut it = t.split(['.', '/']);
-        let a = it.next()?.parse::<u8>().ok()?;
-        let b = it.next().and_then(|x| x.parse::<u8>().ok()).unwrap_or(0);
-        Some([a, b])
-    };
-    if let Some([a, b]) = v4(&t) {
-        return matches!(a, 0 | 10 | 127 | 224..=255)
-            || (a == 172 && (16..=31).contains(&b))
-            || (a == 192 && b == 168)
-            || (a == 169 && b == 254)
-            || (a == 100 && (64..=127).contains(&b))
-            || (a == 192 && b == 0)
-            || (a == 198 && (18..=19).contains(&b));
+    let t = text.trim().to_ascii_lowercase();
+    let t = t.trim_end_matches('*').trim_end_matches('.');
+    const BLOCKS: &[&str] = &[
+        "10.0.0.0/8",
+        "10",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "192.168",
+        "127.0.0.0/8",
+        "127",
+        "169.254.0.0/16",
+        "169.254",
+        "100.64.0.0/10",
+        "0.0.0.0/8",
+        "0.0.0.0/32",
+        "0.0.0.0",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "255.255.255.255",
+        "255.255.255.255/32",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "127.0.0.1",
+        "::1",
+        "::1/128",
+        "::",
+        "::/128",
+        "fe80::/10",
+        "fe80:",
+        "fe80",
+        "fc00::/7",
+        "fd00::/8",
+        "ff00::/8",
+        "::ffff:0:0/96",
+        "64:ff9b::/96",
+        "2001:db8::/32",
+        "localhost",
+    ];
+    if BLOCKS.contains(&t) {
+        return true;
     }
-    t == "::1"
-        || t.starts_with("::1/")
-        || t == "::"
-        || t.starts_with("fe80:")
-        || t.starts_with("fc")
-        || t.starts_with("fd")
-        || t.starts_with("ff")
-        || t.starts_with("::ffff:")
-        || t.starts_with("64:ff9b:")
-        || t.starts_with("2001:db8")
+    // `172.16.*` … `172.31.*`
+    if let Some(rest) = t.strip_prefix("172.") {
+        if let Ok(b) = rest.parse::<u8>() {
+            return (16..=31).contains(&b);
+        }
+    }
+    false
 }
 
 fn port_range_covers(c: &Cmp, want: &str) -> bool {
@@ -444,8 +476,9 @@ fn check_pattern(
 
     // Already handled?
     let mut partial: Option<(&Cmp, Vec<String>)> = None;
+    let trigger_cmps: Vec<Span> = hits.iter().map(|h| h.cmp.span).collect();
     for h in &pattern.handled {
-        match handled_coverage(h, cmps) {
+        match handled_coverage(h, cmps, &trigger_cmps) {
             Coverage::Full => return None,
             Coverage::Partial { cmp, missing } => {
                 if partial.is_none() {
@@ -457,7 +490,25 @@ fn check_pattern(
     }
 
     let primary = &hits[0];
-    let value_text = file.slice(primary.span).to_string();
+    let value_text = if primary.span == primary.cmp.span {
+        // The whole comparison triggered (an absent field, a range).
+        let c = primary.cmp;
+        let empty = c.op == Op::Exists
+            || c.values
+                .iter()
+                .all(|v| v.is_null() || v.text.trim().is_empty());
+        if empty {
+            "no value".to_string()
+        } else {
+            c.values
+                .iter()
+                .map(|v| v.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" to ")
+        }
+    } else {
+        file.slice(primary.span).to_string()
+    };
     let field = primary.cmp.field.raw.clone();
     let severity: Severity = pattern.severity.parse().unwrap_or(Severity::Warning);
     let rule_ref = RuleRef {
