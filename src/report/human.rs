@@ -20,8 +20,9 @@ impl fmt::Debug for Shown<'_> {
 }
 
 impl fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+    // The message is already in the header line above the snippet.
+    fn fmt(&self, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
     }
 }
 
@@ -34,21 +35,6 @@ impl miette::Diagnostic for Shown<'_> {
             Severity::Warning => miette::Severity::Warning,
             Severity::Info | Severity::Hint => miette::Severity::Advice,
         })
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        let mut parts = Vec::new();
-        if let Some(n) = &self.d.note {
-            parts.push(format!("note: {n}"));
-        }
-        if let Some(h) = &self.d.help {
-            parts.push(format!("help: {h}"));
-        }
-        if parts.is_empty() {
-            None
-        } else {
-            Some(Box::new(parts.join("\n")))
-        }
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -122,13 +108,26 @@ pub fn render(results: &[FileResult], summary: &Summary, opts: &HumanOptions) ->
                 .as_ref()
                 .filter(|s| d.span.end <= s.text.len() && !s.text.is_empty())
                 .map(|s| NamedSource::new(d.file.clone(), s.text.clone()));
-            let shown = Shown { d, src };
-            let mut buf = String::new();
-            if handler.render_report(&mut buf, &shown).is_ok() {
-                out.push_str(&buf);
-                if !buf.ends_with('\n') {
+            if src.is_some() {
+                let shown = Shown { d, src };
+                let mut buf = String::new();
+                if handler.render_report(&mut buf, &shown).is_ok() {
+                    // Drop miette's empty message line; the header says it.
+                    let body = buf.trim_start_matches(|c: char| c == ' ' || c == '\n');
+                    let body = body
+                        .split_once('\n')
+                        .filter(|(first, _)| first.trim().chars().count() <= 2)
+                        .map(|(_, rest)| rest)
+                        .unwrap_or(body);
+                    out.push_str(body.trim_end());
                     out.push('\n');
                 }
+            }
+            if let Some(n) = &d.note {
+                push_block(&mut out, "note", &wrap(n, opts.width.saturating_sub(10)));
+            }
+            if let Some(h) = &d.help {
+                push_block(&mut out, "help", h);
             }
             out.push('\n');
         }
@@ -148,5 +147,39 @@ pub fn render(results: &[FileResult], summary: &Summary, opts: &HumanOptions) ->
         },
         summary.elapsed_ms
     );
+    out
+}
+
+/// `  = note: first line` with following lines aligned under the text.
+fn push_block(out: &mut String, label: &str, text: &str) {
+    let pad = " ".repeat(label.len() + 6);
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            let _ = writeln!(out, "  = {label}: {line}");
+        } else if line.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "{pad}{line}");
+        }
+    }
+}
+
+/// Wrap prose at `width` columns (words are never split).
+fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(40);
+    let mut out = String::new();
+    let mut col = 0;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        if col > 0 && col + 1 + n > width {
+            out.push('\n');
+            col = 0;
+        } else if col > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += n;
+    }
     out
 }
