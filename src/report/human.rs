@@ -113,7 +113,7 @@ pub fn render(results: &[FileResult], summary: &Summary, opts: &HumanOptions) ->
                 let mut buf = String::new();
                 if handler.render_report(&mut buf, &shown).is_ok() {
                     // Drop miette's empty message line; the header says it.
-                    let body = buf.trim_start_matches(|c: char| c == ' ' || c == '\n');
+                    let body = buf.trim_start_matches([' ', '\n']);
                     let body = body
                         .split_once('\n')
                         .filter(|(first, _)| first.trim().chars().count() <= 2)
