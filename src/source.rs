@@ -170,20 +170,33 @@ mod tests {
 /// `''` or folded line breaks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetMap {
-    starts: Vec<usize>,
-    ends: Vec<usize>,
+    /// Runs of decoded bytes, in order; see [`Run`].
+    runs: Vec<Run>,
+    /// Decoded length so far.
+    len: usize,
     /// File offset of the end of the literal (for spans at the very end).
     tail: usize,
+}
+
+/// `len` decoded bytes starting at decoded offset `at`. Verbatim runs map
+/// byte `at + i` to file byte `start + i`; other runs (an escape, a folded
+/// line break) map every byte to the whole file range `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Run {
+    at: usize,
+    len: usize,
+    start: usize,
+    end: usize,
+    verbatim: bool,
 }
 
 impl OffsetMap {
     /// The identity map for a string copied verbatim from `base` onward.
     pub fn identity(base: usize, len: usize) -> Self {
-        OffsetMap {
-            starts: (base..base + len).collect(),
-            ends: (base + 1..base + len + 1).collect(),
-            tail: base + len,
-        }
+        let mut m = OffsetMap::new();
+        m.push_verbatim(base, len);
+        m.tail = base + len;
+        m
     }
 
     pub fn new() -> Self {
@@ -193,18 +206,36 @@ impl OffsetMap {
     /// Record that the next `decoded_len` decoded bytes came from the file
     /// range `start..end` (e.g. the 2 bytes `\"` decode to 1 byte `"`).
     pub fn push(&mut self, decoded_len: usize, start: usize, end: usize) {
-        for _ in 0..decoded_len {
-            self.starts.push(start);
-            self.ends.push(end);
+        if decoded_len > 0 {
+            self.runs.push(Run {
+                at: self.len,
+                len: decoded_len,
+                start,
+                end,
+                verbatim: false,
+            });
+            self.len += decoded_len;
         }
         self.tail = end;
     }
 
     /// Record `len` bytes copied verbatim from `start`.
     pub fn push_verbatim(&mut self, start: usize, len: usize) {
-        for i in 0..len {
-            self.starts.push(start + i);
-            self.ends.push(start + i + 1);
+        if len > 0 {
+            match self.runs.last_mut() {
+                Some(r) if r.verbatim && r.start + r.len == start && r.at + r.len == self.len => {
+                    r.len += len;
+                    r.end = start + len;
+                }
+                _ => self.runs.push(Run {
+                    at: self.len,
+                    len,
+                    start,
+                    end: start + len,
+                    verbatim: true,
+                }),
+            }
+            self.len += len;
         }
         self.tail = start + len;
     }
@@ -216,16 +247,31 @@ impl OffsetMap {
     }
 
     pub fn len(&self) -> usize {
-        self.starts.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+        self.len == 0
+    }
+
+    /// The file range of decoded byte `pos`, if it exists.
+    fn byte(&self, pos: usize) -> Option<(usize, usize)> {
+        if pos >= self.len {
+            return None;
+        }
+        let i = self.runs.partition_point(|r| r.at + r.len <= pos);
+        let r = self.runs.get(i)?;
+        Some(if r.verbatim {
+            let o = r.start + (pos - r.at);
+            (o, o + 1)
+        } else {
+            (r.start, r.end)
+        })
     }
 
     /// The file offset of decoded offset `pos`.
     pub fn offset(&self, pos: usize) -> usize {
-        self.starts.get(pos).copied().unwrap_or(self.tail)
+        self.byte(pos).map(|b| b.0).unwrap_or(self.tail)
     }
 
     /// The file span of a decoded span.
@@ -235,9 +281,8 @@ impl OffsetMap {
             return Span::point(start);
         }
         let end = self
-            .ends
-            .get(span.end - 1)
-            .copied()
+            .byte(span.end - 1)
+            .map(|b| b.1)
             .unwrap_or(self.tail)
             .max(start);
         Span::new(start, end)
