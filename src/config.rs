@@ -109,7 +109,7 @@ pub const FACTS: &[Fact] = &[
     Fact {
         name: "developer_hosts",
         address: false,
-        description: "developer workstations (host names)",
+        description: "developer workstations (host names or addresses)",
     },
     Fact {
         name: "developer_users",
@@ -138,8 +138,13 @@ pub const FACTS: &[Fact] = &[
     },
     Fact {
         name: "known_clients",
+        address: true,
+        description: "hosts expected to make these connections",
+    },
+    Fact {
+        name: "known_web_servers",
         address: false,
-        description: "client programs expected to make these connections",
+        description: "your web server programs (e.g. w3wp.exe, httpd)",
     },
     Fact {
         name: "known_web_children",
@@ -918,22 +923,35 @@ fn read_overrides(r: &mut Reader<'_>, item: &Item) -> Vec<Override> {
 }
 
 /// Fact names usable in `[environment]` and whether their values are
-/// addresses: the built-in facts plus those the loaded patterns use. A fact
-/// is an address when the table says so or a pattern excludes it on an IP
-/// field or with `cidr`.
+/// addresses (IPs or CIDR ranges, validated): the built-in facts plus those
+/// the loaded patterns use. A fact that patterns use is an address when
+/// every use excludes it on an IP field or with `cidr`; a fact no pattern
+/// uses keeps the kind of the built-in table.
 pub fn fact_kinds(knowledge: &Knowledge) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = FACTS
-        .iter()
-        .map(|f| (f.name.to_string(), f.address))
-        .collect();
+    // name -> (uses, address uses)
+    let mut uses: Vec<(String, usize, usize)> = Vec::new();
     for p in &knowledge.patterns {
         for f in &p.exclusion.fields {
             let Some(name) = &f.fact else { continue };
             let address = f.op == "cidr" || f.concept.ends_with(".ip");
-            match out.iter_mut().find(|(n, _)| n == name) {
-                Some(e) => e.1 |= address,
-                None => out.push((name.clone(), address)),
+            match uses.iter_mut().find(|(n, _, _)| n == name) {
+                Some(e) => {
+                    e.1 += 1;
+                    e.2 += usize::from(address);
+                }
+                None => uses.push((name.clone(), 1, usize::from(address))),
             }
+        }
+    }
+    let mut out: Vec<(String, bool)> = FACTS
+        .iter()
+        .map(|f| (f.name.to_string(), f.address))
+        .collect();
+    for (name, n, addr) in uses {
+        let address = n == addr;
+        match out.iter_mut().find(|(x, _)| *x == name) {
+            Some(e) => e.1 = address,
+            None => out.push((name, address)),
         }
     }
     out
@@ -1446,6 +1464,25 @@ mod tests {
         let e = resolve("[environment]\ndns_server = [\"10.0.0.1\"]\n").unwrap_err();
         assert_eq!(e[0].help.as_deref(), Some("did you mean `dns_servers`?"));
         assert_eq!((e[0].line, e[0].column), (Some(2), Some(1)));
+    }
+
+    #[test]
+    fn fact_kinds_follow_the_catalogue() {
+        let k = Knowledge::builtin().unwrap();
+        let kinds = fact_kinds(&k);
+        let kind = |n: &str| kinds.iter().find(|(x, _)| x == n).map(|(_, a)| *a);
+        assert_eq!(kind("dns_servers"), Some(true));
+        assert_eq!(kind("admin_users"), Some(false));
+        // Every fact a built-in pattern uses is known to the table.
+        for p in &k.patterns {
+            for f in pattern_facts(p) {
+                assert!(
+                    fact_description(f).is_some(),
+                    "fact `{f}` of `{}` has no description",
+                    p.id
+                );
+            }
+        }
     }
 
     #[test]

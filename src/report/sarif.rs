@@ -132,11 +132,30 @@ fn check_tags(c: &CheckInfo) -> Vec<&'static str> {
     vec!["detection-rule", block]
 }
 
+/// Link to the rule's section of `docs/checks.md` in the repository
+/// (GitHub heading anchors).
+fn help_uri(heading: &str) -> String {
+    let anchor: String = heading
+        .to_ascii_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' | '_' => Some(c),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .collect();
+    format!(
+        "{}/blob/main/docs/checks.md#{anchor}",
+        env!("CARGO_PKG_REPOSITORY").trim_end_matches('/')
+    )
+}
+
 fn check_rule(c: &CheckInfo) -> Value {
     let full = first_paragraph(c.doc);
     json!({
         "id": c.code,
         "name": pascal(c.name),
+        "helpUri": help_uri(&format!("{} {}", c.code, c.name)),
         "shortDescription": {"text": sentence(c.summary)},
         "fullDescription": {"text": sentence(if full.is_empty() { c.summary } else { &full })},
         "help": {
@@ -227,6 +246,7 @@ fn pattern_rule(p: &Pattern) -> Value {
     json!({
         "id": format!("{}/{}", crate::checks::known_fp_pattern::CODE, p.id),
         "name": pascal(&p.id),
+        "helpUri": help_uri(&p.id),
         "shortDescription": {"text": sentence(&p.title)},
         "fullDescription": {"text": p.rationale.split_whitespace().collect::<Vec<_>>().join(" ")},
         "help": {"text": text, "markdown": md},
@@ -241,6 +261,35 @@ pub fn rule_id(d: &Diagnostic) -> String {
         Some(p) => format!("{}/{p}", d.code),
         None => d.code.to_string(),
     }
+}
+
+/// The whole lines around a span (one line before and after), as a SARIF
+/// context region with its text.
+fn context_region(src: &SourceFile, span: Span) -> Option<Value> {
+    if span.end > src.text.len() {
+        return None;
+    }
+    let first = src.line_col(span.start).line.saturating_sub(1).max(1);
+    let last = src.line_col(span.end).line + 1;
+    let start = src.index.line_start(first)?;
+    let end = src
+        .index
+        .line_start(last + 1)
+        .unwrap_or(src.text.len())
+        .max(start);
+    let text = src.text.get(start..end)?;
+    let end_line = src.line_col(end).line;
+    // A region ending at the start of a line ends on the line before.
+    let end_line = if end > start && src.text.as_bytes().get(end - 1) == Some(&b'\n') {
+        end_line.saturating_sub(1).max(first)
+    } else {
+        end_line
+    };
+    Some(json!({
+        "startLine": first,
+        "endLine": end_line,
+        "snippet": {"text": text},
+    }))
 }
 
 /// A text region with line/column and byte offsets.
@@ -267,9 +316,12 @@ fn region(src: Option<&SourceFile>, span: Span, d: Option<&Diagnostic>) -> Value
         "endColumn".into(),
         json!(if el > l { ec.max(1) } else { ec.max(c).max(1) }),
     );
-    if src.is_some() {
+    if let Some(s) = src.filter(|s| span.end <= s.text.len()) {
         r.insert("byteOffset".into(), json!(span.start));
         r.insert("byteLength".into(), json!(span.len()));
+        if let Some(t) = s.text.get(span.start..span.end) {
+            r.insert("snippet".into(), json!({ "text": t }));
+        }
     }
     Value::Object(r)
 }
@@ -350,14 +402,15 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
             res.insert("ruleIndex".into(), json!(ri));
             res.insert("level".into(), json!(level(d.severity)));
             res.insert("message".into(), json!({"text": text}));
+            let mut physical = Map::new();
+            physical.insert("artifactLocation".into(), loc.clone());
+            physical.insert("region".into(), region(src, d.span, Some(d)));
+            if let Some(c) = src.and_then(|s| context_region(s, d.span)) {
+                physical.insert("contextRegion".into(), c);
+            }
             res.insert(
                 "locations".into(),
-                json!([{
-                    "physicalLocation": {
-                        "artifactLocation": loc.clone(),
-                        "region": region(src, d.span, Some(d)),
-                    }
-                }]),
+                json!([{ "physicalLocation": Value::Object(physical) }]),
             );
             res.insert("partialFingerprints".into(), json!({ FINGERPRINT: fp }));
             if !d.labels.is_empty() {
@@ -605,6 +658,22 @@ mod tests {
         assert_eq!(loc["region"]["endLine"], 7);
         assert_eq!(loc["region"]["endColumn"], 30);
         assert_eq!(loc["region"]["byteLength"], 4);
+        assert_eq!(loc["region"]["snippet"]["text"], "6667");
+        assert_eq!(loc["contextRegion"]["startLine"], 6);
+        assert_eq!(loc["contextRegion"]["endLine"], 8);
+        assert_eq!(
+            loc["contextRegion"]["snippet"]["text"],
+            "    selection:\n        DestinationPort: 6667\n    condition: selection\n"
+        );
+        assert!(rules[eph]["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/blob/main/docs/checks.md#ephemeral-port"));
+        let rl201 = rules.iter().find(|r| r["id"] == "RL201").unwrap();
+        assert!(rl201["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("#rl201-known-fp-pattern"));
         let fix = &r["fixes"][0];
         assert_eq!(fix["description"]["text"], "exclude server replies.");
         let reps = fix["artifactChanges"][0]["replacements"]
