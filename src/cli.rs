@@ -136,6 +136,11 @@ pub struct CheckArgs {
     /// file cannot be checked).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Skip files named on the command line that do not look like rules,
+    /// as when walking a directory (for pre-commit, which passes every
+    /// staged YAML and TOML file).
+    #[arg(long)]
+    pub skip_non_rules: bool,
 }
 
 /// The outcome of a command: text for stdout and stderr, and the exit code.
@@ -288,7 +293,13 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             .par_iter()
             .map(|c| {
                 let display = display_path(&c.path);
-                lint::lint_path(&knowledge, &opts, &c.path, &display, c.explicit)
+                lint::lint_path(
+                    &knowledge,
+                    &opts,
+                    &c.path,
+                    &display,
+                    c.explicit && !args.skip_non_rules,
+                )
             })
             .collect()
     };
