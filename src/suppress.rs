@@ -732,4 +732,36 @@ mod tests {
             }
         }
     }
+
+    /// Scan every YAML/TOML file of `$RULELINT_CORPUS` for suppression
+    /// comments (none expected) without panicking; prints counts.
+    #[test]
+    #[ignore]
+    fn corpus_sweep() {
+        let Some(root) = std::env::var_os("RULELINT_CORPUS") else {
+            eprintln!("RULELINT_CORPUS not set; skipped");
+            return;
+        };
+        let (mut files, mut found, mut bad) = (0, 0, 0);
+        for e in ignore::WalkBuilder::new(root).build().flatten() {
+            let p = e.path();
+            let fmt = match p.extension().and_then(|x| x.to_str()) {
+                Some("toml") => Some(Format::Elastic),
+                Some("yml" | "yaml") => Some(Format::Sigma),
+                _ => continue,
+            };
+            let Ok(text) = std::fs::read_to_string(p) else {
+                continue;
+            };
+            files += 1;
+            // Every comment line is scanned, so run the full scanner.
+            let lines = scan(&text, fmt == Some(Format::Elastic));
+            assert!(lines.len() <= text.lines().count() + 1);
+            let (s, b) = parse(&text, fmt);
+            found += s.len();
+            bad += b.len();
+        }
+        eprintln!("{files} files, {found} suppressions, {bad} malformed");
+        assert!(files > 0);
+    }
 }
