@@ -104,12 +104,12 @@ pub const FACTS: &[Fact] = &[
     Fact {
         name: "build_agent_parents",
         address: false,
-        description: "processes of CI build agents (e.g. java, Runner.Worker)",
+        description: "processes of CI build agents, e.g. java or Runner.Worker",
     },
     Fact {
         name: "developer_hosts",
         address: false,
-        description: "developer workstations (host names or addresses)",
+        description: "developer workstations, by host name or address",
     },
     Fact {
         name: "developer_users",
@@ -144,7 +144,7 @@ pub const FACTS: &[Fact] = &[
     Fact {
         name: "known_web_servers",
         address: false,
-        description: "your web server programs (e.g. w3wp.exe, httpd)",
+        description: "your web server programs, e.g. w3wp.exe or httpd",
     },
     Fact {
         name: "known_web_children",
