@@ -1,6 +1,8 @@
 //! Command-line interface (clap). `main.rs` calls [`run`].
 
+use crate::baseline::{self, Baseline};
 use crate::checks;
+use crate::config::{self, Config, ConfigError, Settings, Workspace};
 use crate::diagnostic::Severity;
 use crate::discover;
 use crate::knowledge::{Knowledge, Pattern};
@@ -21,6 +23,20 @@ use std::time::Instant;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options of every command that reads the configuration.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// Read this configuration file instead of looking for `rulelint.toml`
+    /// or `.rulelint.toml` in the working directory and above.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Ignore configuration files: built-in defaults only.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub isolated: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,12 +53,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
         format: ListFormat,
     },
+    /// Print the effective configuration (TOML).
+    Config,
+    /// Write a commented starter `rulelint.toml` in the working directory.
+    Init,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// A Markdown summary ($GITHUB_STEP_SUMMARY, pull request comments).
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,9 +111,10 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
-    /// Exit with 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Exit with 1 when a finding has at least this severity
+    /// (default: `fail-on` of the configuration, else warning).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Only the header line of each finding, no snippet.
     #[arg(long, short)]
     pub quiet: bool,
@@ -102,6 +129,18 @@ pub struct CheckArgs {
     /// Skip files matching these globs (when walking directories).
     #[arg(long)]
     pub exclude: Vec<String>,
+    /// Report only findings that are not recorded in this baseline file.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in this baseline file (exit 0 unless a
+    /// file cannot be checked).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Skip files named on the command line that do not look like rules,
+    /// as when walking a directory (for pre-commit, which passes every
+    /// staged YAML and TOML file).
+    #[arg(long)]
+    pub skip_non_rules: bool,
 }
 
 /// The outcome of a command: text for stdout and stderr, and the exit code.
@@ -119,22 +158,88 @@ fn usage_error(msg: String) -> Outcome {
     }
 }
 
-fn load_knowledge() -> Result<Knowledge, Outcome> {
-    Knowledge::builtin().map_err(|errs| {
-        usage_error(
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+pub fn run(cli: Cli) -> Outcome {
+    let g = cli.global;
+    match cli.command {
+        Command::Check(args) => check_with(args, &g),
+        Command::Explain { name } => explain_with(&name, &g),
+        Command::Patterns { format } => patterns_with(format, &g),
+        Command::Config => show_config(&g),
+        Command::Init => init(),
+    }
+}
+
+/// Everything a command needs from the configuration.
+pub struct Setup {
+    pub ws: Workspace,
+    pub config: Config,
+    pub knowledge: Knowledge,
+    pub settings: Settings,
+}
+
+fn config_errors(es: &[ConfigError]) -> Outcome {
+    Outcome {
+        stdout: String::new(),
+        stderr: es
+            .iter()
+            .map(|e| format!("error: {e}\n"))
+            .collect::<String>(),
+        code: 2,
+    }
+}
+
+/// Read the configuration, the catalogue with the team's patterns, and
+/// check the settings against it.
+pub fn setup(g: &GlobalArgs) -> Result<Setup, Outcome> {
+    let ws = Workspace::current();
+    let config =
+        Config::load(g.config.as_deref(), g.isolated, &ws.cwd).map_err(|e| config_errors(&e))?;
+    let knowledge = config.knowledge().map_err(|e| config_errors(&e))?;
+    let settings = config.resolve(&knowledge).map_err(|e| config_errors(&e))?;
+    Ok(Setup {
+        ws,
+        config,
+        knowledge,
+        settings,
     })
 }
 
-pub fn run(cli: Cli) -> Outcome {
-    match cli.command {
-        Command::Check(args) => check(args),
-        Command::Explain { name } => explain(&name),
-        Command::Patterns { format } => patterns(format),
+fn show_config(g: &GlobalArgs) -> Outcome {
+    match setup(g) {
+        Ok(s) => Outcome {
+            stdout: s.config.to_toml(&s.settings, &s.knowledge),
+            stderr: String::new(),
+            code: 0,
+        },
+        Err(o) => o,
+    }
+}
+
+fn init() -> Outcome {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    for name in config::CONFIG_FILE_NAMES {
+        if cwd.join(name).exists() {
+            return usage_error(format!(
+                "{name} already exists here; refusing to overwrite it (`rulelint config` shows the effective settings)"
+            ));
+        }
+    }
+    let path = cwd.join(config::CONFIG_FILE_NAMES[0]);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, config::STARTER.as_bytes()))
+    {
+        Ok(()) => Outcome {
+            stdout: format!(
+                "wrote {}; edit it, then `rulelint config` shows the effective settings\n",
+                config::CONFIG_FILE_NAMES[0]
+            ),
+            stderr: String::new(),
+            code: 0,
+        },
+        Err(e) => usage_error(format!("cannot write {}: {e}", path.display())),
     }
 }
 
@@ -144,10 +249,32 @@ fn display_path(p: &std::path::Path) -> String {
 }
 
 pub fn check(args: CheckArgs) -> Outcome {
+    check_with(args, &GlobalArgs::default())
+}
+
+pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let start = Instant::now();
-    let knowledge = match load_knowledge() {
-        Ok(k) => k,
+    let Setup {
+        ws,
+        knowledge,
+        settings,
+        ..
+    } = match setup(g) {
+        Ok(s) => s,
         Err(o) => return o,
+    };
+    let baseline = match &args.baseline {
+        Some(p) => {
+            let shown = p.display().to_string();
+            match std::fs::read_to_string(p) {
+                Ok(t) => match Baseline::parse(&shown, &t) {
+                    Ok(b) => Some(b),
+                    Err(e) => return usage_error(e),
+                },
+                Err(e) => return usage_error(format!("cannot read baseline {shown}: {e}")),
+            }
+        }
+        None => None,
     };
     let include = match discover::globset(&args.include) {
         Ok(g) => g,
@@ -158,13 +285,21 @@ pub fn check(args: CheckArgs) -> Outcome {
         Err(e) => return usage_error(e),
     };
     let (candidates, missing) = discover::discover(&args.paths, &include, &exclude);
-    let opts = LintOptions::default();
+    let opts = LintOptions {
+        environment: settings.environment.clone(),
+    };
     let lint_all = || -> Vec<FileResult> {
         candidates
             .par_iter()
             .map(|c| {
                 let display = display_path(&c.path);
-                lint::lint_path(&knowledge, &opts, &c.path, &display, c.explicit)
+                lint::lint_path(
+                    &knowledge,
+                    &opts,
+                    &c.path,
+                    &display,
+                    c.explicit && !args.skip_non_rules,
+                )
             })
             .collect()
     };
@@ -189,6 +324,52 @@ pub fn check(args: CheckArgs) -> Outcome {
         });
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
+    for r in &mut results {
+        let rel = ws
+            .relative_to(&settings.root, &r.path)
+            .unwrap_or_else(|| ws.rel(&r.path));
+        settings.apply(&rel, &mut r.diagnostics);
+    }
+    let mut stderr = String::new();
+    let rel = |p: &str| ws.rel(p);
+    let mut stale = Vec::new();
+    if let Some(b) = &baseline {
+        let f = b.filter(&mut results, &rel);
+        if f.baselined > 0 {
+            stderr.push_str(&format!(
+                "rulelint: {} finding{} recorded in the baseline not shown\n",
+                f.baselined,
+                if f.baselined == 1 { "" } else { "s" }
+            ));
+        }
+        if !f.stale.is_empty() {
+            let n: usize = f.stale.iter().map(|e| e.count).sum();
+            stderr.push_str(&format!(
+                "rulelint: {n} finding{} recorded in the baseline no longer occur{} (fixed); refresh it with --write-baseline:\n",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" }
+            ));
+            for e in &f.stale {
+                stderr.push_str(&format!("  {}\n", baseline::describe(e)));
+            }
+        }
+        stale = f.stale;
+    }
+    if let Some(p) = &args.write_baseline {
+        let b = Baseline::from_results(&results, &rel);
+        let tmp = p.with_extension("rulelint-tmp");
+        let written = std::fs::write(&tmp, b.to_json()).and_then(|()| std::fs::rename(&tmp, p));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return usage_error(format!("cannot write baseline {}: {e}", p.display()));
+        }
+        let n: usize = b.entries.iter().map(|e| e.count).sum();
+        stderr.push_str(&format!(
+            "rulelint: wrote {} with {n} finding{}\n",
+            p.display(),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     let summary = Summary::from_results(&results, start.elapsed().as_millis());
     let color = match args.color {
         ColorChoice::Always => true,
@@ -209,13 +390,21 @@ pub fn check(args: CheckArgs) -> Outcome {
             },
         ),
         OutputFormat::Json => report::json::render(&results, &summary),
+        OutputFormat::Sarif => report::sarif::render(&results, &knowledge, &ws),
+        OutputFormat::Github => report::github::render(&results, &summary, &ws),
+        OutputFormat::Markdown => report::markdown::render(&results, &summary, &ws, &stale),
     };
     let any_error = results.iter().any(|r| r.status == lint::FileStatus::Failed);
-    let fail = args.fail_on.severity();
-    let any_finding = results
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .any(|d| d.severity >= fail);
+    let fail = args
+        .fail_on
+        .map(FailOn::severity)
+        .or(settings.fail_on)
+        .unwrap_or(Severity::Warning);
+    let any_finding = args.write_baseline.is_none()
+        && results
+            .iter()
+            .flat_map(|r| &r.diagnostics)
+            .any(|d| d.severity >= fail);
     let code = if any_error {
         2
     } else if any_finding {
@@ -225,7 +414,7 @@ pub fn check(args: CheckArgs) -> Outcome {
     };
     Outcome {
         stdout,
-        stderr: String::new(),
+        stderr,
         code,
     }
 }
@@ -300,6 +489,48 @@ fn trigger_lines(p: &Pattern) -> Vec<String> {
         .collect()
 }
 
+/// Which environment facts a pattern's exclusion uses, and their values.
+fn facts_section(p: &Pattern, settings: &Settings, config: &Config) -> String {
+    let facts = config::pattern_facts(p);
+    if facts.is_empty() {
+        return "\nEnvironment facts: none (the exclusion uses fixed values)\n".into();
+    }
+    let mut s = String::from(
+        "\nEnvironment facts used by the exclusion ([environment] in rulelint.toml)\n",
+    );
+    for f in facts {
+        let desc = config::fact_description(f)
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        match settings.environment.get(f).filter(|v| !v.is_empty()) {
+            Some(v) => s.push_str(&format!(
+                "  {f}{desc}: {}  [from {}]\n",
+                v.join(", "),
+                config.display
+            )),
+            None => {
+                let placeholder = p
+                    .exclusion
+                    .fields
+                    .iter()
+                    .find(|x| x.fact.as_deref() == Some(f))
+                    .map(|x| {
+                        if x.values.is_empty() {
+                            x.placeholder.clone().unwrap_or_default()
+                        } else {
+                            x.values.join(", ")
+                        }
+                    })
+                    .unwrap_or_default();
+                s.push_str(&format!(
+                    "  {f}{desc}: not set; the suggestion shows {placeholder}\n"
+                ));
+            }
+        }
+    }
+    s
+}
+
 fn explain_pattern(p: &Pattern) -> String {
     let mut s = String::new();
     s.push_str(&format!("{} — {}\n\n", p.id, p.title));
@@ -334,8 +565,17 @@ fn explain_pattern(p: &Pattern) -> String {
 }
 
 pub fn explain(name: &str) -> Outcome {
-    let knowledge = match load_knowledge() {
-        Ok(k) => k,
+    explain_with(name, &GlobalArgs::default())
+}
+
+pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
+    let Setup {
+        knowledge,
+        settings,
+        config,
+        ..
+    } = match setup(g) {
+        Ok(s) => s,
         Err(o) => return o,
     };
     if let Some(c) = checks::find(name) {
@@ -366,8 +606,15 @@ pub fn explain(name: &str) -> Outcome {
         };
     }
     if let Some(p) = knowledge.pattern(name) {
+        let mut text = explain_pattern(p);
+        let facts = facts_section(p, &settings, &config);
+        // Before the references, after the exclusion.
+        match text.find("\nReferences\n") {
+            Some(i) => text.insert_str(i, &facts),
+            None => text.push_str(&facts),
+        }
         return Outcome {
-            stdout: explain_pattern(p),
+            stdout: text,
             stderr: String::new(),
             code: 0,
         };
@@ -393,8 +640,12 @@ pub fn explain(name: &str) -> Outcome {
 }
 
 pub fn patterns(format: ListFormat) -> Outcome {
-    let knowledge = match load_knowledge() {
-        Ok(k) => k,
+    patterns_with(format, &GlobalArgs::default())
+}
+
+pub fn patterns_with(format: ListFormat, g: &GlobalArgs) -> Outcome {
+    let knowledge = match setup(g) {
+        Ok(s) => s.knowledge,
         Err(o) => return o,
     };
     let stdout = match format {

@@ -5,8 +5,10 @@
 //! [`checks`] (with the [`knowledge`] catalogue) → [`diagnostic`]s →
 //! [`report`]ers.
 
+pub mod baseline;
 pub mod checks;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod docs;
@@ -19,6 +21,7 @@ pub mod report;
 pub mod rule;
 pub mod source;
 pub mod suggest;
+pub mod suppress;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use knowledge::Knowledge;

@@ -238,6 +238,10 @@ pub fn lint_source(
             )),
         }
     }
+    if file.text.contains("rulelint") {
+        let names = crate::config::Names::new(knowledge);
+        crate::suppress::apply(&file, display, Some(fmt), &names.all(), !failed, &mut diags);
+    }
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     FileResult {
         path: display.into(),

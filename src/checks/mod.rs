@@ -114,6 +114,20 @@ pub const CHECKS: &[CheckInfo] = &[
         doc: "YAML parsers differ on which value wins, so the rule means different things to different tools.\n\n**Fix:** keep one of the keys.",
     },
     CheckInfo {
+        code: crate::suppress::UNUSED_CODE,
+        name: crate::suppress::UNUSED_NAME,
+        severity: Severity::Info,
+        summary: crate::suppress::UNUSED_SUMMARY,
+        doc: crate::suppress::UNUSED_DOC,
+    },
+    CheckInfo {
+        code: crate::suppress::INVALID_CODE,
+        name: crate::suppress::INVALID_NAME,
+        severity: Severity::Warning,
+        summary: crate::suppress::INVALID_SUMMARY,
+        doc: crate::suppress::INVALID_DOC,
+    },
+    CheckInfo {
         code: known_fp_pattern::CODE,
         name: known_fp_pattern::NAME,
         severity: Severity::Warning,

@@ -1,7 +1,10 @@
 //! Reporters: the only code (with `main.rs`) that produces output text.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 
 use crate::lint::{FileResult, FileStatus};
 
