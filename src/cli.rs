@@ -5,6 +5,7 @@ use crate::checks;
 use crate::config::{self, Config, ConfigError, Settings, Workspace};
 use crate::diagnostic::Severity;
 use crate::discover;
+use crate::fix;
 use crate::knowledge::{Knowledge, Pattern};
 use crate::lint::{self, FileResult, LintOptions};
 use crate::report::{self, Summary};
@@ -141,6 +142,16 @@ pub struct CheckArgs {
     /// staged YAML and TOML file).
     #[arg(long)]
     pub skip_non_rules: bool,
+    /// Apply the suggested exclusions to the rule files (each edit is
+    /// re-parsed and kept only when the rule still parses and the finding
+    /// is gone). Suggestions with placeholders are not applied unless
+    /// `--fix-placeholders` is given; set the `[environment]` facts instead.
+    #[arg(long)]
+    pub fix: bool,
+    /// With `--fix`, also apply exclusions that still hold placeholders
+    /// such as `<your DNS servers>`.
+    #[arg(long, requires = "fix")]
+    pub fix_placeholders: bool,
 }
 
 /// The outcome of a command: text for stdout and stderr, and the exit code.
@@ -288,6 +299,47 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let opts = LintOptions {
         environment: settings.environment.clone(),
     };
+    let mut fix_report = String::new();
+    if args.fix {
+        for c in &candidates {
+            let display = display_path(&c.path);
+            let Ok(bytes) = std::fs::read(&c.path) else {
+                continue;
+            };
+            let Ok(text) = lint::decode(&display, bytes) else {
+                continue;
+            };
+            let file = crate::source::SourceFile::new(&c.path, text);
+            let rel = ws
+                .relative_to(&settings.root, &display)
+                .unwrap_or_else(|| ws.rel(&display));
+            let settle = |d: &mut Vec<crate::diagnostic::Diagnostic>| settings.apply(&rel, d);
+            let res = fix::fix_text(
+                &knowledge,
+                &opts,
+                &file,
+                &display,
+                args.fix_placeholders,
+                &settle,
+            );
+            if let Some(new_text) = &res.text {
+                if let Err(e) = fix::write_atomic(&c.path, new_text) {
+                    return usage_error(format!("cannot write {display}: {e}"));
+                }
+            }
+            for o in &res.outcomes {
+                let what = o.pattern.as_deref().unwrap_or(o.code);
+                match &o.reason {
+                    None => fix_report
+                        .push_str(&format!("fixed {display}:{}: {} {what}\n", o.line, o.code)),
+                    Some(r) => fix_report.push_str(&format!(
+                        "not fixed {display}:{}: {} {what}: {r}\n",
+                        o.line, o.code
+                    )),
+                }
+            }
+        }
+    }
     let lint_all = || -> Vec<FileResult> {
         candidates
             .par_iter()
@@ -330,7 +382,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             .unwrap_or_else(|| ws.rel(&r.path));
         settings.apply(&rel, &mut r.diagnostics);
     }
-    let mut stderr = String::new();
+    let mut stderr = fix_report;
     let rel = |p: &str| ws.rel(p);
     let mut stale = Vec::new();
     if let Some(b) = &baseline {

@@ -53,20 +53,20 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Option<String> {
 }
 
 fn fixable(d: &Diagnostic, placeholders: bool) -> Result<&[Edit], String> {
-    if d.code != "RL201" || d.severity == Severity::Info {
+    if d.code != "RL201" {
         return Err("no automatic fix for this finding".into());
     }
     let Some(s) = &d.suggestion else {
-        return Err("no suggestion".into());
+        return Err("no suggestion to apply (extend the existing exclusion by hand)".into());
     };
-    if s.edits.is_empty() {
-        return Err("the suggestion cannot be applied mechanically".into());
-    }
     if s.has_placeholders && !placeholders {
         return Err(
-            "the exclusion has placeholders: set the environment facts in the configuration, or pass --placeholders"
+            "the exclusion has placeholders: set the environment facts in the configuration, or pass --fix-placeholders"
                 .into(),
         );
+    }
+    if s.edits.is_empty() {
+        return Err("the suggestion cannot be applied mechanically; paste it by hand".into());
     }
     Ok(&s.edits)
 }
@@ -78,19 +78,21 @@ pub fn fix_text(
     file: &SourceFile,
     display: &str,
     placeholders: bool,
+    settle: &dyn Fn(&mut Vec<Diagnostic>),
 ) -> FixResult {
     let mut text = file.text.clone();
     let mut outcomes = Vec::new();
     let mut changed = false;
     let mut refused: Vec<(Option<String>, &'static str)> = Vec::new();
     for _ in 0..64 {
-        let res = lint_source(
+        let mut res = lint_source(
             knowledge,
             opts,
             SourceFile::new(file.path.clone(), text.clone()),
             display,
             true,
         );
+        settle(&mut res.diagnostics);
         if res.status == FileStatus::Failed {
             break;
         }

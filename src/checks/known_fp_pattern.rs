@@ -527,7 +527,13 @@ fn check_pattern(
 
     let excl = build_exclusion(ctx, rule, pattern, primary.cmp);
     let trigger_spans: Vec<Span> = hits.iter().map(|h| h.cmp.span).collect();
-    let suggestion = suggest::render(rule, file, &excl, &trigger_spans);
+    // A partly covered pattern is fixed by extending the existing
+    // exclusion, not by adding a second one: no suggestion then.
+    let suggestion = if partial.is_some() {
+        None
+    } else {
+        suggest::render(rule, file, &excl, &trigger_spans)
+    };
 
     let note = Some(format!(
         "{} Benign sources: {}.",
