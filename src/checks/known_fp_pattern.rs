@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
 use crate::knowledge::{ExclusionFieldSpec, Handled, Knowledge, Matcher, Pattern};
-use crate::rule::{Cmp, DetectionRule, Logic, Op, Schema};
+use crate::rule::{Cmp, DetectionRule, Format, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
 use crate::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
 use std::collections::BTreeMap;
@@ -571,10 +571,14 @@ fn check_pattern(
                 pattern.title.to_lowercase()
             ),
         };
-        let help = match &suggestion {
+        let mut help = match &suggestion {
             Some(s) => format!("{}:\n{}", pattern.exclusion.summary, s.text),
             None => pattern.exclusion.summary.clone(),
         };
+        if rule.format == Format::Elastic && !help.contains("Kibana") {
+            help.push_str("\n\n");
+            help.push_str(&suggest::kql::exception_note(&excl));
+        }
         (severity, msg, help, primary.span)
     };
 

@@ -52,6 +52,7 @@ pub fn render(
     } else {
         clause.clone()
     };
+    let text = format!("{text}\n\n{}", super::kql::exception_note(excl));
 
     let edits = build_edits(rule, file, steps, &chosen, &clause).unwrap_or_default();
     Some(Suggestion {
@@ -504,6 +505,11 @@ fn toml_unescape(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The clause, without the Kibana exception note that follows it.
+    fn head(t: &str) -> &str {
+        t.split("\n\n").next().unwrap_or(t)
+    }
     use crate::query::eql::parse;
     use crate::rule::{Anchors, Format, Logic, RuleMeta, Schema};
 
@@ -660,7 +666,8 @@ mod tests {
         let q = "network where destination.port == 6667 and source.port > 1024";
         let ex = excl(vec![field("source.port", Op::Eq, &["80", "443"])]);
         let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
-        assert_eq!(s.text, "and not source.port in (80, 443)");
+        assert_eq!(head(&s.text), "and not source.port in (80, 443)");
+        assert!(s.text.contains("Kibana rule exception"), "{}", s.text);
         assert!(!s.has_placeholders);
         assert_eq!(s.edits.len(), 1);
         assert_eq!(
@@ -701,7 +708,7 @@ mod tests {
         )]);
         let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
         assert_eq!(
-            s.text,
+            head(&s.text),
             "step 2: and not ?process.executable : \"*\\\\jenkins.exe\""
         );
         assert!(edited.contains("[network where (destination.port == 4444 or destination.port == 4445) and not ?process.executable : \"*\\\\jenkins.exe\"]"), "{edited}");
@@ -716,7 +723,7 @@ mod tests {
         let q = "sequence [process where user.name == \"a\"] [process where true] [process where user.name == \"b\"] until [process where user.name == \"c\"]";
         let ex = excl(vec![field("user.name", Op::Eq, &["svc"])]);
         let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "user.name");
-        assert_eq!(s.text, "steps 1, 3: and not user.name == \"svc\"");
+        assert_eq!(head(&s.text), "steps 1, 3: and not user.name == \"svc\"");
         assert_eq!(
             negated_in_steps(&edited, "user.name", "svc"),
             vec![true, false, true]
@@ -738,7 +745,7 @@ mod tests {
         }
         assert_eq!(cat.len(), 1);
         let s = render(&rule, &file, &ex, &cat).unwrap();
-        assert_eq!(s.text, "step 2: and not ?c == \"x\"");
+        assert_eq!(head(&s.text), "step 2: and not ?c == \"x\"");
         let edited = query_of(&apply(&file.text, &s.edits));
         assert_eq!(negated_in_steps(&edited, "c", "x"), vec![false, true]);
     }
@@ -749,7 +756,7 @@ mod tests {
         let ex = excl(vec![field("c", Op::Eq, &["x"])]);
         let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
         let s = render(&rule, &file, &ex, &[]).unwrap();
-        assert_eq!(s.text, "and not ?c == \"x\"");
+        assert_eq!(head(&s.text), "and not ?c == \"x\"");
         assert!(s.edits.is_empty());
         // a plain query needs no trigger
         let (rule, file) = rule_in_file("process where a == 1", StringKind::MultiLiteral);
@@ -887,7 +894,10 @@ mod tests {
         );
         let s = render(&rule, &file, &ex, &[]).unwrap();
         assert!(s.has_placeholders);
-        assert_eq!(s.text, "and not ?destination.ip == \"<your DNS servers>\"");
+        assert_eq!(
+            head(&s.text),
+            "and not ?destination.ip == \"<your DNS servers>\""
+        );
         // numeric-looking placeholders stay quoted
         let v = ExclusionValue {
             text: "53".into(),
@@ -985,7 +995,7 @@ mod tests {
         let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
         let render_for = |name: &str| {
             let ex = excl(vec![field(name, Op::Eq, &["v"])]);
-            render(&rule, &file, &ex, &[]).unwrap().text
+            head(&render(&rule, &file, &ex, &[]).unwrap().text).to_string()
         };
         assert_eq!(
             render_for("process.parent.name"),

@@ -201,7 +201,7 @@ fn value(op: Op, v: &ExclusionValue) -> String {
 }
 
 /// The second paragraph: where the exclusion goes for a prebuilt rule.
-pub(crate) fn exception_note(excl: &Exclusion) -> String {
+pub fn exception_note(excl: &Exclusion) -> String {
     let conds: Vec<String> = excl
         .fields
         .iter()
