@@ -158,3 +158,69 @@ fn unreadable_file_is_an_error_not_a_crash() {
         .code(2)
         .stdout(predicate::str::contains("RL001"));
 }
+
+#[test]
+fn sigma_bad_input_is_reported_at_its_position_and_other_files_still_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let head = "title: t\nlogsource:\n    category: network_connection\n";
+    let files = [
+        ("invalid_yaml.yml", format!("{head}detection:\n    selection: [a, b\n    condition: selection\n")),
+        ("detection_list.yml", format!("{head}detection:\n    - a\n    - b\n")),
+        ("typo_modifier.yml", format!("{head}detection:\n    selection:\n        Image|contians: x\n    condition: selection\n")),
+        ("unknown_selection.yml", format!("{head}detection:\n    selection:\n        Image: x\n    condition: selectoin\n")),
+        ("duplicate_key.yml", format!("{head}detection:\n    selection:\n        Image: x\n        Image: y\n    condition: selection\n")),
+        ("good.yml", format!("{head}detection:\n    selection:\n        DestinationPort: 6667\n    condition: selection\n")),
+    ];
+    for (name, text) in &files {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = rulelint()
+        .args(["check", "--isolated", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let diags = v["diagnostics"].as_array().expect("array");
+    let find = |file: &str| -> Vec<serde_json::Value> {
+        diags
+            .iter()
+            .filter(|d| d["file"].as_str().is_some_and(|f| f.ends_with(file)))
+            .cloned()
+            .collect()
+    };
+    let first = |file: &str| {
+        find(file)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("nothing for {file}: {diags:?}"))
+    };
+    assert_eq!(first("invalid_yaml.yml")["code"], "RL002");
+    assert_eq!(first("detection_list.yml")["code"], "RL004");
+    assert_eq!(first("detection_list.yml")["span"]["line"], 5);
+    let m = first("typo_modifier.yml");
+    assert_eq!(m["code"], "RL005");
+    assert_eq!(m["span"]["line"], 6);
+    assert_eq!(m["span"]["column"], 15, "{m}");
+    assert!(
+        m["help"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `contains`"),
+        "{m}"
+    );
+    let s = first("unknown_selection.yml");
+    assert_eq!(s["code"], "RL007");
+    assert_eq!(
+        (s["span"]["line"].as_u64(), s["span"]["column"].as_u64()),
+        (Some(7), Some(16))
+    );
+    let text = format!("{} {}", s["message"], s["help"]);
+    assert!(text.contains("did you mean `selection`"), "{s}");
+    assert_eq!(first("duplicate_key.yml")["code"], "RL013");
+    // The good file is still checked.
+    assert!(find("good.yml")
+        .iter()
+        .any(|d| d["pattern"] == "ephemeral-port"));
+    assert_eq!(v["summary"]["errors"].as_u64(), Some(5));
+}
