@@ -128,6 +128,13 @@ pub const CHECKS: &[CheckInfo] = &[
         doc: crate::suppress::INVALID_DOC,
     },
     CheckInfo {
+        code: "RL014",
+        name: "tstats-without-datamodel",
+        severity: Severity::Warning,
+        summary: "A Splunk `tstats` search uses datamodel fields but names no datamodel.",
+        doc: "Without `from datamodel=…`, `tstats` reads index-time fields only; a field such as `Processes.process_name` does not exist there, so the search matches nothing and the detection never fires.\n\n**Fix:** add `from datamodel=<Model>` (for example `from datamodel=Endpoint.Processes`).",
+    },
+    CheckInfo {
         code: known_fp_pattern::CODE,
         name: known_fp_pattern::NAME,
         severity: Severity::Warning,

@@ -39,9 +39,13 @@ impl Summary {
                 FileStatus::Skipped => s.skipped += 1,
             }
             for d in &r.diagnostics {
+                // Parse errors count as errors, parse notes (opaque parts,
+                // legacy syntax) as neither; everything else is a finding.
                 if d.code.starts_with("RL0") {
-                    if d.severity == crate::diagnostic::Severity::Error {
-                        s.errors += 1;
+                    match d.severity {
+                        crate::diagnostic::Severity::Error => s.errors += 1,
+                        crate::diagnostic::Severity::Warning => s.findings += 1,
+                        _ => {}
                     }
                 } else {
                     s.findings += 1;

@@ -721,6 +721,7 @@ impl<'s> Ctx<'s> {
             None => Vec::new(),
         };
         // The datamodel.
+        let models_before = self.datamodels.len();
         if let Some(f) = from_i {
             let stop = [where_i, by_i]
                 .into_iter()
@@ -741,6 +742,37 @@ impl<'s> Ctx<'s> {
                 }
                 let object = datamodel_object(&spec, &fields);
                 self.datamodels.push((object, spec, self.sub_depth == 0));
+            }
+        }
+        // Datamodel fields (`Processes.process_name`) without a datamodel:
+        // tstats then reads index-time fields, which have no such names, so
+        // the search silently matches nothing.
+        if self.datamodels.len() == models_before {
+            let text = self.text(Span::new(start, end)).to_string();
+            let dm_field = dotted_names(&text).into_iter().find(|n| {
+                n.split('.').count() >= 2
+                    && n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            });
+            if let Some(field) = dm_field {
+                let at = args
+                    .first()
+                    .map(|a| a.span)
+                    .unwrap_or(Span::new(start, end));
+                self.issues.push(
+                    ParseIssue {
+                        code: "RL014",
+                        severity: crate::diagnostic::Severity::Warning,
+                        message: format!(
+                            "`tstats` uses the datamodel field `{field}` but names no datamodel: it reads index-time fields only and matches nothing"
+                        ),
+                        span: trim_span(self.src, Span::new(start.min(at.start), end)),
+                        help: None,
+                    }
+                    .with_help(format!(
+                        "add `from datamodel=<Model>` (e.g. `from datamodel=Endpoint.{}`)",
+                        field.split('.').next().unwrap_or("Processes")
+                    )),
+                );
             }
         }
         // The where clause: a search expression over datamodel fields.

@@ -507,3 +507,32 @@ fn deep_nesting_is_bounded() {
     let subs = format!("a=1 {}b=2{}", "[search ".repeat(100), "]".repeat(100));
     let _ = parse(&subs);
 }
+
+#[test]
+fn tstats_with_datamodel_fields_but_no_datamodel_is_flagged() {
+    let q = "| tstats count where Processes.process_name=nmap.exe by Processes.dest | `x_filter`";
+    let p = parse(q);
+    let i = p
+        .issues
+        .iter()
+        .find(|i| i.code == "RL014")
+        .expect("RL014 for a tstats without datamodel");
+    assert_eq!(i.severity, crate::diagnostic::Severity::Warning);
+    assert!(
+        i.message.contains("Processes.process_name"),
+        "{}",
+        i.message
+    );
+    assert!(
+        q[i.span.start..i.span.end].starts_with("count where"),
+        "{:?}",
+        i.span
+    );
+    // Index-time fields without a datamodel are fine, and so is a datamodel.
+    for ok in [
+        "| tstats count where index=wineventlog by host",
+        "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=nmap.exe by Processes.dest",
+    ] {
+        assert!(parse(ok).issues.iter().all(|i| i.code != "RL014"), "{ok}");
+    }
+}
