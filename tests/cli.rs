@@ -224,3 +224,45 @@ fn sigma_bad_input_is_reported_at_its_position_and_other_files_still_checked() {
         .any(|d| d["pattern"] == "ephemeral-port"));
     assert_eq!(v["summary"]["errors"].as_u64(), Some(5));
 }
+
+#[test]
+fn output_is_sorted_and_identical_whatever_the_number_of_jobs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |jobs: &str| -> serde_json::Value {
+        let out = rulelint()
+            .current_dir(root)
+            .args([
+                "check",
+                "--isolated",
+                "--format",
+                "json",
+                "--jobs",
+                jobs,
+                "rules",
+            ])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "the examples have findings");
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        v["summary"]["elapsed_ms"] = serde_json::Value::Null;
+        v
+    };
+    let one = run("1");
+    assert_eq!(one, run("4"));
+    let keys: Vec<(String, u64, u64)> = one["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["span"]["line"].as_u64().unwrap(),
+                d["span"]["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert!(keys.len() >= 27, "every pattern fires on the examples");
+}
