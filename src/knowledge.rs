@@ -204,6 +204,23 @@ pub struct ExclusionFieldSpec {
     /// e.g. `<your DNS servers>`.
     #[serde(default)]
     pub placeholder: Option<String>,
+    /// Field names to write instead of the concept table's choice, for
+    /// rules whose triggering field is a given one (e.g. a Sigma rule keyed
+    /// on `EventID` 4625 names the failed account `TargetUserName`).
+    #[serde(default)]
+    pub overrides: Vec<FieldOverride>,
+}
+
+/// A field name for one schema, used when the trigger's field is one of
+/// `when_trigger` (any trigger when empty).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FieldOverride {
+    /// `sigma`, `ecs` or `splunk`.
+    pub schema: String,
+    #[serde(default)]
+    pub when_trigger: Vec<String>,
+    pub field: String,
 }
 
 fn default_op() -> String {
@@ -517,6 +534,14 @@ impl Knowledge {
                     "exclusion op `{}` must be eq, endswith, startswith or cidr",
                     f.op
                 ));
+            }
+            for o in &f.overrides {
+                if !["sigma", "ecs", "splunk"].contains(&o.schema.as_str()) || o.field.is_empty() {
+                    out.push(format!(
+                        "override of `{}` needs schema sigma, ecs or splunk and a field",
+                        f.concept
+                    ));
+                }
             }
             if f.values.is_empty() && f.placeholder.is_none() {
                 out.push(format!(

@@ -641,15 +641,20 @@ fn field_name(
         };
     }
     if rule.schema == Schema::Splunk {
-        // Exclusions go before the detection's filter macro, after
-        // `drop_dm_object_name`: the plain CIM name.
-        let prefixed = trigger.field.raw.contains('.');
-        if !prefixed {
-            if let Some(n) = names.iter().find(|n| !n.contains('.')) {
-                return Some(n.clone());
-            }
-        }
-        return names.first().cloned();
+        // A search on datamodel fields gets the name in the same datamodel
+        // object (`Authentication.action` → `Authentication.user`); a search
+        // on plain CIM or raw names (after `drop_dm_object_name`) the plain
+        // name.
+        let plain = || names.iter().find(|n| !n.contains('.')).cloned();
+        return match trigger.field.raw.split_once('.') {
+            Some((object, _)) => names
+                .iter()
+                .find(|n| n.split_once('.').is_some_and(|(o, _)| o == object))
+                .cloned()
+                .or_else(plain)
+                .or_else(|| names.first().cloned()),
+            None => plain().or_else(|| names.first().cloned()),
+        };
     }
     // Same position in the list as the trigger field in its own list.
     if let Some(tc) = trigger
@@ -732,7 +737,23 @@ fn build_exclusion(
     for spec in &pattern.exclusion.fields {
         let mut values = values_for(ctx, spec);
         let mut op = op_of(&spec.op);
-        let name = match field_name(ctx, rule, &spec.concept, trigger) {
+        let schema = match rule.schema {
+            Schema::Sigma => "sigma",
+            Schema::Ecs => "ecs",
+            Schema::Splunk => "splunk",
+        };
+        let overridden = spec
+            .overrides
+            .iter()
+            .find(|o| {
+                o.schema == schema
+                    && (o.when_trigger.is_empty()
+                        || o.when_trigger
+                            .iter()
+                            .any(|t| t.eq_ignore_ascii_case(&trigger.field.raw)))
+            })
+            .map(|o| o.field.clone());
+        let name = match overridden.or_else(|| field_name(ctx, rule, &spec.concept, trigger)) {
             Some(n) => n,
             None => {
                 // No field for a program *name* in this schema (Sigma):
