@@ -1,6 +1,8 @@
 //! End-to-end tests of inline suppressions and baselines.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{repo, rulelint};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
@@ -20,24 +22,6 @@ detection:
 level: medium
 ";
 
-fn rulelint(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("rulelint").expect("binary");
-    c.current_dir(dir).env_remove("NO_COLOR");
-    c
-}
-
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let p = d.path().join(name);
-        if let Some(parent) = p.parent() {
-            fs::create_dir_all(parent).expect("mkdir");
-        }
-        fs::write(p, text).expect("write");
-    }
-    d
-}
-
 /// `(code, pattern or check, line, message | help)` of a diagnostic.
 type Found = (String, String, u64, String);
 
@@ -48,13 +32,7 @@ fn run(dir: &Path, args: &[&str]) -> (Vec<Found>, i32, String) {
         .args(args)
         .output()
         .expect("run");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let v = common::stdout_json(&out);
     let list = v["diagnostics"]
         .as_array()
         .expect("diagnostics")
