@@ -206,6 +206,18 @@ pub struct ExclusionFieldSpec {
     pub placeholder: Option<String>,
 }
 
+impl ExclusionFieldSpec {
+    /// The default values joined with `, `, or the placeholder when there
+    /// are none.
+    pub fn values_text(&self) -> String {
+        if self.values.is_empty() {
+            self.placeholder.clone().unwrap_or_default()
+        } else {
+            self.values.join(", ")
+        }
+    }
+}
+
 fn default_op() -> String {
     "eq".into()
 }
