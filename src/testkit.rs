@@ -1,7 +1,7 @@
 //! Helpers for the unit tests of the parsers: deterministic pseudo-random
 //! generators and the "garbage in, no panic, spans in bounds" loop.
 
-use crate::rule::ParseIssue;
+use crate::rule::{Cmp, Logic, ParseIssue};
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants),
 /// giving the high bits of its state.
@@ -67,4 +67,17 @@ pub(crate) fn assert_issue_spans(text: &str, issues: &[ParseIssue]) {
         assert!(text.is_char_boundary(issue.span.start), "{text:?}");
         assert!(text.is_char_boundary(issue.span.end), "{text:?}");
     }
+}
+
+/// The comparison `l` is; panics on any other node.
+pub(crate) fn cmp(l: &Logic) -> &Cmp {
+    match l {
+        Logic::Cmp(c) => c,
+        other => panic!("not a Cmp: {other:?}"),
+    }
+}
+
+/// The texts of a comparison's values.
+pub(crate) fn texts(c: &Cmp) -> Vec<&str> {
+    c.values.iter().map(|v| v.text.as_str()).collect()
 }

@@ -793,23 +793,12 @@ fn respan(mut l: Logic, span: Span) -> Logic {
 mod tests {
     use super::*;
     use crate::rule::Parsed;
-    use crate::testkit;
+    use crate::testkit::{self, cmp, texts};
 
     fn ok(text: &str) -> Logic {
         let q = parse(text);
         assert!(q.issues.is_empty(), "{text:?}: {:?}", q.issues);
         q.logic
-    }
-
-    fn cmp(l: &Logic) -> &Cmp {
-        match l {
-            Logic::Cmp(c) => c,
-            other => panic!("not a Cmp: {other:?}"),
-        }
-    }
-
-    fn texts(c: &Cmp) -> Vec<&str> {
-        c.values.iter().map(|v| v.text.as_str()).collect()
     }
 
     /// The tree without spans, to compare shapes.

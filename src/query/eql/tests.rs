@@ -1,7 +1,7 @@
 use super::*;
 use crate::diagnostic::Severity;
 use crate::rule::{Cmp, Op, Parsed};
-use crate::testkit::Xorshift;
+use crate::testkit::{texts, Xorshift};
 
 fn ok(q: &str) -> QueryParse {
     let p = parse(q);
@@ -58,10 +58,6 @@ fn as_cmp(l: &Logic) -> &Cmp {
         Logic::Cmp(c) => c,
         other => panic!("expected Cmp, got {other:?}"),
     }
-}
-
-fn texts(c: &Cmp) -> Vec<&str> {
-    c.values.iter().map(|v| v.text.as_str()).collect()
 }
 
 #[test]
