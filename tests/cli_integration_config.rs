@@ -4,25 +4,11 @@
 
 mod common;
 
-use common::{repo, rulelint};
+use common::{repo, rulelint, IRC};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-
-/// `ephemeral-port` and `irc-client` findings on line 9.
-const IRC: &str = "title: IRC Connection
-id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21
-status: test
-logsource:
-    category: network_connection
-    product: windows
-detection:
-    selection:
-        DestinationPort: 6667
-    condition: selection
-level: medium
-";
 
 /// A `dns-server` finding, whose exclusion uses the `dns_servers` fact.
 const DNS: &str = "title: DNS To An External Resolver
@@ -43,12 +29,7 @@ type Found = (String, String, String, String);
 
 /// The diagnostics of a run, the exit code and the JSON document.
 fn findings(dir: &Path, args: &[&str]) -> (Vec<Found>, i32, Value) {
-    let out = rulelint(dir)
-        .args(["check", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("run");
-    let v = common::stdout_json(&out);
+    let (out, v) = common::run_json(dir, &["check", "--format", "json"], args);
     let list = v["diagnostics"]
         .as_array()
         .expect("diagnostics")

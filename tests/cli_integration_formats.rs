@@ -42,12 +42,7 @@ level: high
 ";
 
 fn sarif(dir: &Path, args: &[&str]) -> (Value, i32) {
-    let out = rulelint(dir)
-        .args(["check", "--isolated", "--format", "sarif"])
-        .args(args)
-        .output()
-        .expect("run");
-    let v = common::stdout_json(&out);
+    let (out, v) = common::run_json(dir, &["check", "--isolated", "--format", "sarif"], args);
     (v, out.status.code().unwrap_or(-1))
 }
 

@@ -2,37 +2,18 @@
 
 mod common;
 
-use common::{repo, rulelint};
+use common::{repo, rulelint, IRC};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-
-/// `ephemeral-port` and `irc-client` findings on the `DestinationPort` line.
-const IRC: &str = "title: IRC Connection
-id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21
-status: test
-logsource:
-    category: network_connection
-    product: windows
-detection:
-    selection:
-        DestinationPort: 6667
-    condition: selection
-level: medium
-";
 
 /// `(code, pattern or check, line, message | help)` of a diagnostic.
 type Found = (String, String, u64, String);
 
 /// The diagnostics of a run, the exit code and stderr.
 fn run(dir: &Path, args: &[&str]) -> (Vec<Found>, i32, String) {
-    let out = rulelint(dir)
-        .args(["check", "--isolated", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("run");
-    let v = common::stdout_json(&out);
+    let (out, v) = common::run_json(dir, &["check", "--isolated", "--format", "json"], args);
     let list = v["diagnostics"]
         .as_array()
         .expect("diagnostics")

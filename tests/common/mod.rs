@@ -128,6 +128,21 @@ impl Prng for XorshiftStar {
 
 // ----- the rulelint binary ---------------------------------------------------
 
+/// A Sigma rule with `ephemeral-port` and `irc-client` findings on its
+/// `DestinationPort` line (line 9).
+pub const IRC: &str = "title: IRC Connection
+id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21
+status: test
+logsource:
+    category: network_connection
+    product: windows
+detection:
+    selection:
+        DestinationPort: 6667
+    condition: selection
+level: medium
+";
+
 /// `rulelint` run in `dir`, with `NO_COLOR` unset.
 pub fn rulelint(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("rulelint").expect("binary");
@@ -146,6 +161,14 @@ pub fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
         fs::write(p, text).expect("write");
     }
     d
+}
+
+/// Runs `rulelint <fixed> <args>` in `dir`: its output and the JSON
+/// document it printed on stdout.
+pub fn run_json(dir: &Path, fixed: &[&str], args: &[&str]) -> (std::process::Output, Value) {
+    let out = rulelint(dir).args(fixed).args(args).output().expect("run");
+    let v = stdout_json(&out);
+    (out, v)
 }
 
 /// The JSON document a run printed on stdout; panics with stdout and
