@@ -67,6 +67,18 @@ impl Entry {
             self.key.clone(),
         )
     }
+
+    /// The entry for `count` findings with this key.
+    fn from_key((file, rule, code, pattern, key): Key, count: usize) -> Entry {
+        Entry {
+            file,
+            rule,
+            code,
+            pattern,
+            key,
+            count,
+        }
+    }
 }
 
 /// What filtering with a baseline did.
@@ -98,14 +110,7 @@ impl Baseline {
             generated_by: Some(format!("rulelint {}", env!("CARGO_PKG_VERSION"))),
             entries: counts
                 .into_iter()
-                .map(|((file, rule, code, pattern, key), count)| Entry {
-                    file,
-                    rule,
-                    code,
-                    pattern,
-                    key,
-                    count,
-                })
+                .map(|(k, count)| Entry::from_key(k, count))
                 .collect(),
         }
     }
@@ -171,14 +176,7 @@ impl Baseline {
         out.stale = left
             .into_iter()
             .filter(|(_, n)| *n > 0)
-            .map(|((file, rule, code, pattern, key), count)| Entry {
-                file,
-                rule,
-                code,
-                pattern,
-                key,
-                count,
-            })
+            .map(|(k, count)| Entry::from_key(k, count))
             .collect();
         out
     }

@@ -477,11 +477,7 @@ fn exclusion_lines(p: &Pattern) -> Vec<String> {
         .fields
         .iter()
         .map(|f| {
-            let vals = if f.values.is_empty() {
-                f.placeholder.clone().unwrap_or_default()
-            } else {
-                f.values.join(", ")
-            };
+            let vals = f.values_text();
             let op = if f.op == "eq" {
                 String::new()
             } else {
@@ -566,13 +562,7 @@ fn facts_section(p: &Pattern, settings: &Settings, config: &Config) -> String {
                     .fields
                     .iter()
                     .find(|x| x.fact.as_deref() == Some(f))
-                    .map(|x| {
-                        if x.values.is_empty() {
-                            x.placeholder.clone().unwrap_or_default()
-                        } else {
-                            x.values.join(", ")
-                        }
-                    })
+                    .map(|x| x.values_text())
                     .unwrap_or_default();
                 s.push_str(&format!(
                     "  {f}{desc}: not set; the suggestion shows {placeholder}\n"

@@ -46,11 +46,7 @@ pub fn checks_markdown(k: &Knowledge) -> String {
         }
         let _ = write!(s, "\nSuggested exclusion: {}.\n\n", p.exclusion.summary);
         for f in &p.exclusion.fields {
-            let vals = if f.values.is_empty() {
-                f.placeholder.clone().unwrap_or_default()
-            } else {
-                f.values.join(", ")
-            };
+            let vals = f.values_text();
             let fact = f
                 .fact
                 .as_ref()

@@ -223,6 +223,18 @@ pub struct FieldOverride {
     pub field: String,
 }
 
+impl ExclusionFieldSpec {
+    /// The default values joined with `, `, or the placeholder when there
+    /// are none.
+    pub fn values_text(&self) -> String {
+        if self.values.is_empty() {
+            self.placeholder.clone().unwrap_or_default()
+        } else {
+            self.values.join(", ")
+        }
+    }
+}
+
 fn default_op() -> String {
     "eq".into()
 }

@@ -22,6 +22,8 @@ pub mod rule;
 pub mod source;
 pub mod suggest;
 pub mod suppress;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use knowledge::Knowledge;

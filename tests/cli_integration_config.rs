@@ -2,25 +2,13 @@
 //! `--isolated`, selection, severities, overrides, environment facts,
 //! team catalogues, `rulelint config`, `rulelint init`, and bad input.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{repo, rulelint, IRC};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-
-/// `ephemeral-port` and `irc-client` findings on line 9.
-const IRC: &str = "title: IRC Connection
-id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21
-status: test
-logsource:
-    category: network_connection
-    product: windows
-detection:
-    selection:
-        DestinationPort: 6667
-    condition: selection
-level: medium
-";
 
 /// A `dns-server` finding, whose exclusion uses the `dns_servers` fact.
 const DNS: &str = "title: DNS To An External Resolver
@@ -36,41 +24,12 @@ detection:
 level: low
 ";
 
-fn rulelint(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("rulelint").expect("binary");
-    c.current_dir(dir).env_remove("NO_COLOR");
-    c
-}
-
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let p = d.path().join(name);
-        if let Some(parent) = p.parent() {
-            fs::create_dir_all(parent).expect("mkdir");
-        }
-        fs::write(p, text).expect("write");
-    }
-    d
-}
-
 /// `(code, pattern, severity, file)` of a diagnostic.
 type Found = (String, String, String, String);
 
 /// The diagnostics of a run, the exit code and the JSON document.
 fn findings(dir: &Path, args: &[&str]) -> (Vec<Found>, i32, Value) {
-    let out = rulelint(dir)
-        .args(["check", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("run");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (out, v) = common::run_json(dir, &["check", "--format", "json"], args);
     let list = v["diagnostics"]
         .as_array()
         .expect("diagnostics")

@@ -2,7 +2,9 @@
 //! workflow commands and Markdown, on small Sigma rules in a temporary
 //! directory.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{repo, rulelint};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -39,37 +41,8 @@ detection:
 level: high
 ";
 
-fn rulelint(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("rulelint").expect("binary");
-    c.current_dir(dir).env_remove("NO_COLOR");
-    c
-}
-
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let p = d.path().join(name);
-        if let Some(parent) = p.parent() {
-            fs::create_dir_all(parent).expect("mkdir");
-        }
-        fs::write(p, text).expect("write");
-    }
-    d
-}
-
 fn sarif(dir: &Path, args: &[&str]) -> (Value, i32) {
-    let out = rulelint(dir)
-        .args(["check", "--isolated", "--format", "sarif"])
-        .args(args)
-        .output()
-        .expect("run");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (out, v) = common::run_json(dir, &["check", "--isolated", "--format", "sarif"], args);
     (v, out.status.code().unwrap_or(-1))
 }
 

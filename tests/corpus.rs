@@ -3,32 +3,13 @@
 //! current rule parses without an error, and the numbers are printed.
 //! Skipped with a message when the corpus is absent.
 
+mod common;
+
 use rulelint::diagnostic::Severity;
 use rulelint::lint::{lint_path, FileStatus, LintOptions};
 use rulelint::Knowledge;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn corpus_root() -> Option<PathBuf> {
-    let root = std::env::var_os("RULELINT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    root.is_dir().then_some(root)
-}
-
-fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, ext, out);
-        } else if p.extension().and_then(|x| x.to_str()) == Some(ext) {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 struct Tally {
     files: usize,
@@ -40,15 +21,14 @@ struct Tally {
 }
 
 fn run(sub: &str, ext: &str, tolerate_errors: impl Fn(&Path) -> bool) -> Option<Tally> {
-    let Some(root) = corpus_root() else {
+    let root = common::corpus_root();
+    if !root.is_dir() {
         eprintln!(
             "corpus not found (../shared/corpus or $RULELINT_CORPUS): skipping {sub} corpus test"
         );
         return None;
-    };
-    let mut paths = Vec::new();
-    files(&root.join(sub), ext, &mut paths);
-    paths.sort();
+    }
+    let paths = common::files_with_ext(&root.join(sub), &[ext]);
     assert!(
         !paths.is_empty(),
         "no {ext} files under {}",

@@ -5,33 +5,13 @@
 //! Skipped (with a message) when absent. Run with `--nocapture` to see the
 //! per-language numbers.
 
+mod common;
+
 use rulelint::diagnostic::Severity;
 use rulelint::format::elastic;
 use rulelint::rule::{Language, Logic};
 use rulelint::source::SourceFile;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
-
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-}
 
 #[derive(Default)]
 struct Stats {
@@ -42,17 +22,10 @@ struct Stats {
 
 #[test]
 fn elastic_corpus_parses() {
-    let root = corpus_root().join("elastic");
-    if !root.is_dir() {
-        eprintln!(
-            "skipping elastic corpus test: {} not found (set RULELINT_CORPUS)",
-            root.display()
-        );
+    let Some(root) = common::corpus_dir("elastic", "elastic corpus test") else {
         return;
-    }
-    let mut files = Vec::new();
-    toml_files(&root, &mut files);
-    files.sort();
+    };
+    let files = common::toml_files(&root);
     assert!(!files.is_empty(), "no .toml files under {}", root.display());
 
     let mut stats: BTreeMap<&'static str, Stats> = BTreeMap::new();

@@ -1,12 +1,13 @@
 //! KQL/Lucene exclusions applied to Elastic TOML rules: the edited file
 //! re-parses, keeps the original logic and adds the exclusion under `Not`.
 
+mod common;
+
 use rulelint::diagnostic::Severity;
 use rulelint::format::elastic;
 use rulelint::rule::{DetectionRule, Language, Logic, Op};
 use rulelint::source::SourceFile;
 use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
-use std::path::{Path, PathBuf};
 
 fn ev(text: &str, numeric: bool) -> ExclusionValue {
     ExclusionValue {
@@ -229,40 +230,13 @@ fn placeholders_are_flagged_and_quoted() {
     apply_and_check(&rule_text("kuery", "'''\ndestination.port:53\n'''"), &excl);
 }
 
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
-
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-}
-
 /// Every KQL rule of the corpus takes the exclusion and re-parses.
 #[test]
 fn corpus_kql_rules_take_the_exclusion() {
-    let root = corpus_root().join("elastic");
-    if !root.is_dir() {
-        eprintln!(
-            "skipping: {} not found (set RULELINT_CORPUS)",
-            root.display()
-        );
+    let Some(root) = common::corpus_dir("elastic", "KQL corpus exclusions") else {
         return;
-    }
-    let mut files = Vec::new();
-    toml_files(&root, &mut files);
+    };
+    let files = common::toml_files(&root);
     let mut n = 0;
     for p in files {
         let Ok(text) = std::fs::read_to_string(&p) else {

@@ -4,56 +4,19 @@
 //! Corpus root: `$RULELINT_CORPUS`, else `<manifest>/../shared/corpus`.
 //! Skipped (with a message) when the corpus is absent.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::Prng;
 use rulelint::query::eql;
 use rulelint::rule::Logic;
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
-
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-}
-
-/// The EQL query of a rule file, if the rule's language is EQL.
-fn eql_query(text: &str) -> Option<String> {
-    let doc: toml::Table = toml::from_str(text).ok()?;
-    let rule = doc.get("rule")?.as_table()?;
-    if rule.get("language")?.as_str()? != "eql" {
-        return None;
-    }
-    Some(rule.get("query")?.as_str()?.to_string())
-}
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 #[test]
 fn eql_corpus_sweep() {
-    let root = corpus_root().join("elastic");
-    if !root.is_dir() {
-        eprintln!(
-            "skipping EQL corpus sweep: {} not found (set RULELINT_CORPUS)",
-            root.display()
-        );
+    let Some(root) = common::corpus_dir("elastic", "EQL corpus sweep") else {
         return;
-    }
-    let mut files = Vec::new();
-    toml_files(&root, &mut files);
+    };
+    let files = common::toml_files(&root);
 
     let mut queries = 0usize;
     let mut clean = 0usize;
@@ -64,7 +27,7 @@ fn eql_corpus_sweep() {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        let Some(query) = eql_query(&text) else {
+        let Some(query) = common::rule_query(&text, "eql") else {
             continue;
         };
         queries += 1;
@@ -144,24 +107,6 @@ fn eql_corpus_sweep() {
     );
 }
 
-/// A tiny deterministic PRNG (xorshift) for the mutation loop.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        if n == 0 {
-            0
-        } else {
-            (x % n as u64) as usize
-        }
-    }
-}
-
 const PIECES: &[&str] = &[
     "(",
     ")",
@@ -206,23 +151,17 @@ const PIECES: &[&str] = &[
 /// lies inside the text on character boundaries.
 #[test]
 fn eql_corpus_mutations_never_panic() {
-    let root = corpus_root().join("elastic");
-    if !root.is_dir() {
-        eprintln!(
-            "skipping EQL corpus mutations: {} not found (set RULELINT_CORPUS)",
-            root.display()
-        );
+    let Some(root) = common::corpus_dir("elastic", "EQL corpus mutations") else {
         return;
-    }
-    let mut files = Vec::new();
-    toml_files(&root, &mut files);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    };
+    let files = common::toml_files(&root);
+    let mut rng = common::Xorshift(0x9e37_79b9_7f4a_7c15);
     let (mut total, mut still_valid) = (0usize, 0usize);
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        let Some(query) = eql_query(&text) else {
+        let Some(query) = common::rule_query(&text, "eql") else {
             continue;
         };
         for _ in 0..4 {

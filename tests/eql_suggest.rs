@@ -6,43 +6,12 @@
 //! Corpus root: `$RULELINT_CORPUS`, else `<manifest>/../shared/corpus`.
 //! Skipped (with a message) when the corpus is absent.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use rulelint::query::eql;
 use rulelint::rule::{Anchors, DetectionRule, Format, Language, Op, RuleMeta, Schema};
 use rulelint::source::{SourceFile, Span};
 use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
-
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-}
-
-fn rule_query(text: &str) -> Option<String> {
-    let doc: toml::Table = toml::from_str(text).ok()?;
-    let rule = doc.get("rule")?.as_table()?;
-    if rule.get("language")?.as_str()? != "eql" {
-        return None;
-    }
-    Some(rule.get("query")?.as_str()?.to_string())
-}
 
 /// The file offset of an EQL rule's `query = '''…'''` content, when the
 /// file holds it verbatim.
@@ -104,23 +73,17 @@ fn step_of(steps: &[Span], s: Span) -> Option<usize> {
 
 #[test]
 fn eql_exclusions_apply_to_corpus_rules() {
-    let root = corpus_root().join("elastic");
-    if !root.is_dir() {
-        eprintln!(
-            "skipping EQL suggestion sweep: {} not found (set RULELINT_CORPUS)",
-            root.display()
-        );
+    let Some(root) = common::corpus_dir("elastic", "EQL suggestion sweep") else {
         return;
-    }
-    let mut files = Vec::new();
-    toml_files(&root, &mut files);
+    };
+    let files = common::toml_files(&root);
     let excl = exclusion();
     let (mut rules, mut applied, mut wrapped, mut multi_step) = (0, 0, 0, 0);
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        let Some(query) = rule_query(&text) else {
+        let Some(query) = common::rule_query(&text, "eql") else {
             continue;
         };
         let Some(base) = literal_query_offset(&text, &query) else {
@@ -180,7 +143,7 @@ fn eql_exclusions_apply_to_corpus_rules() {
         for e in &edits {
             edited.replace_range(e.offset..e.offset + e.length, &e.replacement);
         }
-        let new_query = rule_query(&edited)
+        let new_query = common::rule_query(&edited, "eql")
             .unwrap_or_else(|| panic!("{}: edited file is not valid TOML", path.display()));
         let reparsed = eql::parse(&new_query);
         assert!(

@@ -7,6 +7,8 @@
 //!
 //! Run: `RULELINT_CORPUS=/work/shared/corpus cargo test --test esql_corpus -- --nocapture`
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -16,48 +18,15 @@ use rulelint::rule::{Anchors, DetectionRule, Format, Language, Logic, Op, RuleMe
 use rulelint::source::{SourceFile, Span};
 use rulelint::suggest::{Exclusion, ExclusionField, ExclusionValue};
 
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
-
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            toml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-}
-
 /// The ES|QL queries of the corpus, as `(path, query)`.
 pub fn esql_queries(root: &Path) -> Vec<(PathBuf, String)> {
-    let mut files = Vec::new();
-    toml_files(root, &mut files);
     let mut out = Vec::new();
-    for f in files {
+    for f in common::toml_files(root) {
         let Ok(text) = std::fs::read_to_string(&f) else {
             continue;
         };
-        let Ok(doc) = text.parse::<toml::Table>() else {
-            continue;
-        };
-        let Some(rule) = doc.get("rule").and_then(|r| r.as_table()) else {
-            continue;
-        };
-        if rule.get("language").and_then(|l| l.as_str()) != Some("esql") {
-            continue;
-        }
-        if let Some(q) = rule.get("query").and_then(|q| q.as_str()) {
-            out.push((f, q.to_string()));
+        if let Some(q) = common::rule_query(&text, "esql") {
+            out.push((f, q));
         }
     }
     out
@@ -75,15 +44,10 @@ fn delegated(query: &str, start: usize) -> bool {
 
 #[test]
 fn esql_corpus_parses() {
-    let root = corpus_root();
-    if !root.join("elastic").is_dir() {
-        eprintln!(
-            "skipping ES|QL corpus sweep: no corpus at {} (set RULELINT_CORPUS)",
-            root.display()
-        );
+    let Some(root) = common::corpus_dir("elastic", "ES|QL corpus sweep") else {
         return;
-    }
-    let queries = esql_queries(&root.join("elastic"));
+    };
+    let queries = esql_queries(&root);
     assert!(
         !queries.is_empty(),
         "no ES|QL rules found under {}",
@@ -190,16 +154,10 @@ struct RuleTable {
 /// exclusion under a `NOT`.
 #[test]
 fn esql_corpus_exclusions_reparse() {
-    let root = corpus_root();
-    if !root.join("elastic").is_dir() {
-        eprintln!(
-            "skipping ES|QL exclusion round trip: no corpus at {} (set RULELINT_CORPUS)",
-            root.display()
-        );
+    let Some(root) = common::corpus_dir("elastic", "ES|QL exclusion round trip") else {
         return;
-    }
-    let mut files = Vec::new();
-    toml_files(&root.join("elastic"), &mut files);
+    };
+    let files = common::toml_files(&root);
     let excl = Exclusion {
         name: "filter_test".into(),
         fields: vec![

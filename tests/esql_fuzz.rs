@@ -2,8 +2,11 @@
 //! (built-in seeds, plus the corpus when present) must never panic, and
 //! every span must stay inside the text on character boundaries.
 
+mod common;
+
+use common::{Prng, Xorshift as Rng};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rulelint::query::esql::parse;
 use rulelint::rule::Logic;
@@ -71,27 +74,6 @@ const FRAGMENTS: &[&str] = &[
     "#",
     ";",
 ];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 /// A random character boundary of `s`.
 fn boundary(s: &str, rng: &mut Rng) -> usize {
@@ -190,9 +172,7 @@ fn check(q: &str) {
 }
 
 fn corpus_queries() -> Vec<String> {
-    let root = std::env::var_os("RULELINT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let root = common::corpus_root();
     let mut out = Vec::new();
     let mut stack = vec![root.join("elastic")];
     while let Some(dir) = stack.pop() {
@@ -208,18 +188,8 @@ fn corpus_queries() -> Vec<String> {
                 let Ok(text) = std::fs::read_to_string(&p) else {
                     continue;
                 };
-                let Ok(doc) = text.parse::<toml::Table>() else {
-                    continue;
-                };
-                let rule = doc.get("rule").and_then(|r| r.as_table());
-                if rule
-                    .and_then(|r| r.get("language"))
-                    .and_then(|l| l.as_str())
-                    == Some("esql")
-                {
-                    if let Some(q) = rule.and_then(|r| r.get("query")).and_then(|q| q.as_str()) {
-                        out.push(q.to_string());
-                    }
+                if let Some(q) = common::rule_query(&text, "esql") {
+                    out.push(q);
                 }
             }
         }

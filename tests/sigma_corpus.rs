@@ -5,36 +5,14 @@
 //! holding `sigma/`) or `<manifest>/../shared/corpus`. Without it the test
 //! prints a skip message and passes.
 
+mod common;
+
+use common::Prng;
 use rulelint::diagnostic::Severity;
 use rulelint::format::sigma;
 use rulelint::rule::Logic;
 use rulelint::source::SourceFile;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
-
-fn corpus_root() -> Option<PathBuf> {
-    let root = match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    };
-    let sigma = root.join("sigma");
-    sigma.is_dir().then_some(sigma)
-}
-
-fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            out.push(p);
-        }
-    }
-}
 
 fn count_opaque(l: &Logic) -> usize {
     let mut n = 0;
@@ -44,14 +22,10 @@ fn count_opaque(l: &Logic) -> usize {
 
 #[test]
 fn sigma_corpus_parses() {
-    let Some(root) = corpus_root() else {
-        eprintln!(
-            "sigma corpus not found (set RULELINT_CORPUS or provide ../shared/corpus): skipping"
-        );
+    let Some(root) = common::corpus_dir("sigma", "Sigma corpus test") else {
         return;
     };
-    let mut files = Vec::new();
-    yml_files(&root, &mut files);
+    let files = common::yml_files(&root);
     assert!(!files.is_empty(), "no .yml files under {}", root.display());
 
     let (mut rules, mut opaque, mut error_files, mut unsupported_errors) = (0, 0, 0, 0);
@@ -137,12 +111,10 @@ fn sigma_corpus_parses() {
 
 #[test]
 fn sigma_corpus_is_sniffed() {
-    let Some(root) = corpus_root() else {
-        eprintln!("sigma corpus not found: skipping");
+    let Some(root) = common::corpus_dir("sigma", "Sigma corpus test") else {
         return;
     };
-    let mut files = Vec::new();
-    yml_files(&root, &mut files);
+    let files = common::yml_files(&root);
     let mut missed = Vec::new();
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
@@ -169,8 +141,7 @@ fn sigma_corpus_is_sniffed() {
 fn sigma_corpus_exclusions_round_trip() {
     use rulelint::rule::Op;
     use rulelint::suggest::{Exclusion, ExclusionField, ExclusionValue};
-    let Some(root) = corpus_root() else {
-        eprintln!("sigma corpus not found: skipping");
+    let Some(root) = common::corpus_dir("sigma", "Sigma corpus test") else {
         return;
     };
     let excl = Exclusion {
@@ -199,8 +170,7 @@ fn sigma_corpus_exclusions_round_trip() {
             },
         ],
     };
-    let mut files = Vec::new();
-    yml_files(&root, &mut files);
+    let files = common::yml_files(&root);
     let (mut rendered, mut applied, mut text_only, mut none) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for path in &files {
@@ -271,19 +241,12 @@ fn sigma_corpus_exclusions_round_trip() {
 /// span lies on character boundaries inside the text.
 #[test]
 fn sigma_corpus_damaged_files_never_panic() {
-    let Some(root) = corpus_root() else {
-        eprintln!("sigma corpus not found: skipping");
+    let Some(root) = common::corpus_dir("sigma", "Sigma corpus test") else {
         return;
     };
-    let mut files = Vec::new();
-    yml_files(&root, &mut files);
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n.max(1) as u64) as usize
-    };
+    let files = common::yml_files(&root);
+    let mut rng = common::Xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |n: usize| rng.below(n);
     let specials = [
         ":", "'", "\"", "|", "-", "[", "{", "*", "&", "!", "#", "\t", "(", ")", "\\",
     ];

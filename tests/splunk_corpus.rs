@@ -5,6 +5,8 @@
 //! Corpus root: `$RULELINT_CORPUS`, else `<manifest>/../shared/corpus`.
 //! Skipped (with a message) when absent.
 
+mod common;
+
 use rulelint::diagnostic::Severity;
 use rulelint::format::splunk;
 use rulelint::query::spl;
@@ -12,29 +14,6 @@ use rulelint::rule::Logic;
 use rulelint::rule::Op;
 use rulelint::source::SourceFile;
 use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
-use std::path::{Path, PathBuf};
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
-
-fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            out.push(p);
-        }
-    }
-}
 
 fn opaque_reasons(l: &Logic) -> Vec<String> {
     let mut v = Vec::new();
@@ -54,13 +33,10 @@ fn opaque_reasons(l: &Logic) -> Vec<String> {
 
 #[test]
 fn splunk_corpus_parses() {
-    let dir = corpus_root().join("splunk");
-    if !dir.is_dir() {
-        eprintln!("skipping: no Splunk corpus at {}", dir.display());
+    let Some(dir) = common::corpus_dir("splunk", "Splunk corpus test") else {
         return;
-    }
-    let mut files = Vec::new();
-    yml_files(&dir, &mut files);
+    };
+    let files = common::yml_files(&dir);
     let (mut searches, mut modelled, mut sniffed, mut with_filter, mut inexact) = (0, 0, 0, 0, 0);
     let mut errors = Vec::new();
     let mut panics = Vec::new();
@@ -208,9 +184,7 @@ fn show(l: &Logic) -> String {
 #[test]
 #[ignore]
 fn splunk_corpus_dump() {
-    let dir = corpus_root().join("splunk");
-    let mut files = Vec::new();
-    yml_files(&dir, &mut files);
+    let files = common::yml_files(&common::corpus_root().join("splunk"));
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
@@ -246,13 +220,10 @@ fn splunk_corpus_dump() {
 /// error and its logic holds the exclusion under a Not.
 #[test]
 fn splunk_corpus_exclusions_roundtrip() {
-    let dir = corpus_root().join("splunk");
-    if !dir.is_dir() {
-        eprintln!("skipping: no Splunk corpus at {}", dir.display());
+    let Some(dir) = common::corpus_dir("splunk", "Splunk corpus test") else {
         return;
-    }
-    let mut files = Vec::new();
-    yml_files(&dir, &mut files);
+    };
+    let files = common::yml_files(&dir);
     let (mut tried, mut with_edits, mut verified) = (0, 0, 0);
     let mut no_edits = Vec::new();
     let mut failures = Vec::new();

@@ -3,61 +3,19 @@
 //! of mutated detection files through the YAML layer. Every span a parse
 //! returns must lie inside the text, on character boundaries.
 
+mod common;
+
+use common::{Prng, XorshiftStar};
 use rulelint::format::splunk;
 use rulelint::query::spl;
 use rulelint::rule::Logic;
 use rulelint::source::{SourceFile, Span};
-use std::path::{Path, PathBuf};
 
 const SAMPLES: &[&str] = &[
     r#"| tstats `security_content_summariesonly` count min(_time) as firstTime from datamodel=Endpoint.Processes where (Processes.process_name=nmap.exe OR `process_net`) Processes.process IN ("*-sV*", "*\\x*") by Processes.dest | `drop_dm_object_name(Processes)` | where isnotnull(dest) AND like(lower(dest), "%srv%") | `x_filter`"#,
     r#"`wineventlog_security` EventCode=4625 NOT (user IN ("SYSTEM", "*$")) | rename Computer as dest | stats count values(IpAddress) as src by dest | lookup ioc ip as src OUTPUT bad | search bad=true | join dest [search index=x | fields dest] | `y_filter`"#,
     r#"`powershell` EventCode=4104 | eval a=if(match(ScriptBlockText, "(?i)x|y"), 1, 0) | rex field=ScriptBlockText "(?<n>\d+)" ```comment``` | where a>0 OR n="5" | table a n"#,
 ];
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
-
-fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml") {
-            out.push(p);
-        }
-    }
-}
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 const PIECES: &[&str] = &[
     "\"",
@@ -110,7 +68,7 @@ fn floor(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn mutate(s: &str, rng: &mut Rng) -> String {
+fn mutate(s: &str, rng: &mut XorshiftStar) -> String {
     let mut t = s.to_string();
     for _ in 0..1 + rng.below(4) {
         let a = floor(&t, rng.below(t.len() + 1));
@@ -169,8 +127,7 @@ fn check_logic(text: &str, l: &Logic) {
 
 #[test]
 fn mutated_searches_never_panic() {
-    let mut files = Vec::new();
-    yml_files(&corpus_root().join("splunk"), &mut files);
+    let files = common::files_with_ext(&common::corpus_root().join("splunk"), &["yml"]);
     let mut searches: Vec<String> = SAMPLES.iter().map(|s| s.to_string()).collect();
     let mut texts: Vec<String> = Vec::new();
     for f in &files {
@@ -195,7 +152,7 @@ fn mutated_searches_never_panic() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x9E37_79B9_7F4A_7C15u64);
-    let mut rng = Rng(seed.max(1));
+    let mut rng = XorshiftStar(seed.max(1));
     let rounds = std::env::var("RULELINT_FUZZ_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())

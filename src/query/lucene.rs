@@ -793,22 +793,12 @@ fn respan(mut l: Logic, span: Span) -> Logic {
 mod tests {
     use super::*;
     use crate::rule::Parsed;
+    use crate::testkit::{self, cmp, texts};
 
     fn ok(text: &str) -> Logic {
         let q = parse(text);
         assert!(q.issues.is_empty(), "{text:?}: {:?}", q.issues);
         q.logic
-    }
-
-    fn cmp(l: &Logic) -> &Cmp {
-        match l {
-            Logic::Cmp(c) => c,
-            other => panic!("not a Cmp: {other:?}"),
-        }
-    }
-
-    fn texts(c: &Cmp) -> Vec<&str> {
-        c.values.iter().map(|v| v.text.as_str()).collect()
     }
 
     /// The tree without spans, to compare shapes.
@@ -1030,32 +1020,9 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        let alphabet: Vec<char> = "ab:()[]{} \"\\*?^~/+-!&|<>=ANDORTNO\n.0123456789éあ"
-            .chars()
-            .collect();
-        let mut seed: u64 = 0x9e37_79b9;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
-        for i in 0..5000 {
-            let len = next() % 40;
-            let text: String = if i % 5 == 0 {
-                let bytes: Vec<u8> = (0..len).map(|_| (next() % 256) as u8).collect();
-                String::from_utf8_lossy(&bytes).into_owned()
-            } else {
-                (0..len)
-                    .map(|_| alphabet[next() % alphabet.len()])
-                    .collect()
-            };
-            let q = parse(&text);
-            for issue in &q.issues {
-                assert!(issue.span.end <= text.len(), "{text:?}: {issue:?}");
-                assert!(text.is_char_boundary(issue.span.start), "{text:?}");
-                assert!(text.is_char_boundary(issue.span.end), "{text:?}");
-            }
-        }
+        let alphabet = "ab:()[]{} \"\\*?^~/+-!&|<>=ANDORTNO\n.0123456789éあ";
+        testkit::for_each_garbage(0x9e37_79b9, alphabet, |text| {
+            testkit::assert_issue_spans(text, &parse(text).issues);
+        });
     }
 }

@@ -173,11 +173,7 @@ fn exclusion_text(p: &Pattern) -> Vec<String> {
         .fields
         .iter()
         .map(|f| {
-            let vals = if f.values.is_empty() {
-                f.placeholder.clone().unwrap_or_default()
-            } else {
-                f.values.join(", ")
-            };
+            let vals = f.values_text();
             let fact = f
                 .fact
                 .as_deref()

@@ -24,7 +24,7 @@
 
 use super::{Exclusion, ExclusionField, ExclusionValue};
 use crate::diagnostic::{Edit, Suggestion};
-use crate::query::eql::has_top_level_or;
+use crate::query::eql::{has_top_level_or, is_reserved};
 use crate::rule::{DetectionRule, Language, Op};
 use crate::source::{SourceFile, Span};
 
@@ -314,26 +314,7 @@ fn eql_field(name: &str) -> String {
             && b.iter()
                 .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'@')
     };
-    let keyword = matches!(
-        name,
-        "and"
-            | "or"
-            | "not"
-            | "in"
-            | "like"
-            | "regex"
-            | "where"
-            | "sequence"
-            | "sample"
-            | "join"
-            | "by"
-            | "with"
-            | "until"
-            | "true"
-            | "false"
-            | "null"
-            | "any"
-    );
+    let keyword = is_reserved(name) || name == "any";
     if !keyword && name.split('.').all(plain_segment) {
         return name.to_string();
     }

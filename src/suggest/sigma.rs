@@ -17,7 +17,7 @@ use super::{Exclusion, ExclusionField, ExclusionValue};
 use crate::diagnostic::{Edit, Suggestion};
 use crate::format::sigma::condition::glob_match;
 use crate::format::sigma::yaml::{Node, Scalar, Style};
-use crate::format::sigma::{condition_site, ConditionSite};
+use crate::format::sigma::{column, condition_site, ConditionSite};
 use crate::rule::{DetectionRule, Language, Op};
 use crate::source::{SourceFile, Span};
 
@@ -187,15 +187,6 @@ fn indent_step(text: &str, detection: &Node) -> Option<usize> {
         }
         _ => None,
     })
-}
-
-fn column(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    offset
-        - text
-            .get(..offset)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |i| i + 1)
 }
 
 fn condition_scalars(value: &Node) -> Vec<&Scalar> {

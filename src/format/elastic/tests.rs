@@ -376,13 +376,8 @@ fn garbage_never_panics() {
         "true",
         "#",
     ];
-    let mut seed: u64 = 42;
-    let mut next = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as usize
-    };
+    let mut rng = crate::testkit::Lcg(42);
+    let mut next = || rng.next();
     for i in 0..3000 {
         let n = next() % 25;
         let text: String = if i % 4 == 0 {

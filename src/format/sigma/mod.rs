@@ -407,7 +407,8 @@ fn detection(
     (Some(Logic::or(alts)), anchors)
 }
 
-fn column(text: &str, offset: usize) -> usize {
+/// The byte column (0-based) of `offset` in its line.
+pub(crate) fn column(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
     offset
         - text

@@ -1,6 +1,7 @@
 use super::*;
 use crate::diagnostic::Severity;
 use crate::rule::{Cmp, Op, Parsed};
+use crate::testkit::texts;
 
 fn file(text: &str) -> SourceFile {
     SourceFile::new("rule.yml", text)
@@ -62,10 +63,6 @@ fn only_cmp(l: &Logic) -> Cmp {
         Logic::Cmp(c) => c.clone(),
         other => panic!("expected a Cmp, got {other:#?}"),
     }
-}
-
-fn texts(c: &Cmp) -> Vec<&str> {
-    c.values.iter().map(|v| v.text.as_str()).collect()
 }
 
 // ---------------------------------------------------------------- spans

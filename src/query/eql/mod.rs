@@ -63,6 +63,7 @@ use crate::rule::{Anchors, Logic, ParseIssue};
 use crate::source::Span;
 
 pub use lower::CASE_INSENSITIVE;
+pub(crate) use parser::is_reserved;
 
 pub(crate) const RL008: &str = "RL008";
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::diagnostic::Severity;
 use crate::rule::{Cmp, Op, Parsed};
+use crate::testkit::{texts, Xorshift};
 
 fn ok(q: &str) -> QueryParse {
     let p = parse(q);
@@ -57,10 +58,6 @@ fn as_cmp(l: &Logic) -> &Cmp {
         Logic::Cmp(c) => c,
         other => panic!("expected Cmp, got {other:?}"),
     }
-}
-
-fn texts(c: &Cmp) -> Vec<&str> {
-    c.values.iter().map(|v| v.text.as_str()).collect()
 }
 
 #[test]
@@ -616,26 +613,6 @@ fn top_level_or_detection() {
 
 // ----- robustness ------------------------------------------------------------
 
-/// A tiny deterministic PRNG (xorshift) for the mutation loop.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 const SEEDS: &[&str] = &[
     r#"process where process.name == "svchost.exe" and not user.name in ("SYSTEM", "LOCAL SERVICE")"#,
     r#"sequence by host.id with maxspan=5m [process where ?process.parent.name : "w*.exe"] by process.entity_id ![any where true] [network where cidrmatch(destination.ip, "10.0.0.0/8") == false] with runs=2 until [process where event.type == "end"] | head 5"#,
@@ -688,7 +665,7 @@ const PIECES: &[&str] = &[
 
 #[test]
 fn fuzz_mutations_never_panic() {
-    let mut rng = Rng(0x5eed_cafe_f00d_1234);
+    let mut rng = Xorshift(0x5eed_cafe_f00d_1234);
     let mut parsed_ok = 0usize;
     let rounds = 6000;
     for round in 0..rounds {

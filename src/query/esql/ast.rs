@@ -108,6 +108,22 @@ impl Expr {
         Expr { kind, span }
     }
 
+    /// A predicate: a comparison, `IN`, `LIKE`/`RLIKE`, `IS [NOT] NULL`,
+    /// a match, or a boolean combination.
+    pub fn is_predicate(&self) -> bool {
+        matches!(
+            self.kind,
+            ExprKind::Compare { .. }
+                | ExprKind::In { .. }
+                | ExprKind::Like { .. }
+                | ExprKind::IsNull { .. }
+                | ExprKind::Match { .. }
+                | ExprKind::Not(_)
+                | ExprKind::And(_)
+                | ExprKind::Or(_)
+        )
+    }
+
     /// The plain field name, when this is a field reference.
     pub fn as_field(&self) -> Option<&str> {
         match &self.kind {
@@ -162,19 +178,7 @@ impl Expr {
     pub fn is_constant(&self) -> bool {
         let mut constant = true;
         self.walk(&mut |e| {
-            if matches!(
-                e.kind,
-                ExprKind::Field(_)
-                    | ExprKind::Star
-                    | ExprKind::Compare { .. }
-                    | ExprKind::In { .. }
-                    | ExprKind::Like { .. }
-                    | ExprKind::IsNull { .. }
-                    | ExprKind::Match { .. }
-                    | ExprKind::Not(_)
-                    | ExprKind::And(_)
-                    | ExprKind::Or(_)
-            ) {
+            if e.is_predicate() || matches!(e.kind, ExprKind::Field(_) | ExprKind::Star) {
                 constant = false;
             }
         });

@@ -731,18 +731,7 @@ fn negate(l: Logic, negated: bool) -> Logic {
 /// An expression whose value is a condition (a comparison, a predicate, a
 /// boolean combination or a call such as `STARTS_WITH`).
 fn is_condition(e: &Expr) -> bool {
-    matches!(
-        e.kind,
-        ExprKind::Compare { .. }
-            | ExprKind::In { .. }
-            | ExprKind::Like { .. }
-            | ExprKind::IsNull { .. }
-            | ExprKind::Match { .. }
-            | ExprKind::Not(_)
-            | ExprKind::And(_)
-            | ExprKind::Or(_)
-            | ExprKind::Call { .. }
-    )
+    e.is_predicate() || matches!(e.kind, ExprKind::Call { .. })
 }
 
 fn flip(op: CmpOp) -> CmpOp {

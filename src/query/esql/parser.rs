@@ -1454,18 +1454,7 @@ fn wrap_sign(start: Span, inner: Expr, negative: bool) -> Expr {
 /// Value expressions keep their parentheses in the span (so the text of
 /// `(a + b) * 2` is whole); predicates keep their own span.
 fn widen_paren(inner: Expr, span: Span) -> Expr {
-    let keeps_own = matches!(
-        inner.kind,
-        ExprKind::Compare { .. }
-            | ExprKind::In { .. }
-            | ExprKind::Like { .. }
-            | ExprKind::IsNull { .. }
-            | ExprKind::Match { .. }
-            | ExprKind::Not(_)
-            | ExprKind::And(_)
-            | ExprKind::Or(_)
-    );
-    if keeps_own {
+    if inner.is_predicate() {
         inner
     } else {
         Expr::new(inner.kind, span)
