@@ -219,12 +219,17 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool) -> Vec<Span> {
         }
     }
     if !m.contains.is_empty() && !matches!(cmp.op, Op::Exists | Op::FieldRef) {
+        // A `contains` comparison on a flag written without its dash
+        // (`*decode*`) matches every value holding `-decode` or `/decode`.
+        let partial = matches!(cmp.op, Op::Contains | Op::Wildcard);
+        let bare = |s: &str| s.trim().trim_start_matches(['-', '/']).to_string();
         for v in &cmp.values {
             let t = v.text.to_ascii_lowercase();
-            if m.contains
-                .iter()
-                .any(|x| t.contains(&x.to_ascii_lowercase()))
-            {
+            let core = bare(t.trim_matches('*'));
+            if m.contains.iter().any(|x| {
+                let x = x.to_ascii_lowercase();
+                t.contains(&x) || (partial && core.len() >= 4 && bare(&x) == core)
+            }) {
                 hits.push(v.span);
             }
         }
@@ -804,6 +809,40 @@ mod tests {
         assert_eq!(program_name("*\\NMAP.EXE").as_deref(), Some("nmap"));
         assert_eq!(program_name("C:\\Tools\\").as_deref(), None);
         assert_eq!(program_name("*nm?p*").as_deref(), None);
+    }
+
+    #[test]
+    fn contains_matches_flags_written_without_their_dash() {
+        use crate::rule::{Field, Value};
+        let m = Matcher {
+            concepts: vec!["process.command_line".into()],
+            contains: vec!["-decode".into(), "query user".into()],
+            ..Matcher::default()
+        };
+        let cmp = |op: Op, v: &str| {
+            let mut f = Field::new("CommandLine", Span::new(0, 1));
+            f.concept = Some("process.command_line".into());
+            Cmp::new(
+                f,
+                op,
+                vec![Value::string(v, Span::new(2, 3))],
+                Span::new(0, 3),
+            )
+        };
+        assert_eq!(
+            matcher_hits(&m, &cmp(Op::Contains, "decode"), false).len(),
+            1
+        );
+        assert_eq!(
+            matcher_hits(&m, &cmp(Op::Contains, "certutil -decode x"), false).len(),
+            1
+        );
+        assert_eq!(matcher_hits(&m, &cmp(Op::Eq, "decode"), false).len(), 0);
+        assert_eq!(matcher_hits(&m, &cmp(Op::Contains, "user"), false).len(), 0);
+        assert_eq!(
+            matcher_hits(&m, &cmp(Op::Contains, "decode"), true).len(),
+            0
+        );
     }
 
     #[test]
