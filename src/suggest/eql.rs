@@ -37,11 +37,7 @@ pub fn render(
     let optional = |name: &str| field_is_optional(rule, file, name);
     let cond = condition_with(excl, &optional)?;
     let clause = format!("and not {cond}");
-    let has_placeholders = excl
-        .fields
-        .iter()
-        .flat_map(|f| f.values.iter())
-        .any(|v| v.placeholder);
+    let has_placeholders = excl.has_placeholders();
     let steps = &rule.anchors.steps;
     let chosen = choose_steps(steps, triggers, rule.anchors.query);
 

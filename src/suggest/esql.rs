@@ -28,10 +28,7 @@ pub fn render(
         language: Language::Esql,
         text: command,
         edits,
-        has_placeholders: excl
-            .fields
-            .iter()
-            .any(|f| f.values.iter().any(|v| v.placeholder)),
+        has_placeholders: excl.has_placeholders(),
     })
 }
 

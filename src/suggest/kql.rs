@@ -32,7 +32,7 @@ pub fn render(
         language: Language::Kql,
         text: format!("{appended}\n\n{}", exception_note(excl)),
         edits,
-        has_placeholders: has_placeholders(excl),
+        has_placeholders: excl.has_placeholders(),
     })
 }
 
@@ -40,12 +40,6 @@ pub fn render(
 pub(crate) fn query_text(file: &SourceFile, content: Span) -> Option<String> {
     let (_, literal) = elastic::string::literal_around(&file.text, content)?;
     elastic::string::decode(&file.text, literal).map(|d| d.value)
-}
-
-pub(crate) fn has_placeholders(excl: &Exclusion) -> bool {
-    excl.fields
-        .iter()
-        .any(|f| f.values.iter().any(|v| v.placeholder))
 }
 
 /// `not field:(a or b)` or `not (a:x and b:(y or z))`.

@@ -4,7 +4,7 @@
 //! Lucene's classic parser does not give `AND` precedence over `OR`, so the
 //! original query is wrapped in parentheses unless it is a single clause.
 
-use super::kql::{exception_note, has_placeholders, query_text};
+use super::kql::{exception_note, query_text};
 use super::{Exclusion, ExclusionField, ExclusionValue};
 use crate::diagnostic::Suggestion;
 use crate::format::elastic;
@@ -37,7 +37,7 @@ pub fn render(
         language: Language::Lucene,
         text: format!("{appended}\n\n{}", exception_note(excl)),
         edits,
-        has_placeholders: has_placeholders(excl),
+        has_placeholders: excl.has_placeholders(),
     })
 }
 

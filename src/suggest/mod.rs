@@ -46,6 +46,15 @@ pub struct Exclusion {
     pub fields: Vec<ExclusionField>,
 }
 
+impl Exclusion {
+    /// Some value is a placeholder the user must fill in.
+    pub fn has_placeholders(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.values.iter().any(|v| v.placeholder))
+    }
+}
+
 /// Render `excl` for `rule`. `triggers` are the spans of the triggering
 /// comparisons (used to place the exclusion in the right EQL step).
 pub fn render(

@@ -85,10 +85,7 @@ pub fn render(
         language: Language::Sigma,
         text: shown,
         edits,
-        has_placeholders: excl
-            .fields
-            .iter()
-            .any(|f| f.values.iter().any(|v| v.placeholder)),
+        has_placeholders: excl.has_placeholders(),
     })
 }
 

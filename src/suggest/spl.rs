@@ -41,10 +41,7 @@ pub fn render(
     if excl.fields.is_empty() || excl.fields.iter().any(|f| f.values.is_empty()) {
         return None;
     }
-    let has_placeholders = excl
-        .fields
-        .iter()
-        .any(|f| f.values.iter().any(|v| v.placeholder));
+    let has_placeholders = excl.has_placeholders();
     let text_only = |names: Vec<String>| -> Option<Suggestion> {
         Some(Suggestion {
             language: Language::Spl,
