@@ -1,12 +1,11 @@
 //! Deterministic fuzzing of the ES|QL parser: thousands of mutated queries
-//! (built-in seeds, plus the corpus when present) must never panic, and
+//! (built-in seeds; the corpus in an `#[ignore]`d test) must never panic, and
 //! every span must stay inside the text on character boundaries.
 
 mod common;
 
 use common::{Prng, Xorshift as Rng};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 
 use rulelint::query::esql::parse;
 use rulelint::rule::Logic;
@@ -172,29 +171,11 @@ fn check(q: &str) {
 }
 
 fn corpus_queries() -> Vec<String> {
-    let root = common::corpus_root();
-    let mut out = Vec::new();
-    let mut stack = vec![root.join("elastic")];
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for p in paths {
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "toml") {
-                let Ok(text) = std::fs::read_to_string(&p) else {
-                    continue;
-                };
-                if let Some(q) = common::rule_query(&text, "esql") {
-                    out.push(q);
-                }
-            }
-        }
-    }
-    out
+    common::toml_files(&common::corpus_dir("elastic"))
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|text| common::rule_query(&text, "esql"))
+        .collect()
 }
 
 /// `ESQL_FUZZ_SCALE=10` runs ten times more mutations.
@@ -216,10 +197,17 @@ fn mutated_queries_never_panic() {
             n += 1;
         }
     }
+    println!("fuzzed {n} mutated queries");
+    assert!(n >= 3000);
+}
+
+#[test]
+#[ignore = "needs the rule corpus: ../shared/corpus or RULELINT_CORPUS"]
+fn mutated_corpus_queries_never_panic() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let corpus = corpus_queries();
-    if corpus.is_empty() {
-        eprintln!("no corpus found: fuzzing the built-in seeds only");
-    }
+    assert!(!corpus.is_empty(), "no ES|QL rule in the corpus");
+    let mut n = 0;
     for q in &corpus {
         check(q);
         for _ in 0..20 * scale() {
@@ -228,7 +216,6 @@ fn mutated_queries_never_panic() {
         }
     }
     println!("fuzzed {n} mutated queries ({} corpus seeds)", corpus.len());
-    assert!(n >= 3000);
 }
 
 #[test]

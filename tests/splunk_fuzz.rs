@@ -1,5 +1,5 @@
-//! No panic on garbage: a deterministic loop of mutated searches (from the
-//! corpus when present, else built-in samples) through the SPL parser, and
+//! No panic on garbage: a deterministic loop of mutated searches (built-in
+//! samples; the corpus in an `#[ignore]`d test) through the SPL parser, and
 //! of mutated detection files through the YAML layer. Every span a parse
 //! returns must lie inside the text, on character boundaries.
 
@@ -125,28 +125,9 @@ fn check_logic(text: &str, l: &Logic) {
     });
 }
 
-#[test]
-fn mutated_searches_never_panic() {
-    let files = common::files_with_ext(&common::corpus_root().join("splunk"), &["yml"]);
-    let mut searches: Vec<String> = SAMPLES.iter().map(|s| s.to_string()).collect();
-    let mut texts: Vec<String> = Vec::new();
-    for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else {
-            continue;
-        };
-        let sf = SourceFile::new(f.clone(), text.clone());
-        for r in splunk::parse(&sf).rules {
-            if let Some(q) = r.anchors.query {
-                if let Some(d) = splunk::search_scalar(&sf, q) {
-                    searches.push(d.text);
-                }
-            }
-        }
-        texts.push(text);
-    }
-    if files.is_empty() {
-        eprintln!("no Splunk corpus: fuzzing the built-in samples only");
-    }
+/// Mutates `searches` (SPL parser) and `texts` (whole files: the YAML layer
+/// and the scalar decoder too); `rounds` search mutations, 1000 file ones.
+fn fuzz(searches: &[String], texts: &[String], rounds: usize) {
     // RULELINT_FUZZ_SEED / RULELINT_FUZZ_ROUNDS vary the run by hand.
     let seed = std::env::var("RULELINT_FUZZ_SEED")
         .ok()
@@ -156,11 +137,7 @@ fn mutated_searches_never_panic() {
     let rounds = std::env::var("RULELINT_FUZZ_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if files.is_empty() {
-            2000
-        } else {
-            4 * searches.len()
-        });
+        .unwrap_or(rounds);
     let mut n = 0;
     for i in 0..rounds {
         let base = &searches[i % searches.len()];
@@ -176,17 +153,8 @@ fn mutated_searches_never_panic() {
         }
         n += 1;
     }
-    // Whole files: mutations hit the YAML layer and the scalar decoder.
-    let samples: Vec<String> = if texts.is_empty() {
-        SAMPLES
-            .iter()
-            .map(|s| format!("name: x\nid: 1\nsearch: '{}'\n", s.replace('\'', "''")))
-            .collect()
-    } else {
-        texts
-    };
     for i in 0..1000 {
-        let base = &samples[i % samples.len()];
+        let base = &texts[i % texts.len()];
         let m = mutate(base, &mut rng);
         let f = SourceFile::new("m.yml", m.clone());
         let p = std::panic::catch_unwind(|| splunk::parse(&f))
@@ -205,4 +173,38 @@ fn mutated_searches_never_panic() {
         n += 1;
     }
     println!("{n} mutated inputs parsed without panic");
+}
+
+#[test]
+fn mutated_searches_never_panic() {
+    let searches: Vec<String> = SAMPLES.iter().map(|s| s.to_string()).collect();
+    let texts: Vec<String> = SAMPLES
+        .iter()
+        .map(|s| format!("name: x\nid: 1\nsearch: '{}'\n", s.replace('\'', "''")))
+        .collect();
+    fuzz(&searches, &texts, 2000);
+}
+
+#[test]
+#[ignore = "needs the rule corpus: ../shared/corpus or RULELINT_CORPUS"]
+fn mutated_corpus_searches_never_panic() {
+    let files = common::yml_files(&common::corpus_dir("splunk"));
+    let mut searches: Vec<String> = SAMPLES.iter().map(|s| s.to_string()).collect();
+    let mut texts: Vec<String> = Vec::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let sf = SourceFile::new(f.clone(), text.clone());
+        for r in splunk::parse(&sf).rules {
+            if let Some(q) = r.anchors.query {
+                if let Some(d) = splunk::search_scalar(&sf, q) {
+                    searches.push(d.text);
+                }
+            }
+        }
+        texts.push(text);
+    }
+    assert!(!texts.is_empty(), "no Splunk rule in the corpus");
+    fuzz(&searches, &texts, 4 * searches.len());
 }

@@ -22,20 +22,17 @@ pub fn corpus_root() -> PathBuf {
     }
 }
 
-/// `<corpus>/<sub>` when it is a folder; else prints
-/// `skipping <what>: <folder> not found (set RULELINT_CORPUS)` and gives
-/// `None`, so that the test can return early.
-pub fn corpus_dir(sub: &str, what: &str) -> Option<PathBuf> {
+/// `<corpus>/<sub>`. Panics with what to do when it is not a folder: the
+/// corpus tests are `#[ignore]`d and fail, never pass, without it.
+pub fn corpus_dir(sub: &str) -> PathBuf {
     let dir = corpus_root().join(sub);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping {what}: {} not found (set RULELINT_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.is_dir(),
+        "{} not found: this test needs the rule corpus; put it at ../shared/corpus \
+         or set RULELINT_CORPUS to its path",
+        dir.display()
+    );
+    dir
 }
 
 /// The files below `dir` (recursively) whose extension is one of `exts`,
