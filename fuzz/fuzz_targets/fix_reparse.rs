@@ -1,0 +1,64 @@
+#![no_main]
+//! Fix, then re-parse: lint a rule file (any format), apply the edits of
+//! every finding's suggestion one finding at a time, and lint the result.
+//! A rule that parsed must still parse after the edit: no new error, no
+//! panic.
+
+use libfuzzer_sys::fuzz_target;
+use rulelint::diagnostic::Severity;
+use rulelint::{Diagnostic, LintOptions, SourceFile};
+
+fn errors(ds: &[Diagnostic]) -> Vec<String> {
+    ds.iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            format!(
+                "{} {}:{} {}",
+                d.code, d.position.line, d.position.column, d.message
+            )
+        })
+        .collect()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some(text) = rulelint_fuzz::text(data) else {
+        return;
+    };
+    let name = if text.contains("[rule]") {
+        "rule.toml"
+    } else {
+        "rule.yml"
+    };
+    let k = rulelint_fuzz::knowledge();
+    let opts = LintOptions::default();
+    let before = rulelint::lint_source(k, &opts, SourceFile::new(name, text), name, true);
+    if !errors(&before.diagnostics).is_empty() {
+        return;
+    }
+    for d in &before.diagnostics {
+        rulelint_fuzz::check_span(text, d.span, "diagnostic");
+        let Some(s) = &d.suggestion else {
+            continue;
+        };
+        if s.edits.is_empty() {
+            continue;
+        }
+        let Some(fixed) = rulelint::fix::apply_edits(text, &s.edits) else {
+            panic!(
+                "the edits of {} {:?} do not apply: {:?}",
+                d.code, d.pattern, s.edits
+            );
+        };
+        let after =
+            rulelint::lint_source(k, &opts, SourceFile::new(name, fixed.as_str()), name, true);
+        let new = errors(&after.diagnostics);
+        assert!(
+            new.is_empty(),
+            "the fix for {} {:?} at {}:{} breaks the rule: {new:?}\n--- fixed text ---\n{fixed}",
+            d.code,
+            d.pattern,
+            d.position.line,
+            d.position.column
+        );
+    }
+});
