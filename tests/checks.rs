@@ -1,7 +1,8 @@
 //! Every check against its fixture folder, `tests/fixtures/<check_name>/`
 //! (the check's name in snake_case: `known_fp_pattern`,
 //! `tstats_without_datamodel`, `unused_suppression`, ...). A folder that
-//! names no check fails the run.
+//! names no check fails the run, unless it is listed in `OTHER_FIXTURES`
+//! as the input folder of another test.
 //!
 //! A folder holds rule files, directly or in sub-folders (by convention
 //! `sigma/`, `elastic/`, `splunk/`); each file's name says what it expects:
@@ -37,6 +38,10 @@ use std::path::{Path, PathBuf};
 
 const KNOWN_FP_PATTERN: &str = "known-fp-pattern";
 
+/// Folders of `tests/fixtures/` that hold inputs of another test, not a
+/// check's fixtures: each must exist and must not be a check's name.
+const OTHER_FIXTURES: &[(&str, &str)] = &[("elastic_defend", "tests/elastic_defend.rs")];
+
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -71,7 +76,7 @@ fn check_of_folder(folder: &str) -> Result<&'static CheckInfo, String> {
     }
 }
 
-/// The fixture folders, sorted.
+/// The check fixture folders (all but [`OTHER_FIXTURES`]), sorted.
 fn folders() -> Vec<String> {
     let root = fixtures_root();
     let rd =
@@ -80,6 +85,7 @@ fn folders() -> Vec<String> {
         .filter_map(Result::ok)
         .filter(|e| e.path().is_dir())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| !OTHER_FIXTURES.iter().any(|(o, _)| o == f))
         .collect();
     out.sort();
     out
@@ -427,6 +433,20 @@ fn every_check_against_its_fixture_folder() {
     let total: usize = results.iter().map(|(_, n)| n).sum();
     assert!(report.is_empty(), "{report}");
     println!("{} fixture folders, {total} fixtures", folders.len());
+}
+
+#[test]
+fn other_fixture_folders_exist_and_are_not_checks() {
+    for (folder, user) in OTHER_FIXTURES {
+        assert!(
+            fixtures_root().join(folder).is_dir(),
+            "tests/fixtures/{folder} (read by {user}) is gone: remove it from OTHER_FIXTURES"
+        );
+        assert!(
+            check_of_folder(folder).is_err(),
+            "tests/fixtures/{folder} is a check's name: test it as a check folder"
+        );
+    }
 }
 
 #[test]
