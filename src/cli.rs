@@ -144,10 +144,17 @@ pub struct CheckArgs {
     pub skip_non_rules: bool,
     /// Apply the suggested exclusions to the rule files (each edit is
     /// re-parsed and kept only when the rule still parses and the finding
-    /// is gone). Suggestions with placeholders are not applied unless
-    /// `--fix-placeholders` is given; set the `[environment]` facts instead.
+    /// is gone). Only exclusions whose values all come from your
+    /// `[environment]` facts are applied; `--unsafe-fixes` adds those with
+    /// catalogue default values, `--fix-placeholders` those with
+    /// placeholders.
     #[arg(long)]
     pub fix: bool,
+    /// With `--fix`, also apply exclusions that use the catalogue's default
+    /// values (`jenkins`, `gitlab-runner`): they change what the rule
+    /// detects without values you supplied, so review them first.
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
     /// With `--fix`, also apply exclusions that still hold placeholders
     /// such as `<your DNS servers>`.
     #[arg(long, requires = "fix")]
@@ -319,7 +326,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 &opts,
                 &file,
                 &display,
-                args.fix_placeholders,
+                fix::FixMode {
+                    unsafe_fixes: args.unsafe_fixes,
+                    placeholders: args.fix_placeholders,
+                },
                 &settle,
             );
             if let Some(new_text) = &res.text {

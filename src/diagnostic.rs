@@ -108,19 +108,68 @@ impl Edit {
     }
 }
 
+/// How safe it is to apply a fix without a person reading it first.
+///
+/// `--fix` applies [`Applicability::Safe`] fixes; `--unsafe-fixes` adds
+/// [`Applicability::Unsafe`]; `--fix-placeholders` adds
+/// [`Applicability::NeedsFacts`]. [`Applicability::DisplayOnly`] is never
+/// applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Keeps what the rule detects, or writes only values the user supplied
+    /// (every value of an exclusion comes from the `[environment]` facts).
+    Safe,
+    /// Changes what the rule detects with values the user did not supply
+    /// (catalogue defaults such as `jenkins`): a suggestion to review.
+    Unsafe,
+    /// Holds placeholders (`<your DNS servers>`) that must be filled in
+    /// first; written as is it would match the placeholder literally.
+    NeedsFacts,
+    /// Shown to be pasted by hand; there is no mechanical edit.
+    DisplayOnly,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::NeedsFacts => "needs-facts",
+            Applicability::DisplayOnly => "display-only",
+        }
+    }
+}
+
+impl fmt::Display for Applicability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The exclusion to add, in the rule's own language.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
     pub language: Language,
     /// Ready-to-paste text shown to the user.
     pub text: String,
-    /// Edits that apply the suggestion to the file, when it can be applied
-    /// mechanically. Empty when only the text can be offered.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub edits: Vec<Edit>,
+    /// The edits that apply the suggestion to the file.
+    #[serde(flatten)]
+    pub fix: Fix,
     /// The text contains placeholders (`<your DNS servers>`) the user must
     /// fill in before the exclusion means anything.
     pub has_placeholders: bool,
+}
+
+/// Edits that apply a suggestion to the file, and how safe they are to
+/// apply unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// Empty when only the text can be offered (then
+    /// [`Applicability::DisplayOnly`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    pub applicability: Applicability,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

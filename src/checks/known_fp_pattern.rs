@@ -5,7 +5,7 @@ use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
 use crate::knowledge::{ExclusionFieldSpec, Handled, Knowledge, Matcher, Pattern};
 use crate::rule::{Cmp, DetectionRule, Format, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
-use crate::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
+use crate::suggest::{self, Exclusion, ExclusionField, ExclusionValue, ValueOrigin};
 use std::collections::BTreeMap;
 
 pub const CODE: &str = "RL201";
@@ -694,7 +694,7 @@ fn values_for(ctx: &Context<'_>, spec: &ExclusionFieldSpec) -> Vec<ExclusionValu
                     .map(|v| ExclusionValue {
                         numeric: v.parse::<i64>().is_ok(),
                         text: v.clone(),
-                        placeholder: false,
+                        origin: ValueOrigin::Fact,
                     })
                     .collect();
             }
@@ -707,7 +707,7 @@ fn values_for(ctx: &Context<'_>, spec: &ExclusionFieldSpec) -> Vec<ExclusionValu
             .map(|v| ExclusionValue {
                 numeric: v.parse::<i64>().is_ok(),
                 text: v.clone(),
-                placeholder: false,
+                origin: ValueOrigin::Catalogue,
             })
             .collect();
     }
@@ -717,7 +717,7 @@ fn values_for(ctx: &Context<'_>, spec: &ExclusionFieldSpec) -> Vec<ExclusionValu
             .clone()
             .unwrap_or_else(|| format!("<{}>", spec.concept)),
         numeric: false,
-        placeholder: true,
+        origin: ValueOrigin::Placeholder,
     }]
 }
 
@@ -772,7 +772,7 @@ fn build_exclusion(
                     Some(n) => {
                         let sep = if windows_rule(rule) { '\\' } else { '/' };
                         for v in &mut values {
-                            if !v.placeholder {
+                            if !v.is_placeholder() {
                                 let windows = sep == '\\';
                                 let exe = windows && !v.text.to_ascii_lowercase().ends_with(".exe");
                                 v.text =

@@ -262,7 +262,10 @@ mod tests {
             suggestion: lang.map(|l| Suggestion {
                 language: l,
                 text: "filter_x:\n    SourcePort: 80\n".into(),
-                edits: Vec::new(),
+                fix: crate::diagnostic::Fix {
+                    edits: Vec::new(),
+                    applicability: crate::diagnostic::Applicability::DisplayOnly,
+                },
                 has_placeholders: true,
             }),
             key: String::new(),

@@ -428,8 +428,11 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
                 res.insert("relatedLocations".into(), json!(related));
             }
             if let (Some(s), Some(src)) = (&d.suggestion, src) {
-                if !s.edits.is_empty() && s.edits.iter().all(|e| e.span.end <= src.text.len()) {
+                if !s.fix.edits.is_empty()
+                    && s.fix.edits.iter().all(|e| e.span.end <= src.text.len())
+                {
                     let replacements: Vec<Value> = s
+                        .fix
                         .edits
                         .iter()
                         .map(|e| {
@@ -558,16 +561,19 @@ mod tests {
             suggestion: Some(Suggestion {
                 language: Language::Sigma,
                 text: "filter_ephemeral_port:\n    SourcePort: [80, 443]".into(),
-                edits: vec![
-                    Edit::insert(
-                        at,
-                        "    filter_ephemeral_port:\n        SourcePort: [80, 443]\n",
-                    ),
-                    Edit::new(
-                        Span::new(src.text.len() - 1, src.text.len() - 1),
-                        " and not filter_ephemeral_port",
-                    ),
-                ],
+                fix: crate::diagnostic::Fix {
+                    applicability: crate::diagnostic::Applicability::Unsafe,
+                    edits: vec![
+                        Edit::insert(
+                            at,
+                            "    filter_ephemeral_port:\n        SourcePort: [80, 443]\n",
+                        ),
+                        Edit::new(
+                            Span::new(src.text.len() - 1, src.text.len() - 1),
+                            " and not filter_ephemeral_port",
+                        ),
+                    ],
+                },
                 has_placeholders: false,
             }),
             key: format!("ephemeral-port|DestinationPort|{value}"),
