@@ -197,7 +197,7 @@ pub struct Clause {
 }
 
 /// Matches comparisons on some concepts. Exactly one of `ports`,
-/// `processes`, `values`, `contains`, `prefixes`, `absent` is given.
+/// `processes`, `values`, `contains`, `prefixes`, `absent`, `any` is given.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Matcher {
@@ -223,6 +223,9 @@ pub struct Matcher {
     /// The rule requires the field to be absent or empty.
     #[serde(default)]
     pub absent: bool,
+    /// Any value test on the field (the rule keys on it at all).
+    #[serde(default)]
+    pub any: bool,
     /// Match in negative position (the rule excludes it) instead of positive.
     #[serde(default)]
     pub negated: bool,
@@ -936,13 +939,14 @@ impl Knowledge {
                 !m.contains.is_empty(),
                 !m.prefixes.is_empty(),
                 m.absent,
+                m.any,
             ]
             .iter()
             .filter(|b| **b)
             .count();
             if kinds != 1 {
                 out.push(
-                    "each trigger matcher needs exactly one of ports, processes, values, contains, prefixes, absent"
+                    "each trigger matcher needs exactly one of ports, processes, values, contains, prefixes, absent, any"
                         .into(),
                 );
             }

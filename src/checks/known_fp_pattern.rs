@@ -226,6 +226,18 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool, view: Option<&RuleView<'_
             Vec::new()
         };
     }
+    if m.any {
+        let tests_value = !matches!(cmp.op, Op::Exists | Op::FieldRef)
+            && cmp
+                .values
+                .iter()
+                .any(|v| !v.is_null() && !v.text.trim().trim_matches('*').is_empty());
+        return if tests_value {
+            vec![cmp.span]
+        } else {
+            Vec::new()
+        };
+    }
     let mut hits = Vec::new();
     if !m.ports.is_empty() {
         let excluded = match (view, concept) {
