@@ -375,13 +375,17 @@ pub fn lint_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::Declared;
 
     struct Panics;
 
-    impl Check for Panics {
+    impl Declared for Panics {
         fn code(&self) -> Code {
             Code::TstatsWithoutDatamodel
         }
+    }
+
+    impl Check for Panics {
         fn check_rule(&self, ctx: &CheckContext<'_>, _: &DetectionRule, out: &mut Vec<Diagnostic>) {
             out.push(file_error(
                 ctx.display,
