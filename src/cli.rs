@@ -305,6 +305,11 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let (candidates, missing) = discover::discover(&args.paths, &include, &exclude);
     let opts = LintOptions {
         environment: settings.environment.clone(),
+        disabled: checks::Code::ALL
+            .iter()
+            .copied()
+            .filter(|c| !settings.may_enable(*c))
+            .collect(),
     };
     let mut fix_report = String::new();
     if args.fix {
@@ -338,7 +343,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 }
             }
             for o in &res.outcomes {
-                let what = o.pattern.as_deref().unwrap_or(o.code);
+                let what = o.pattern.as_deref().unwrap_or(o.code.name());
                 match &o.reason {
                     None => fix_report
                         .push_str(&format!("fixed {display}:{}: {} {what}\n", o.line, o.code)),
@@ -382,7 +387,12 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             source: None,
             format: None,
             status: lint::FileStatus::Failed,
-            diagnostics: vec![lint::file_error(&display, "RL001", msg.clone(), None)],
+            diagnostics: vec![lint::file_error(
+                &display,
+                checks::Code::UnreadableFile,
+                msg.clone(),
+                None,
+            )],
         });
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
@@ -613,16 +623,17 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
         Ok(s) => s,
         Err(o) => return o,
     };
-    if let Some(c) = checks::find(name) {
+    if let Some(code) = checks::Code::find(name) {
+        let c = code.meta();
         let mut s = format!(
             "{} {} ({})\n\n{}\n\n{}\n",
             c.code,
             c.name,
             c.severity,
-            c.summary,
-            c.doc.trim()
+            c.summary(),
+            c.doc()
         );
-        if c.code == "RL201" {
+        if code == checks::Code::KnownFpPattern {
             s.push_str(&format!(
                 "\nPatterns ({}): {}\n",
                 knowledge.patterns.len(),

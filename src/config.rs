@@ -8,7 +8,7 @@
 //! ids, environment facts) and compiles the [`Settings`] the linter applies.
 //! Every error carries the file, line and column.
 
-use crate::checks::{self, known_fp_pattern::Environment};
+use crate::checks::{self, Category, Code, Environment};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::knowledge::Knowledge;
 use crate::source::SourceFile;
@@ -219,6 +219,7 @@ impl fmt::Display for ConfigError {
 }
 
 /// Join errors for printing.
+#[cfg(test)]
 pub fn format_errors(errors: &[ConfigError]) -> String {
     errors
         .iter()
@@ -1002,8 +1003,8 @@ pub enum Selector {
     All,
     /// A code prefix: `RL2`.
     Prefix(String),
-    /// A check, by code or name (stored as the code).
-    Code(&'static str),
+    /// A check, by code or name.
+    Code(Code),
     /// A knowledge pattern id.
     Pattern(String),
 }
@@ -1012,9 +1013,20 @@ impl Selector {
     fn matches(&self, d: &Diagnostic) -> bool {
         match self {
             Selector::All => true,
-            Selector::Prefix(p) => d.code.starts_with(p.as_str()),
+            Selector::Prefix(p) => d.code.as_str().starts_with(p.as_str()),
             Selector::Code(c) => d.code == *c,
             Selector::Pattern(p) => d.pattern.as_deref() == Some(p.as_str()),
+        }
+    }
+
+    /// Whether the selector names `code` as a whole (a pattern selector
+    /// names part of `RL201`).
+    fn names_code(&self, code: Code) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::Prefix(p) => code.as_str().starts_with(p.as_str()),
+            Selector::Code(c) => *c == code,
+            Selector::Pattern(_) => false,
         }
     }
 
@@ -1046,8 +1058,8 @@ impl Names {
         if s.eq_ignore_ascii_case("all") {
             return Ok(Selector::All);
         }
-        if let Some(c) = checks::find(s) {
-            return Ok(Selector::Code(c.code));
+        if let Some(c) = Code::find(s) {
+            return Ok(Selector::Code(c));
         }
         if self.patterns.iter().any(|p| p == s) {
             return Ok(Selector::Pattern(s.to_string()));
@@ -1117,7 +1129,7 @@ impl Default for Settings {
 
 /// Errors that stop a file from being checked are always reported.
 pub fn is_fatal(d: &Diagnostic) -> bool {
-    d.code.starts_with("RL0") && d.severity == Severity::Error
+    d.is_fatal()
 }
 
 impl Settings {
@@ -1174,6 +1186,36 @@ impl Settings {
             }
         }
         None
+    }
+
+    /// Whether `code` may report in some file. A check that no layer
+    /// enables is not run at all. Conservative: a check enabled by any
+    /// override, or `RL201` when any pattern is selected, runs everywhere
+    /// and [`Settings::apply`] drops what a file does not enable.
+    pub fn may_enable(&self, code: Code) -> bool {
+        if code.category() == Category::Parse {
+            return true;
+        }
+        let Some(top) = self.layers.first() else {
+            return true;
+        };
+        let at_top = top
+            .select
+            .iter()
+            .map(|s| (s, false))
+            .chain(top.ignore.iter().map(|s| (s, true)))
+            .filter(|(s, _)| s.names_code(code))
+            .map(|(s, ignore)| (s.specificity(), ignore))
+            .max()
+            .map(|(_, ignore)| !ignore)
+            .unwrap_or(top.select.is_empty());
+        at_top
+            || self.layers.iter().any(|l| {
+                l.select.iter().any(|s| {
+                    s.names_code(code)
+                        || (code == Code::KnownFpPattern && matches!(s, Selector::Pattern(_)))
+                })
+            })
     }
 
     /// Drop disabled diagnostics and apply configured severities.
@@ -1339,8 +1381,7 @@ mod tests {
 
     fn diag(code: &'static str, pattern: Option<&str>, severity: Severity) -> Diagnostic {
         Diagnostic {
-            code,
-            check: checks::find(code).map(|c| c.name).unwrap_or("x"),
+            code: Code::from_code(code).expect("a declared code"),
             pattern: pattern.map(str::to_string),
             severity,
             message: "m".into(),

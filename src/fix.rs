@@ -4,6 +4,7 @@
 //! result, and keep it only when the file still parses without errors and
 //! the finding is gone. Every byte outside the edits is kept as it was.
 
+use crate::checks::Code;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Severity};
 use crate::knowledge::Knowledge;
 use crate::lint::{lint_source, FileStatus, LintOptions};
@@ -12,7 +13,7 @@ use crate::source::SourceFile;
 /// What happened to one finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixOutcome {
-    pub code: &'static str,
+    pub code: Code,
     pub pattern: Option<String>,
     pub line: usize,
     pub applied: bool,
@@ -107,7 +108,7 @@ pub fn fix_text(
     let mut text = file.text.clone();
     let mut outcomes = Vec::new();
     let mut changed = false;
-    let mut refused: Vec<(Option<String>, &'static str)> = Vec::new();
+    let mut refused: Vec<(Option<String>, Code)> = Vec::new();
     for _ in 0..64 {
         let mut res = lint_source(
             knowledge,

@@ -4,7 +4,7 @@
 //!
 //! The schema is documented in `knowledge/README.md`.
 
-use crate::diagnostic::Severity;
+use crate::severity::Severity;
 use crate::rule::{Field, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
 use serde::{Deserialize, Deserializer};
