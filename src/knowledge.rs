@@ -4,8 +4,8 @@
 //!
 //! The schema is documented in `knowledge/README.md`.
 
-use crate::severity::Severity;
 use crate::rule::{Field, Logic, Op, Schema};
+use crate::severity::Severity;
 use crate::source::{SourceFile, Span};
 use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
