@@ -418,6 +418,24 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
     }
 }
 
+/// One of the three private blocks of RFC 1918, as rules write them
+/// (`10.0.0.0/8`, `172.16.*`, `192.168.0.0/16`).
+fn is_rfc1918_block(text: &str) -> bool {
+    let t = text.trim().trim_end_matches('*').trim_end_matches('.');
+    let t = t.split('/').next().unwrap_or(t);
+    t == "10"
+        || t.starts_with("10.") && t.split('.').skip(1).all(|x| x == "0")
+        || t == "192.168"
+        || t.starts_with("192.168.") && t.split('.').skip(2).all(|x| x == "0")
+        || t.strip_prefix("172.").is_some_and(|r| {
+            let mut it = r.split('.');
+            it.next()
+                .and_then(|b| b.parse::<u8>().ok())
+                .is_some_and(|b| (16..=31).contains(&b))
+                && it.all(|x| x == "0")
+        })
+}
+
 /// Whole private, loopback, link-local, multicast and other reserved
 /// blocks as written in rules (`10.0.0.0/8`, `192.168.*`, `fe80::/10`).
 /// Excluding these scopes a rule to the Internet; a narrower private range
@@ -644,7 +662,7 @@ fn address_scope(logic: &Logic, title: &str) -> (bool, bool) {
         };
         if k == "network.direction" && !neg {
             if c.values.iter().any(|v| {
-                ["inbound", "outbound", "external", "ingress"]
+                ["inbound", "outbound", "external"]
                     .iter()
                     .any(|d| v.text.eq_ignore_ascii_case(d))
             }) {
@@ -655,10 +673,14 @@ fn address_scope(logic: &Logic, title: &str) -> (bool, bool) {
         if !matches!(k, "source.ip" | "destination.ip") {
             return;
         }
-        let private = c.values.iter().any(|v| is_private_range(&v.text));
-        if neg && private {
+        // Excluding loopback or link-local alone says nothing about the
+        // Internet; excluding the organisation's private blocks does.
+        if neg && c.values.iter().any(|v| is_rfc1918_block(&v.text)) {
             internet = true;
-        } else if !neg && private && c.values.iter().all(|v| is_private_range(&v.text)) {
+        } else if !neg
+            && c.values.iter().any(|v| is_rfc1918_block(&v.text))
+            && c.values.iter().all(|v| is_private_range(&v.text))
+        {
             internal = true;
         }
     });
@@ -760,19 +782,17 @@ fn required_constraints(logic: &Logic) -> Vec<(&str, Vec<&Cmp>)> {
 }
 
 /// The concepts whose required values decide whether an exclusion on
-/// `concept` can matter: its name/path siblings, and the host for a source
-/// address (a rule pinned to some hosts is pinned to their addresses).
-fn related_concepts(concept: &str) -> &'static [&'static str] {
+/// `concept` can matter: the concept itself, its name/path sibling, and
+/// the host for a source address (a rule pinned to some hosts is pinned to
+/// their addresses).
+fn related_concepts(concept: &str) -> Vec<&str> {
     match concept {
-        "process.name" | "process.executable" => &["process.name", "process.executable"],
+        "process.name" | "process.executable" => vec!["process.name", "process.executable"],
         "process.parent.name" | "process.parent.executable" => {
-            &["process.parent.name", "process.parent.executable"]
+            vec!["process.parent.name", "process.parent.executable"]
         }
-        "source.ip" => &["source.ip", "host.name"],
-        "host.name" => &["host.name"],
-        "user.name" => &["user.name"],
-        "destination.ip" => &["destination.ip"],
-        _ => &[],
+        "source.ip" => vec!["source.ip", "host.name"],
+        other => vec![other],
     }
 }
 
@@ -812,7 +832,7 @@ fn pins(c: &Cmp, program: bool) -> bool {
             .values
             .iter()
             .any(|v| v.is_null() || v.text.trim().is_empty())
-        && !c.values.iter().all(|v| is_private_range(&v.text));
+        && !c.values.iter().all(|v| is_rfc1918_block(&v.text));
     if !values_ok {
         return false;
     }
@@ -844,7 +864,7 @@ fn contradiction(
         }
         let program = spec.concept.starts_with("process.");
         let required: Vec<&Cmp> = related_concepts(&spec.concept)
-            .iter()
+            .into_iter()
             .flat_map(|k| facts.required_on(k).iter().copied())
             .filter(|c| pins(c, program))
             .collect();
@@ -1011,11 +1031,9 @@ fn check_pattern(
     let field = primary.cmp.field.raw.clone();
     let mut severity = pattern.severity;
     if broad_list(&hits) {
-        // Weak evidence on a small part of the rule: no finding at all.
-        if severity <= Severity::Info {
-            return None;
-        }
-        severity = lower(severity);
+        // The pattern explains a small part of a rule about a class of
+        // programs: its benign actor is not what the rule is about.
+        return None;
     }
     if (facts.threat || entry_context) && pattern.intent == IntentPolicy::Lower {
         severity = lower(severity);
