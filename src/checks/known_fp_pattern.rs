@@ -792,6 +792,8 @@ fn related_concepts(concept: &str) -> Vec<&str> {
             vec!["process.parent.name", "process.parent.executable"]
         }
         "source.ip" => vec!["source.ip", "host.name"],
+        // A rule pinned to an account's SID is pinned to the account.
+        "user.name" => vec!["user.name", "user.id"],
         other => vec![other],
     }
 }
@@ -953,6 +955,8 @@ fn check_pattern(
         return None;
     }
     let mut hits: Vec<Hit> = Vec::new();
+    // Hits of each clause's own matcher (not of its `also` companions).
+    let mut main_hits: Vec<Hit> = Vec::new();
     for clause in &pattern.trigger {
         let main = find_hits(&clause.matcher, view);
         if main.is_empty() {
@@ -969,6 +973,7 @@ fn check_pattern(
             also_hits.extend(h);
         }
         if ok {
+            main_hits.extend(main.iter().cloned());
             hits.extend(main);
             hits.extend(also_hits);
         }
@@ -1008,6 +1013,15 @@ fn check_pattern(
         return None;
     }
 
+    // The finding points at the trigger itself, not at a companion of
+    // its `also` list.
+    if let Some(i) = hits
+        .iter()
+        .position(|h| main_hits.iter().any(|m| m.span == h.span))
+    {
+        let first = hits.remove(i);
+        hits.insert(0, first);
+    }
     let primary = &hits[0];
     let value_text = if primary.span == primary.cmp.span {
         // The whole comparison triggered (an absent field, a range).
@@ -1030,7 +1044,7 @@ fn check_pattern(
     };
     let field = primary.cmp.field.raw.clone();
     let mut severity = pattern.severity;
-    if broad_list(&hits) {
+    if broad_list(&main_hits) {
         // The pattern explains a small part of a rule about a class of
         // programs: its benign actor is not what the rule is about.
         return None;
