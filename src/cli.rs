@@ -665,17 +665,8 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
         .iter()
         .flat_map(|c| [c.code, c.name])
         .chain(knowledge.patterns.iter().map(|p| p.id.as_str()));
-    let best = candidates
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&name.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(s, _)| *s > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let hint = match best {
-        Some((_, c)) => format!("; did you mean `{c}`?"),
+    let hint = match crate::did_you_mean::did_you_mean(name, candidates) {
+        Some(c) => format!("; did you mean `{c}`?"),
         None => "; see `rulelint patterns` for the catalogue".into(),
     };
     usage_error(format!("unknown check or pattern `{name}`{hint}"))

@@ -20,8 +20,9 @@
 //! `RL101 unused-suppression` note, so stale suppressions get cleaned up.
 //! Errors that stop a file from being checked cannot be suppressed.
 
-use crate::config::{did_you_mean, is_fatal};
+use crate::config::settings::is_fatal;
 use crate::diagnostic::{Diagnostic, Position, Severity};
+use crate::did_you_mean::did_you_mean;
 use crate::rule::Format;
 use crate::source::{SourceFile, Span};
 
