@@ -152,6 +152,20 @@ pub struct CheckArgs {
     /// such as `<your DNS servers>`.
     #[arg(long, requires = "fix")]
     pub fix_placeholders: bool,
+    /// Do not read files larger than this (bytes, or a number with KB, MB
+    /// or GB); they are reported as RL001. Default: `max-file-size` of the
+    /// configuration, else 4MB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub max_file_size: Option<u64>,
+    /// Walk directories without honouring `.gitignore` and `.ignore` files.
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+fn parse_size_arg(s: &str) -> Result<u64, String> {
+    config::parse_size(s)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{s}` is not a size; write e.g. 8MB or 8388608"))
 }
 
 /// The outcome of a command: text for stdout and stderr, and the exit code.
@@ -295,15 +309,22 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         Ok(g) => g,
         Err(e) => return usage_error(e),
     };
-    let (candidates, missing) = discover::discover(&args.paths, &include, &exclude);
+    let found = discover::discover_with(&args.paths, &include, &exclude, args.no_ignore);
+    let (candidates, missing) = (found.candidates, found.errors);
     let opts = LintOptions {
         environment: settings.environment.clone(),
+        max_file_size: args.max_file_size.or(settings.max_file_size),
     };
     let mut fix_report = String::new();
+    for i in &found.ignored {
+        fix_report.push_str(&format!("rulelint: note: {}\n", i.note()));
+    }
+    let mut write_failed = false;
     if args.fix {
         for c in &candidates {
             let display = display_path(&c.path);
-            let Ok(bytes) = std::fs::read(&c.path) else {
+            // Unreadable files are reported by the linter below.
+            let Ok(bytes) = crate::fsio::read_rule(&c.path, opts.max_file_size) else {
                 continue;
             };
             let Ok(text) = lint::decode(&display, bytes) else {
@@ -322,14 +343,23 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 args.fix_placeholders,
                 &settle,
             );
+            let mut unwritten = None;
             if let Some(new_text) = &res.text {
-                if let Err(e) = fix::write_atomic(&c.path, new_text) {
-                    return usage_error(format!("cannot write {display}: {e}"));
+                if let Err(e) = fix::write_atomic(&c.path, &file.text, new_text) {
+                    fix_report.push_str(&format!(
+                        "rulelint: error: cannot write {display}: {e}; its fixes are not applied\n"
+                    ));
+                    write_failed = true;
+                    unwritten = Some(format!("not written: {e}"));
                 }
             }
             for o in &res.outcomes {
                 let what = o.pattern.as_deref().unwrap_or(o.code);
-                match &o.reason {
+                let reason = match (&o.reason, &unwritten) {
+                    (None, Some(w)) => Some(w),
+                    (r, _) => r.as_ref(),
+                };
+                match reason {
                     None => fix_report
                         .push_str(&format!("fixed {display}:{}: {} {what}\n", o.line, o.code)),
                     Some(r) => fix_report.push_str(&format!(
@@ -395,7 +425,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             ));
         }
         if !f.stale.is_empty() {
-            let n: usize = f.stale.iter().map(|e| e.count).sum();
+            let n = baseline::total(&f.stale);
             stderr.push_str(&format!(
                 "rulelint: {n} finding{} recorded in the baseline no longer occur{} (fixed); refresh it with --write-baseline:\n",
                 if n == 1 { "" } else { "s" },
@@ -409,13 +439,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     }
     if let Some(p) = &args.write_baseline {
         let b = Baseline::from_results(&results, &rel);
-        let tmp = p.with_extension("rulelint-tmp");
-        let written = std::fs::write(&tmp, b.to_json()).and_then(|()| std::fs::rename(&tmp, p));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
+        if let Err(e) = crate::fsio::replace_file(p, None, b.to_json().as_bytes()) {
             return usage_error(format!("cannot write baseline {}: {e}", p.display()));
         }
-        let n: usize = b.entries.iter().map(|e| e.count).sum();
+        let n = baseline::total(&b.entries);
         stderr.push_str(&format!(
             "rulelint: wrote {} with {n} finding{}\n",
             p.display(),
@@ -457,7 +484,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             .iter()
             .flat_map(|r| &r.diagnostics)
             .any(|d| d.severity >= fail);
-    let code = if any_error {
+    let code = if any_error || write_failed {
         2
     } else if any_finding {
         1

@@ -22,6 +22,11 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+/// Rule files larger than this are not read unless `max-file-size` or
+/// `--max-file-size` says otherwise (the largest rules of the public
+/// corpora are under 100 KB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+
 /// Why a file was not read.
 #[derive(Debug)]
 pub enum ReadError {
@@ -38,14 +43,30 @@ pub enum ReadError {
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReadError::NotRegular(kind) => write!(f, "it is {kind}, not a regular file; not read"),
+            ReadError::NotRegular(kind) => write!(f, "it is {kind}, not a regular file"),
             ReadError::TooLarge { size, limit } => write!(
                 f,
-                "it is {}, larger than the {} limit; not read",
+                "it is {}, larger than the {} limit (max-file-size)",
                 human_size(*size),
                 human_size(*limit)
             ),
             ReadError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl ReadError {
+    /// What to do about it.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            ReadError::NotRegular(_) => {
+                Some("rule files are regular files; exclude it with `--exclude`".into())
+            }
+            ReadError::TooLarge { .. } => Some(
+                "raise `max-file-size` in rulelint.toml or pass `--max-file-size`, or exclude the file with `--exclude`"
+                    .into(),
+            ),
+            ReadError::Io(_) => None,
         }
     }
 }
@@ -169,6 +190,12 @@ fn open_for_reading(path: &Path) -> io::Result<File> {
 #[cfg(not(unix))]
 fn open_for_reading(path: &Path) -> io::Result<File> {
     File::open(path)
+}
+
+/// Read a rule file: a regular file of at most `limit` bytes
+/// ([`DEFAULT_MAX_FILE_SIZE`] when `None`).
+pub fn read_rule(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, ReadError> {
+    read_regular(path, limit.unwrap_or(DEFAULT_MAX_FILE_SIZE))
 }
 
 /// Read a regular file of at most `limit` bytes (links are followed).
@@ -296,7 +323,7 @@ mod tests {
         let e = read_regular(Path::new("/dev/zero"), 1 << 20).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "it is a character device, not a regular file; not read"
+            "it is a character device, not a regular file"
         );
         let dir = tempfile::tempdir().unwrap();
         let e = read_regular(dir.path(), 1 << 20).unwrap_err();

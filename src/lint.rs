@@ -34,6 +34,9 @@ pub enum FileStatus {
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
     pub environment: known_fp_pattern::Environment,
+    /// Files larger than this many bytes are not read (default
+    /// [`crate::fsio::DEFAULT_MAX_FILE_SIZE`]).
+    pub max_file_size: Option<u64>,
 }
 
 /// Turn a parser issue into a diagnostic.
@@ -271,23 +274,11 @@ pub fn lint_path(
         status: FileStatus::Failed,
         diagnostics: vec![d],
     };
-    if path.is_dir() {
-        return failed(file_error(
-            display,
-            "RL001",
-            "is a directory, not a rule file".into(),
-            None,
-        ));
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::fsio::read_rule(path, opts.max_file_size) {
         Ok(b) => b,
         Err(e) => {
-            return failed(file_error(
-                display,
-                "RL001",
-                format!("cannot read the file: {e}"),
-                None,
-            ))
+            let message = format!("cannot read the file: {e}");
+            return failed(file_error(display, "RL001", message, e.help()));
         }
     };
     match decode(display, bytes) {

@@ -1,6 +1,7 @@
 //! The effective settings as TOML (`rulelint config`).
 
-use super::read::{At, Config, DEFAULT_MAX_FILE_SIZE};
+use super::read::{At, Config};
+use crate::fsio::DEFAULT_MAX_FILE_SIZE;
 use super::settings::Settings;
 use crate::diagnostic::Severity;
 use crate::knowledge::facts::fact_kinds;

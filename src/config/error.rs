@@ -80,7 +80,7 @@ pub(crate) fn error_at(
         e.column = Some(lc.column);
         if let Some(start) = source.index.line_start(lc.line) {
             let rest = source.text.get(start..).unwrap_or("");
-            let line = rest.lines().next().unwrap_or("");
+            let line = rest.split(['\n', '\r']).next().unwrap_or("");
             let end = (start + line.len()).min(sp.end.max(sp.start));
             let width = source
                 .text

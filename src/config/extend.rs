@@ -8,9 +8,9 @@
 //! rulelint print another file (credentials, environment) into a CI log.
 
 use super::error::{error_at, ConfigError};
-use super::read::{Config, DEFAULT_MAX_FILE_SIZE};
+use super::read::Config;
 use super::workspace::{display_path, normalize};
-use crate::fsio;
+use crate::fsio::{self, DEFAULT_MAX_FILE_SIZE};
 use crate::knowledge::Knowledge;
 use crate::source::SourceFile;
 use std::path::{Component, Path, PathBuf};

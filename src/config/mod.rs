@@ -26,10 +26,11 @@ pub mod workspace;
 
 pub use crate::did_you_mean::did_you_mean;
 pub use crate::knowledge::facts::{fact_description, fact_kinds, pattern_facts};
+pub use crate::fsio::DEFAULT_MAX_FILE_SIZE;
 pub use error::{format_errors, ConfigError};
 pub use names::Names;
 pub use read::{
-    discover, valid_address, At, Config, Layer, Override, CONFIG_FILE_NAMES, DEFAULT_MAX_FILE_SIZE,
+    discover, parse_size, valid_address, At, Config, Layer, Override, CONFIG_FILE_NAMES,
 };
 pub use settings::{is_fatal, Selector, Settings};
 pub use workspace::{normalize, repo_root, Workspace};

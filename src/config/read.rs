@@ -79,11 +79,6 @@ pub struct Config {
     pub max_file_size: Option<At<u64>>,
 }
 
-/// Rule files larger than this are not read unless `max-file-size` or
-/// `--max-file-size` says otherwise (the largest rules of the public
-/// corpora are under 100 KB).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
-
 /// A configuration file larger than this is not read.
 const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
 
