@@ -98,11 +98,7 @@ fn has_rule_extension(p: &Path) -> bool {
 }
 
 /// The rule files under `root`, honouring ignore files unless `no_ignore`.
-fn walk(
-    root: &Path,
-    no_ignore: bool,
-    errors: &mut Vec<(PathBuf, String)>,
-) -> Vec<PathBuf> {
+fn walk(root: &Path, no_ignore: bool, errors: &mut Vec<(PathBuf, String)>) -> Vec<PathBuf> {
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .require_git(false)

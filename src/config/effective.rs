@@ -1,9 +1,9 @@
 //! The effective settings as TOML (`rulelint config`).
 
 use super::read::{At, Config};
-use crate::fsio::DEFAULT_MAX_FILE_SIZE;
 use super::settings::Settings;
 use crate::diagnostic::Severity;
+use crate::fsio::DEFAULT_MAX_FILE_SIZE;
 use crate::knowledge::facts::fact_kinds;
 use crate::knowledge::Knowledge;
 use toml_edit::Value;

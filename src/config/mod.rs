@@ -25,8 +25,8 @@ pub mod settings;
 pub mod workspace;
 
 pub use crate::did_you_mean::did_you_mean;
-pub use crate::knowledge::facts::{fact_description, fact_kinds, pattern_facts};
 pub use crate::fsio::DEFAULT_MAX_FILE_SIZE;
+pub use crate::knowledge::facts::{fact_description, fact_kinds, pattern_facts};
 pub use error::{format_errors, ConfigError};
 pub use names::Names;
 pub use read::{
