@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 
 pub const VERSION: u32 = 1;
 
+/// A baseline file larger than this is not read.
+pub const MAX_SIZE: u64 = 256 * 1024 * 1024;
+
 /// A baseline file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

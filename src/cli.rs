@@ -291,7 +291,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let baseline = match &args.baseline {
         Some(p) => {
             let shown = p.display().to_string();
-            match std::fs::read_to_string(p) {
+            let text = crate::fsio::read_regular(p, baseline::MAX_SIZE)
+                .map_err(|e| e.to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()));
+            match text {
                 Ok(t) => match Baseline::parse(&shown, &t) {
                     Ok(b) => Some(b),
                     Err(e) => return usage_error(e),

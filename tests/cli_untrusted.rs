@@ -485,6 +485,22 @@ fn fifos_and_devices_are_refused_without_blocking() {
     assert!(fs::read_to_string(d.path().join("irc.yml"))
         .unwrap()
         .contains("filter_ephemeral_port"));
+    // A FIFO given as the baseline does not block either.
+    let (code, _, stderr) = run(
+        d.path(),
+        &[
+            "check",
+            "--isolated",
+            "--baseline",
+            "rules/rule.yml",
+            "irc.yml",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read baseline rules/rule.yml: it is a FIFO (named pipe)"),
+        "{stderr}"
+    );
 }
 
 // ----- smaller ---------------------------------------------------------------

@@ -9,7 +9,7 @@
 
 use super::error::{error_at, ConfigError};
 use super::read::Config;
-use super::workspace::{display_path, normalize};
+use super::workspace::{display_path, inside, normalize};
 use crate::fsio::{self, DEFAULT_MAX_FILE_SIZE};
 use crate::knowledge::Knowledge;
 use crate::source::SourceFile;
@@ -17,18 +17,6 @@ use std::path::{Component, Path, PathBuf};
 
 const CONFINED_HELP: &str =
     "name a catalogue file inside the directory of the configuration, e.g. `knowledge/team.yml`";
-
-/// Is `path` (following links) inside `dir` (following links)? A path that
-/// does not exist counts as inside; reading it reports that it is missing.
-pub fn inside(path: &Path, dir: &Path) -> bool {
-    let Ok(dir) = dir.canonicalize() else {
-        return false;
-    };
-    match path.canonicalize() {
-        Ok(p) => p.starts_with(dir),
-        Err(_) => std::fs::symlink_metadata(path).is_err(),
-    }
-}
 
 /// The file `rel` names under `root`, or why it may not be read.
 pub fn confine(root: &Path, rel: &str) -> Result<PathBuf, String> {

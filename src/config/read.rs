@@ -3,7 +3,7 @@
 //! value. Every error of the file is collected, not only the first.
 
 use super::error::{error_at, ConfigError};
-use super::workspace::{display_path, repo_root};
+use super::workspace::{display_path, inside, repo_root};
 use crate::diagnostic::Severity;
 use crate::did_you_mean::did_you_mean;
 use crate::fsio;
@@ -329,7 +329,7 @@ impl Config {
         if explicit.is_none() {
             // A discovered file must not lead out of the repository.
             if let Some(repo) = repo_root(cwd) {
-                if !super::extend::inside(&path, &repo) {
+                if !inside(&path, &repo) {
                     return Err(cannot(
                         "it is a link to a file outside the repository; not read".into(),
                     ));

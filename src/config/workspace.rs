@@ -20,6 +20,18 @@ pub struct Workspace {
     pub root: PathBuf,
 }
 
+/// Is `path` (following links) inside `dir` (following links)? A path that
+/// does not exist counts as inside; reading it reports that it is missing.
+pub fn inside(path: &Path, dir: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    match path.canonicalize() {
+        Ok(p) => p.starts_with(dir),
+        Err(_) => std::fs::symlink_metadata(path).is_err(),
+    }
+}
+
 /// Remove `.` and `..` components without touching the file system.
 pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
