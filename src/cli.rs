@@ -217,10 +217,8 @@ fn config_errors(es: &[ConfigError]) -> Outcome {
 /// check the settings against it.
 pub fn setup(g: &GlobalArgs) -> Result<Setup, Outcome> {
     let ws = Workspace::current();
-    let config =
-        Config::load(g.config.as_deref(), g.isolated, &ws.cwd).map_err(|e| config_errors(&e))?;
-    let knowledge = config.knowledge().map_err(|e| config_errors(&e))?;
-    let settings = config.resolve(&knowledge).map_err(|e| config_errors(&e))?;
+    let (config, knowledge, settings) = config::load_all(g.config.as_deref(), g.isolated, &ws.cwd)
+        .map_err(|e| config_errors(&e))?;
     Ok(Setup {
         ws,
         config,

@@ -32,6 +32,7 @@ pub use names::Names;
 pub use read::{
     discover, parse_size, valid_address, At, Config, Layer, Override, CONFIG_FILE_NAMES,
 };
+pub use resolve::load_all;
 pub use settings::{is_fatal, Selector, Settings};
 pub use workspace::{normalize, repo_root, Workspace};
 

@@ -311,13 +311,29 @@ impl Config {
         isolated: bool,
         cwd: &Path,
     ) -> Result<Config, Vec<ConfigError>> {
+        let (c, errors) = Config::load_partial(explicit, isolated, cwd)?;
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// [`Config::load`], keeping what is valid when some keys are not:
+    /// the configuration without them and their errors. `Err` when the
+    /// file cannot be read or is not TOML.
+    pub fn load_partial(
+        explicit: Option<&Path>,
+        isolated: bool,
+        cwd: &Path,
+    ) -> Result<(Config, Vec<ConfigError>), Vec<ConfigError>> {
         let path = match (explicit, isolated) {
             (Some(p), _) => Some(cwd.join(p)),
             (None, true) => None,
             (None, false) => discover(cwd),
         };
         let Some(path) = path else {
-            return Ok(Config::defaults(cwd));
+            return Ok((Config::defaults(cwd), Vec::new()));
         };
         let display = display_path(&path, cwd);
         let cannot = |why: String| {
@@ -343,14 +359,29 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| cwd.to_path_buf());
-        let mut c = Config::parse(&display, &text, &root)?;
+        let (mut c, errors) = Config::parse_partial(&display, &text, &root)?;
         c.file = Some(path);
-        Ok(c)
+        Ok((c, errors))
     }
 
     /// Parse configuration text. `root` is the directory relative paths in
     /// it are relative to.
     pub fn parse(display: &str, text: &str, root: &Path) -> Result<Config, Vec<ConfigError>> {
+        let (c, errors) = Config::parse_partial(display, text, root)?;
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// [`Config::parse`], keeping the valid keys: the configuration without
+    /// the invalid ones and their errors. `Err` when the text is not TOML.
+    pub fn parse_partial(
+        display: &str,
+        text: &str,
+        root: &Path,
+    ) -> Result<(Config, Vec<ConfigError>), Vec<ConfigError>> {
         let source = SourceFile::new(display, text);
         let doc = match toml_edit::Document::parse(text) {
             Ok(d) => d,
@@ -405,12 +436,9 @@ impl Config {
                 _ => r.unknown_key(key, kspan, TOP_KEYS, "top-level"),
             }
         }
-        if r.errors.is_empty() {
-            c.source = Some(source);
-            Ok(c)
-        } else {
-            Err(r.errors)
-        }
+        let errors = r.errors;
+        c.source = Some(source);
+        Ok((c, errors))
     }
 
     pub(super) fn error(

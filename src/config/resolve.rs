@@ -9,6 +9,30 @@ use crate::did_you_mean::did_you_mean;
 use crate::knowledge::facts::fact_kinds;
 use crate::knowledge::Knowledge;
 use globset::GlobSet;
+use std::path::Path;
+
+/// Read the configuration (see [`Config::load`]), load the catalogue with
+/// its `[knowledge] extend` files and resolve the settings, collecting
+/// every error of the file rather than stopping at the first stage that
+/// has one. Names are checked against the catalogue only when it loaded.
+pub fn load_all(
+    explicit: Option<&Path>,
+    isolated: bool,
+    cwd: &Path,
+) -> Result<(Config, Knowledge, Settings), Vec<ConfigError>> {
+    let (config, mut errors) = Config::load_partial(explicit, isolated, cwd)?;
+    match config.knowledge() {
+        Ok(knowledge) => match config.resolve(&knowledge) {
+            Ok(settings) if errors.is_empty() => return Ok((config, knowledge, settings)),
+            Ok(_) => {}
+            Err(mut es) => errors.append(&mut es),
+        },
+        Err(mut es) => errors.append(&mut es),
+    }
+    // The configuration's own errors first, in the order of its lines.
+    errors.sort_by_key(|e| (e.file != config.display, e.line, e.column));
+    Err(errors)
+}
 
 impl Config {
     /// Check names against the catalogue and compile the settings.

@@ -302,3 +302,29 @@ fn workspace_paths() {
     assert_eq!(ws.rel("../../etc/x.yml"), "/etc/x.yml");
     assert!(!ws.inside("/etc/x.yml"));
 }
+
+#[test]
+fn every_error_of_the_file_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rulelint.toml"),
+        "select = [\"RL2\"]\nignor = []\nignore = [\"ephemeral-prot\"]\nfail-on = 3\n\
+         [environment]\ndns_server = [\"10.0.0.1\"]\nproxies = [\"proxy.corp\"]\n",
+    )
+    .unwrap();
+    let e = load_all(None, false, dir.path()).unwrap_err();
+    let at: Vec<_> = e.iter().map(|e| (e.line, e.message.as_str())).collect();
+    assert_eq!(at.len(), 5, "{}", format_errors(&e));
+    assert_eq!(at[0], (Some(2), "unknown key `ignor`"));
+    assert!(at[1].1.contains("`ephemeral-prot`"), "{at:?}");
+    assert_eq!(at[1].0, Some(3));
+    assert!(at[2].1.contains("`fail-on` must be a string"), "{at:?}");
+    assert_eq!(at[3], (Some(6), "unknown environment fact `dns_server`"));
+    assert!(at[4].1.contains("proxy.corp"), "{at:?}");
+    assert_eq!(at[4].0, Some(7));
+
+    std::fs::write(dir.path().join("rulelint.toml"), "select = [\"RL2\"]\n").unwrap();
+    let (c, _, s) = load_all(None, false, dir.path()).unwrap();
+    assert!(c.file.is_some());
+    assert_eq!(s.fail_on, None);
+}
