@@ -217,8 +217,7 @@ mod tests {
 
     fn d(line: usize, code: &'static str, key: &str, severity: Severity) -> Diagnostic {
         Diagnostic {
-            code,
-            check: "known-fp-pattern",
+            code: crate::checks::Code::from_code(code).expect("a declared code"),
             pattern: Some("ephemeral-port".into()),
             severity,
             message: "m".into(),

@@ -144,10 +144,17 @@ pub struct CheckArgs {
     pub skip_non_rules: bool,
     /// Apply the suggested exclusions to the rule files (each edit is
     /// re-parsed and kept only when the rule still parses and the finding
-    /// is gone). Suggestions with placeholders are not applied unless
-    /// `--fix-placeholders` is given; set the `[environment]` facts instead.
+    /// is gone). Only exclusions whose values all come from your
+    /// `[environment]` facts are applied; `--unsafe-fixes` adds those with
+    /// catalogue default values, `--fix-placeholders` those with
+    /// placeholders.
     #[arg(long)]
     pub fix: bool,
+    /// With `--fix`, also apply exclusions that use the catalogue's default
+    /// values (`jenkins`, `gitlab-runner`): they change what the rule
+    /// detects without values you supplied, so review them first.
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
     /// With `--fix`, also apply exclusions that still hold placeholders
     /// such as `<your DNS servers>`.
     #[arg(long, requires = "fix")]
@@ -315,6 +322,11 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let opts = LintOptions {
         environment: settings.environment.clone(),
         max_file_size: args.max_file_size.or(settings.max_file_size),
+        disabled: checks::Code::ALL
+            .iter()
+            .copied()
+            .filter(|c| !settings.may_enable(*c))
+            .collect(),
     };
     let mut fix_report = String::new();
     for i in &found.ignored {
@@ -341,7 +353,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 &opts,
                 &file,
                 &display,
-                args.fix_placeholders,
+                fix::FixMode {
+                    unsafe_fixes: args.unsafe_fixes,
+                    placeholders: args.fix_placeholders,
+                },
                 &settle,
             );
             let mut unwritten = None;
@@ -355,7 +370,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 }
             }
             for o in &res.outcomes {
-                let what = o.pattern.as_deref().unwrap_or(o.code);
+                let what = o.pattern.as_deref().unwrap_or(o.code.name());
                 let reason = match (&o.reason, &unwritten) {
                     (None, Some(w)) => Some(w),
                     (r, _) => r.as_ref(),
@@ -403,7 +418,12 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             source: None,
             format: None,
             status: lint::FileStatus::Failed,
-            diagnostics: vec![lint::file_error(&display, "RL001", msg.clone(), None)],
+            diagnostics: vec![lint::file_error(
+                &display,
+                checks::Code::UnreadableFile,
+                msg.clone(),
+                None,
+            )],
         });
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
@@ -648,16 +668,17 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
         Ok(s) => s,
         Err(o) => return o,
     };
-    if let Some(c) = checks::find(name) {
+    if let Some(code) = checks::Code::find(name) {
+        let c = code.meta();
         let mut s = format!(
             "{} {} ({})\n\n{}\n\n{}\n",
             c.code,
             c.name,
             c.severity,
-            c.summary,
-            c.doc.trim()
+            c.summary(),
+            c.doc()
         );
-        if c.code == "RL201" {
+        if code == checks::Code::KnownFpPattern {
             s.push_str(&format!(
                 "\nPatterns ({}): {}\n",
                 knowledge.patterns.len(),

@@ -1,6 +1,7 @@
 //! Diagnostics: data only. Reporters turn them into text; nothing here prints.
 
-use crate::rule::{Format, Language};
+use crate::checks::{Category, CheckContext, Code};
+use crate::rule::{DetectionRule, Format, Language};
 use crate::source::{SourceFile, Span};
 use serde::Serialize;
 use std::fmt;
@@ -108,19 +109,68 @@ impl Edit {
     }
 }
 
+/// How safe it is to apply a fix without a person reading it first.
+///
+/// `--fix` applies [`Applicability::Safe`] fixes; `--unsafe-fixes` adds
+/// [`Applicability::Unsafe`]; `--fix-placeholders` adds
+/// [`Applicability::NeedsFacts`]. [`Applicability::DisplayOnly`] is never
+/// applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Keeps what the rule detects, or writes only values the user supplied
+    /// (every value of an exclusion comes from the `[environment]` facts).
+    Safe,
+    /// Changes what the rule detects with values the user did not supply
+    /// (catalogue defaults such as `jenkins`): a suggestion to review.
+    Unsafe,
+    /// Holds placeholders (`<your DNS servers>`) that must be filled in
+    /// first; written as is it would match the placeholder literally.
+    NeedsFacts,
+    /// Shown to be pasted by hand; there is no mechanical edit.
+    DisplayOnly,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::NeedsFacts => "needs-facts",
+            Applicability::DisplayOnly => "display-only",
+        }
+    }
+}
+
+impl fmt::Display for Applicability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The exclusion to add, in the rule's own language.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
     pub language: Language,
     /// Ready-to-paste text shown to the user.
     pub text: String,
-    /// Edits that apply the suggestion to the file, when it can be applied
-    /// mechanically. Empty when only the text can be offered.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub edits: Vec<Edit>,
+    /// The edits that apply the suggestion to the file.
+    #[serde(flatten)]
+    pub fix: Fix,
     /// The text contains placeholders (`<your DNS servers>`) the user must
     /// fill in before the exclusion means anything.
     pub has_placeholders: bool,
+}
+
+/// Edits that apply a suggestion to the file, and how safe they are to
+/// apply unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// Empty when only the text can be offered (then
+    /// [`Applicability::DisplayOnly`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    pub applicability: Applicability,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -129,13 +179,21 @@ pub struct RuleRef {
     pub title: Option<String>,
 }
 
+impl RuleRef {
+    pub fn of(rule: &DetectionRule) -> RuleRef {
+        RuleRef {
+            id: rule.meta.id.as_ref().map(|m| m.value.clone()),
+            title: rule.meta.title.as_ref().map(|m| m.value.clone()),
+        }
+    }
+}
+
 /// One finding or parse error in one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
-    /// `RL201`.
-    pub code: &'static str,
-    /// `known-fp-pattern`.
-    pub check: &'static str,
+    /// `RL201`; serialised as `code` and `check` (`known-fp-pattern`).
+    #[serde(flatten, serialize_with = "code_and_check")]
+    pub code: Code,
     /// The knowledge pattern, for knowledge-driven checks.
     pub pattern: Option<String>,
     pub severity: Severity,
@@ -158,9 +216,60 @@ pub struct Diagnostic {
     pub key: String,
 }
 
+fn code_and_check<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(2))?;
+    m.serialize_entry("code", code.as_str())?;
+    m.serialize_entry("check", code.name())?;
+    m.end()
+}
+
 impl Diagnostic {
+    /// A finding of `code` at `span` of the file a check is looking at, with
+    /// the code's default severity.
+    pub fn new(code: Code, ctx: &CheckContext<'_>, span: Span, message: String) -> Diagnostic {
+        Diagnostic {
+            code,
+            pattern: None,
+            severity: code.meta().severity,
+            key: format!("{code}|{message}"),
+            message,
+            note: None,
+            help: None,
+            file: ctx.display.to_string(),
+            format: None,
+            rule: None,
+            span,
+            position: Position::resolve(ctx.file, span),
+            labels: Vec::new(),
+            suggestion: None,
+        }
+    }
+
+    /// Say which rule of the file the finding is about.
+    pub fn with_rule(mut self, rule: &DetectionRule) -> Diagnostic {
+        self.format = Some(rule.format);
+        self.rule = Some(RuleRef::of(rule));
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `known-fp-pattern`.
+    pub fn check(&self) -> &'static str {
+        self.code.name()
+    }
+
+    /// An error that stopped the file from being (fully) checked.
+    pub fn is_fatal(&self) -> bool {
+        self.code.category() == Category::Parse && self.severity == Severity::Error
+    }
+
     /// Sort key: file, then position, then code.
-    pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>) {
+    pub fn sort_key(&self) -> (&str, usize, usize, Code, Option<&str>) {
         (
             &self.file,
             self.position.line,

@@ -5,6 +5,8 @@
 //! [`checks`] (with the [`knowledge`] catalogue) → [`diagnostic`]s →
 //! [`report`]ers.
 
+#![forbid(unsafe_code)]
+
 pub mod baseline;
 pub mod checks;
 pub mod cli;

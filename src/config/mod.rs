@@ -24,7 +24,6 @@ pub mod resolve;
 pub mod settings;
 pub mod workspace;
 
-pub use crate::did_you_mean::did_you_mean;
 pub use crate::fsio::DEFAULT_MAX_FILE_SIZE;
 pub use crate::knowledge::facts::{fact_description, fact_kinds, pattern_facts};
 pub use error::{format_errors, ConfigError};

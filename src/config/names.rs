@@ -3,7 +3,7 @@
 //! prefixes and the loaded catalogue's pattern ids.
 
 use super::settings::Selector;
-use crate::checks;
+use crate::checks::{self, Code};
 use crate::did_you_mean::did_you_mean;
 use crate::knowledge::Knowledge;
 
@@ -24,8 +24,8 @@ impl Names {
         if s.eq_ignore_ascii_case("all") {
             return Ok(Selector::All);
         }
-        if let Some(c) = checks::find(s) {
-            return Ok(Selector::Code(c.code));
+        if let Some(c) = Code::find(s) {
+            return Ok(Selector::Code(c));
         }
         if self.patterns.iter().any(|p| p == s) {
             return Ok(Selector::Pattern(s.to_string()));

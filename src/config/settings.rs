@@ -2,13 +2,11 @@
 //! reports and at which severity. Shared by the linter, inline
 //! suppressions and baselines; knows diagnostics, not the checks.
 
+pub use crate::checks::Environment;
+use crate::checks::{Category, Code};
 use crate::diagnostic::{Diagnostic, Severity};
 use globset::GlobSet;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// Organisation facts (`[environment]`): fact name to values.
-pub type Environment = BTreeMap<String, Vec<String>>;
 
 /// What a `select` / `ignore` / `[severity]` entry names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +15,8 @@ pub enum Selector {
     All,
     /// A code prefix: `RL2`.
     Prefix(String),
-    /// A check, by code or name (stored as the code).
-    Code(&'static str),
+    /// A check, by code or name.
+    Code(Code),
     /// A knowledge pattern id.
     Pattern(String),
 }
@@ -27,9 +25,20 @@ impl Selector {
     pub(crate) fn matches(&self, d: &Diagnostic) -> bool {
         match self {
             Selector::All => true,
-            Selector::Prefix(p) => d.code.starts_with(p.as_str()),
+            Selector::Prefix(p) => d.code.as_str().starts_with(p.as_str()),
             Selector::Code(c) => d.code == *c,
             Selector::Pattern(p) => d.pattern.as_deref() == Some(p.as_str()),
+        }
+    }
+
+    /// Whether the selector names `code` as a whole (a pattern selector
+    /// names part of `RL201`).
+    fn names_code(&self, code: Code) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::Prefix(p) => code.as_str().starts_with(p.as_str()),
+            Selector::Code(c) => *c == code,
+            Selector::Pattern(_) => false,
         }
     }
 
@@ -85,7 +94,7 @@ impl Default for Settings {
 
 /// Errors that stop a file from being checked are always reported.
 pub fn is_fatal(d: &Diagnostic) -> bool {
-    d.code.starts_with("RL0") && d.severity == Severity::Error
+    d.is_fatal()
 }
 
 impl Settings {
@@ -142,6 +151,36 @@ impl Settings {
             }
         }
         None
+    }
+
+    /// Whether `code` may report in some file. A check that no layer
+    /// enables is not run at all. Conservative: a check enabled by any
+    /// override, or `RL201` when any pattern is selected, runs everywhere
+    /// and [`Settings::apply`] drops what a file does not enable.
+    pub fn may_enable(&self, code: Code) -> bool {
+        if code.category() == Category::Parse {
+            return true;
+        }
+        let Some(top) = self.layers.first() else {
+            return true;
+        };
+        let at_top = top
+            .select
+            .iter()
+            .map(|s| (s, false))
+            .chain(top.ignore.iter().map(|s| (s, true)))
+            .filter(|(s, _)| s.names_code(code))
+            .map(|(s, ignore)| (s.specificity(), ignore))
+            .max()
+            .map(|(_, ignore)| !ignore)
+            .unwrap_or(top.select.is_empty());
+        at_top
+            || self.layers.iter().any(|l| {
+                l.select.iter().any(|s| {
+                    s.names_code(code)
+                        || (code == Code::KnownFpPattern && matches!(s, Selector::Pattern(_)))
+                })
+            })
     }
 
     /// Drop disabled diagnostics and apply configured severities.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::checks;
+use crate::checks::Code;
 use crate::diagnostic::{Diagnostic, Position, Severity};
 use crate::knowledge::Knowledge;
 use crate::source::Span;
@@ -16,8 +16,7 @@ fn resolve(text: &str) -> Result<Settings, Vec<ConfigError>> {
 
 fn diag(code: &'static str, pattern: Option<&str>, severity: Severity) -> Diagnostic {
     Diagnostic {
-        code,
-        check: checks::find(code).map(|c| c.name).unwrap_or("x"),
+        code: Code::from_code(code).expect("a declared code"),
         pattern: pattern.map(str::to_string),
         severity,
         message: "m".into(),
