@@ -40,17 +40,6 @@ fn matches(set: &Option<GlobSet>, path: &Path) -> bool {
     set.is_match(s) || path.file_name().is_some_and(|n| set.is_match(n))
 }
 
-/// Expand the command-line paths into the files to lint, sorted.
-/// Returns the candidates and errors for paths that do not exist.
-pub fn discover(
-    paths: &[PathBuf],
-    include: &Option<GlobSet>,
-    exclude: &Option<GlobSet>,
-) -> (Vec<Candidate>, Vec<(PathBuf, String)>) {
-    let d = discover_with(paths, include, exclude, false);
-    (d.candidates, d.errors)
-}
-
 /// What [`discover_with`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Discovered {

@@ -39,8 +39,7 @@ pub struct LintOptions {
     pub environment: Environment,
     /// Checks not to run (disabled by the configuration for every file).
     pub disabled: BTreeSet<Code>,
-    /// Files larger than this many bytes are not read (default
-    /// [`crate::fsio::DEFAULT_MAX_FILE_SIZE`]).
+    /// Files larger than this many bytes are not read (default 4 MB).
     pub max_file_size: Option<u64>,
 }
 
@@ -366,13 +365,17 @@ pub fn lint_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::Declared;
 
     struct Panics;
 
-    impl Check for Panics {
+    impl Declared for Panics {
         fn code(&self) -> Code {
             Code::TstatsWithoutDatamodel
         }
+    }
+
+    impl Check for Panics {
         fn check_rule(&self, ctx: &CheckContext<'_>, _: &DetectionRule, out: &mut Vec<Diagnostic>) {
             out.push(file_error(
                 ctx.display,

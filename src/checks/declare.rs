@@ -106,11 +106,15 @@ pub struct CheckContext<'a> {
     pub display: &'a str,
 }
 
+/// What [`declare_check!`](crate::declare_check) implements for every
+/// declared code.
+pub trait Declared {
+    fn code(&self) -> Code;
+}
+
 /// A check that runs on each parsed rule. Codes emitted elsewhere (parse
 /// errors, suppression comments) are declared but do not implement it.
-pub trait Check: Sync {
-    fn code(&self) -> Code;
-
+pub trait Check: Declared + Sync {
     /// Append the findings on `rule` to `out`.
     fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>);
 }
@@ -144,6 +148,12 @@ macro_rules! declare_check {
                 fix: $crate::checks::FixAvailability::$fix,
                 docs: concat!($($doc, "\n"),+),
             };
+        }
+
+        impl $crate::checks::Declared for $ty {
+            fn code(&self) -> $crate::checks::Code {
+                $crate::checks::Code::$ty
+            }
         }
     };
 }

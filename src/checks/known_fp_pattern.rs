@@ -71,10 +71,6 @@ declare_check! {
 }
 
 impl Check for KnownFpPattern {
-    fn code(&self) -> Code {
-        Code::KnownFpPattern
-    }
-
     fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
         let c = Context {
             knowledge: ctx.knowledge,

@@ -8,8 +8,8 @@
 //! [`Code`] enum, [`CHECKS`] and the checks the lint loop runs.
 //!
 //! Adding a check: a new file here with its `declare_check!` and its
-//! [`Check`] impl, one line in `registry!` below, and a fixture folder
-//! `tests/fixtures/<check_name>/`.
+//! [`Check`] impl, one line `module::Type [runs],` in `registry!` below,
+//! and a fixture folder `tests/fixtures/<check_name>/`.
 
 mod declare;
 pub mod invalid_suppression;
@@ -18,16 +18,16 @@ pub mod parse;
 pub mod tstats_without_datamodel;
 pub mod unused_suppression;
 
-pub use declare::{Category, Check, CheckContext, CheckMeta, Environment, FixAvailability};
+pub use declare::{
+    Category, Check, CheckContext, CheckMeta, Declared, Environment, FixAvailability,
+};
 
-/// The registry: each declared code once (`module::Type`), in the order of
-/// the documentation. Checks that run on rules are listed again under
-/// `run`, by the same name.
+/// The registry: each declared code once, as `module::Type`, in the order
+/// of the documentation; `[runs]` marks the checks the lint loop runs on
+/// each parsed rule (they implement [`Check`]). The other codes are
+/// emitted by the readers, parsers and the suppression pass.
 macro_rules! registry {
-    (
-        codes { $($module:ident :: $ty:ident),+ $(,)? }
-        run { $($run:ident),* $(,)? }
-    ) => {
+    ($($module:ident :: $ty:ident $([$runs:ident])?),+ $(,)?) => {
         /// Every code rulelint can emit.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code {
@@ -43,38 +43,35 @@ macro_rules! registry {
         }
 
         /// The checks that run on each parsed rule, in order.
-        pub(crate) static RULE_CHECKS: &[&dyn Check] = &[$(&$run),*];
+        pub(crate) static RULE_CHECKS: &[&dyn Check] = &[$($(runs!($runs, &$module::$ty),)?)+];
     };
 }
 
-use known_fp_pattern::KnownFpPattern;
-use tstats_without_datamodel::TstatsWithoutDatamodel;
+macro_rules! runs {
+    (runs, $check:expr) => {
+        $check
+    };
+}
 
 registry! {
-    codes {
-        parse::InternalError,
-        parse::UnreadableFile,
-        parse::InvalidYaml,
-        parse::InvalidToml,
-        parse::InvalidRuleStructure,
-        parse::UnknownModifier,
-        parse::InvalidCondition,
-        parse::UnknownSelection,
-        parse::InvalidQuery,
-        parse::LegacyConstruct,
-        parse::OpaqueQueryPart,
-        parse::UnknownQueryLanguage,
-        parse::EmptyRuleFile,
-        parse::DuplicateKey,
-        tstats_without_datamodel::TstatsWithoutDatamodel,
-        unused_suppression::UnusedSuppression,
-        invalid_suppression::InvalidSuppression,
-        known_fp_pattern::KnownFpPattern,
-    }
-    run {
-        TstatsWithoutDatamodel,
-        KnownFpPattern,
-    }
+    parse::InternalError,
+    parse::UnreadableFile,
+    parse::InvalidYaml,
+    parse::InvalidToml,
+    parse::InvalidRuleStructure,
+    parse::UnknownModifier,
+    parse::InvalidCondition,
+    parse::UnknownSelection,
+    parse::InvalidQuery,
+    parse::LegacyConstruct,
+    parse::OpaqueQueryPart,
+    parse::UnknownQueryLanguage,
+    parse::EmptyRuleFile,
+    parse::DuplicateKey,
+    tstats_without_datamodel::TstatsWithoutDatamodel [runs],
+    unused_suppression::UnusedSuppression,
+    invalid_suppression::InvalidSuppression,
+    known_fp_pattern::KnownFpPattern [runs],
 }
 
 impl Code {

@@ -1,6 +1,6 @@
 //! `RL014 tstats-without-datamodel`.
 
-use super::{Check, CheckContext, Code};
+use super::{Check, CheckContext, Declared};
 use crate::declare_check;
 use crate::diagnostic::Diagnostic;
 use crate::rule::DetectionRule;
@@ -41,10 +41,6 @@ declare_check! {
 }
 
 impl Check for TstatsWithoutDatamodel {
-    fn code(&self) -> Code {
-        Code::TstatsWithoutDatamodel
-    }
-
     fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
         for call in &rule.anchors.tstats {
             if call.names_datamodel {

@@ -57,6 +57,7 @@ impl fmt::Display for ConfigError {
 }
 
 /// Join errors for printing.
+#[cfg(test)]
 pub fn format_errors(errors: &[ConfigError]) -> String {
     errors
         .iter()

@@ -24,16 +24,13 @@ pub mod resolve;
 pub mod settings;
 pub mod workspace;
 
-pub use crate::fsio::DEFAULT_MAX_FILE_SIZE;
-pub use crate::knowledge::facts::{fact_description, fact_kinds, pattern_facts};
-pub use error::{format_errors, ConfigError};
+pub use crate::knowledge::facts::{fact_description, pattern_facts};
+pub use error::ConfigError;
 pub use names::Names;
-pub use read::{
-    discover, parse_size, valid_address, At, Config, Layer, Override, CONFIG_FILE_NAMES,
-};
+pub use read::{parse_size, Config, CONFIG_FILE_NAMES};
 pub use resolve::load_all;
-pub use settings::{is_fatal, Selector, Settings};
-pub use workspace::{normalize, repo_root, Workspace};
+pub use settings::{is_fatal, Settings};
+pub use workspace::Workspace;
 
 /// A commented starter configuration (`rulelint init`).
 pub const STARTER: &str = include_str!("starter.toml");

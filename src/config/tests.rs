@@ -1,6 +1,9 @@
+use super::error::format_errors;
+use super::read::{discover, valid_address};
 use super::*;
 use crate::checks::Code;
 use crate::diagnostic::{Diagnostic, Position, Severity};
+use crate::fsio::DEFAULT_MAX_FILE_SIZE;
 use crate::knowledge::Knowledge;
 use crate::source::Span;
 use std::path::{Path, PathBuf};

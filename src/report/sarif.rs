@@ -446,6 +446,7 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
                                 "artifactLocation": loc.clone(),
                                 "replacements": replacements,
                             }],
+                            "properties": {"applicability": s.fix.applicability.as_str()},
                         }]),
                     );
                 }
@@ -667,6 +668,7 @@ mod tests {
             .ends_with("#rl201-known-fp-pattern"));
         let fix = &r["fixes"][0];
         assert_eq!(fix["description"]["text"], "exclude server replies.");
+        assert_eq!(fix["properties"]["applicability"], "unsafe");
         let reps = fix["artifactChanges"][0]["replacements"]
             .as_array()
             .unwrap();
