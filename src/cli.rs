@@ -147,7 +147,8 @@ pub struct CheckArgs {
     /// is gone). Only exclusions whose values all come from your
     /// `[environment]` facts are applied; `--unsafe-fixes` adds those with
     /// catalogue default values, `--fix-placeholders` those with
-    /// placeholders.
+    /// placeholders. A rule file that is a symbolic link, has several hard
+    /// links or changed during the run is left as it is and reported.
     #[arg(long)]
     pub fix: bool,
     /// With `--fix`, also apply exclusions that use the catalogue's default

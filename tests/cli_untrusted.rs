@@ -390,6 +390,33 @@ fn configuration_above_the_repository_root_is_not_read() {
     assert!(stderr.contains("absolute path is not allowed"), "{stderr}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_discovered_configuration_linking_out_of_the_repository_is_not_read() {
+    let outer = tempfile::tempdir().unwrap();
+    fs::write(outer.path().join("secret.toml"), secrets_file()).unwrap();
+    let checkout = outer.path().join("checkout");
+    fs::create_dir_all(checkout.join(".git")).unwrap();
+    fs::write(checkout.join("irc.yml"), IRC).unwrap();
+    symlink(
+        &outer.path().join("secret.toml"),
+        &checkout.join("rulelint.toml"),
+    );
+    let (code, stdout, stderr) = run(&checkout, &["check", "irc.yml"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("rulelint.toml: cannot read the configuration file: it is a link to a file outside the repository"),
+        "{stderr}"
+    );
+    assert_no_secret(&format!("{stdout}{stderr}"));
+    // A link to a file inside the repository is read.
+    fs::write(checkout.join("shared.toml"), "ignore = [\"RL2\"]\n").unwrap();
+    fs::remove_file(checkout.join("rulelint.toml")).unwrap();
+    symlink(Path::new("shared.toml"), &checkout.join("rulelint.toml"));
+    let (code, _, stderr) = run(&checkout, &["check", "irc.yml"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 // ----- bounded reading -------------------------------------------------------
 
 #[test]
