@@ -477,7 +477,7 @@ impl Knowledge {
         if !kebab {
             out.push("id must be kebab-case (a-z, 0-9, -)".to_string());
         }
-        if p.severity.parse::<crate::diagnostic::Severity>().is_err() {
+        if p.severity.parse::<crate::severity::Severity>().is_err() {
             out.push(format!(
                 "severity `{}` must be error, warning, info or hint",
                 p.severity

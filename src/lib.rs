@@ -36,11 +36,15 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
-pub mod diagnostic;
 pub mod knowledge;
 pub mod lint;
 pub mod rule;
+pub mod severity;
 pub mod source;
+
+/// Diagnostics, the checks' output (defined beside the registry whose
+/// [`Code`] they carry).
+pub use checks::diagnostic;
 
 pub(crate) mod baseline;
 pub(crate) mod config;

@@ -1,5 +1,6 @@
 //! Source files, byte spans and the byte-offset → line/column index.
 
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// A half-open byte range `[start, end)` into the text of one rule file.
@@ -328,5 +329,30 @@ mod offset_map_tests {
     fn identity_is_a_shift() {
         let m = OffsetMap::identity(100, 10);
         assert_eq!(m.span(Span::new(2, 5)), Span::new(102, 105));
+    }
+}
+
+/// A replacement of the bytes under `span`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    #[serde(skip)]
+    pub span: Span,
+    pub offset: usize,
+    pub length: usize,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn new(span: Span, replacement: impl Into<String>) -> Self {
+        Edit {
+            span,
+            offset: span.start,
+            length: span.len(),
+            replacement: replacement.into(),
+        }
+    }
+
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit::new(Span::point(at), text)
     }
 }

@@ -1,5 +1,5 @@
 //! `RL102 invalid-suppression`, reported by the suppression pass
-//! ([`crate::suppress`]).
+//! that reads `rulelint:` comments.
 
 use crate::declare_check;
 

@@ -12,6 +12,7 @@
 //! and a fixture folder `tests/fixtures/<check_name>/`.
 
 mod declare;
+pub mod diagnostic;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
 pub mod parse;

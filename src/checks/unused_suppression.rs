@@ -1,5 +1,5 @@
 //! `RL101 unused-suppression`, reported by the suppression pass
-//! ([`crate::suppress`]) after every check has run.
+//! after every check has run.
 
 use crate::declare_check;
 

@@ -140,7 +140,7 @@ pub struct TstatsCall {
 pub struct ParseIssue {
     /// A parse code (`RL0xx`), declared in `checks::parse`.
     pub code: &'static str,
-    pub severity: crate::diagnostic::Severity,
+    pub severity: crate::severity::Severity,
     pub message: String,
     pub span: Span,
     pub help: Option<String>,
@@ -150,7 +150,7 @@ impl ParseIssue {
     pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         ParseIssue {
             code,
-            severity: crate::diagnostic::Severity::Error,
+            severity: crate::severity::Severity::Error,
             message: message.into(),
             span,
             help: None,
@@ -160,7 +160,7 @@ impl ParseIssue {
     pub fn info(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         ParseIssue {
             code,
-            severity: crate::diagnostic::Severity::Info,
+            severity: crate::severity::Severity::Info,
             message: message.into(),
             span,
             help: None,

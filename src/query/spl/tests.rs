@@ -91,7 +91,7 @@ fn err(text: &str) -> (String, Span) {
     let e = q
         .issues
         .iter()
-        .find(|i| i.severity == crate::diagnostic::Severity::Error)
+        .find(|i| i.severity == crate::severity::Severity::Error)
         .unwrap_or_else(|| panic!("expected an error for {text:?}, got {:?}", q.issues));
     (e.message.clone(), e.span)
 }
@@ -432,7 +432,7 @@ fn unknown_commands_are_opaque_notes() {
     );
     assert_eq!(q.issues.len(), 1);
     assert_eq!(q.issues[0].code, "RL010");
-    assert_eq!(q.issues[0].severity, crate::diagnostic::Severity::Info);
+    assert_eq!(q.issues[0].severity, crate::severity::Severity::Info);
     assert_eq!(slice(t, q.issues[0].span), "| frobnicate x y ");
 }
 
@@ -515,7 +515,7 @@ fn tstats_calls_record_their_datamodel_and_fields() {
     assert!(p
         .issues
         .iter()
-        .all(|i| i.severity != crate::diagnostic::Severity::Error));
+        .all(|i| i.severity != crate::severity::Severity::Error));
     let [call] = p.anchors.tstats.as_slice() else {
         panic!("one tstats call: {:?}", p.anchors.tstats);
     };

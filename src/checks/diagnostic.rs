@@ -1,52 +1,13 @@
 //! Diagnostics: data only. Reporters turn them into text; nothing here prints.
 
-use crate::checks::{Category, CheckContext, Code};
+pub use crate::severity::Severity;
+pub use crate::source::Edit;
+
+use super::{Category, CheckContext, Code};
 use crate::rule::{DetectionRule, Format, Language};
 use crate::source::{SourceFile, Span};
 use serde::Serialize;
 use std::fmt;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Hint,
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Hint => "hint",
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "hint" => Ok(Severity::Hint),
-            "info" => Ok(Severity::Info),
-            "warning" => Ok(Severity::Warning),
-            "error" => Ok(Severity::Error),
-            other => Err(format!(
-                "unknown severity `{other}` (expected error, warning, info or hint)"
-            )),
-        }
-    }
-}
 
 /// A resolved position: 1-based lines and columns (columns in characters),
 /// plus the byte offset and length.
@@ -82,31 +43,6 @@ pub struct Label {
     pub span: Span,
     pub position: Position,
     pub message: String,
-}
-
-/// A replacement of the bytes under `span`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Edit {
-    #[serde(skip)]
-    pub span: Span,
-    pub offset: usize,
-    pub length: usize,
-    pub replacement: String,
-}
-
-impl Edit {
-    pub fn new(span: Span, replacement: impl Into<String>) -> Self {
-        Edit {
-            span,
-            offset: span.start,
-            length: span.len(),
-            replacement: replacement.into(),
-        }
-    }
-
-    pub fn insert(at: usize, text: impl Into<String>) -> Self {
-        Edit::new(Span::point(at), text)
-    }
 }
 
 /// How safe it is to apply a fix without a person reading it first.
