@@ -484,6 +484,8 @@ fn fifos_and_devices_are_refused_without_blocking() {
         .status()
         .expect("mkfifo");
     assert!(made.success());
+    let _socket =
+        std::os::unix::net::UnixListener::bind(d.path().join("sock.yml")).expect("socket");
     let (code, stdout, stderr) = run(
         d.path(),
         &[
@@ -494,6 +496,7 @@ fn fifos_and_devices_are_refused_without_blocking() {
             "--format",
             "json",
             "rules/rule.yml",
+            "sock.yml",
             "/dev/zero",
             "rules",
             "irc.yml",
@@ -508,6 +511,8 @@ fn fifos_and_devices_are_refused_without_blocking() {
         "{msg}"
     );
     assert_eq!(codes_of(&ds, "/dev/zero"), vec!["RL001"], "{ds:?}");
+    let msg = &ds.iter().find(|d| d.0 == "sock.yml").unwrap().2;
+    assert!(msg.contains("it is a socket, not a regular file"), "{msg}");
     assert_eq!(codes_of(&ds, "rules/ok.yml"), vec!["RL201"], "{ds:?}");
     assert!(fs::read_to_string(d.path().join("rules/ok.yml"))
         .unwrap()

@@ -291,6 +291,10 @@ fn effective_settings_round_trip() {
     assert_eq!(s2.fail_on, Some(Severity::Info));
     assert_eq!(again.overrides.len(), 1);
     assert!(out.contains("dns_servers = [\"10.0.0.53\"]"), "{out}");
+    assert!(out.contains("max-file-size = 4194304\n"), "{out}");
+    let small = parse("max-file-size = \"512KB\"\n").unwrap();
+    let out = small.to_toml(&small.resolve(&k).unwrap(), &k);
+    assert!(out.contains("max-file-size = 524288\n"), "{out}");
 }
 
 #[test]
