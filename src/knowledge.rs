@@ -9,6 +9,8 @@ use crate::source::{SourceFile, Span};
 use serde::Deserialize;
 use std::collections::HashMap;
 
+pub mod facts;
+
 /// The embedded catalogue files, in load order.
 pub const BUILTIN_PATTERN_FILES: &[(&str, &str)] = &[
     (

@@ -39,6 +39,8 @@ pub struct LintOptions {
     pub environment: Environment,
     /// Checks not to run (disabled by the configuration for every file).
     pub disabled: BTreeSet<Code>,
+    /// Files larger than this many bytes are not read (default 4 MB).
+    pub max_file_size: Option<u64>,
 }
 
 /// Turn a parser issue into a diagnostic.
@@ -341,23 +343,11 @@ pub fn lint_path(
         status: FileStatus::Failed,
         diagnostics: vec![d],
     };
-    if path.is_dir() {
-        return failed(file_error(
-            display,
-            Code::UnreadableFile,
-            "is a directory, not a rule file".into(),
-            None,
-        ));
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::fsio::read_rule(path, opts.max_file_size) {
         Ok(b) => b,
         Err(e) => {
-            return failed(file_error(
-                display,
-                Code::UnreadableFile,
-                format!("cannot read the file: {e}"),
-                None,
-            ))
+            let message = format!("cannot read the file: {e}");
+            return failed(file_error(display, Code::UnreadableFile, message, e.help()));
         }
     };
     match decode(display, bytes) {
