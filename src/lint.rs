@@ -224,12 +224,13 @@ pub fn lint_source(
             knowledge.fields.resolve(rule.schema, l);
         }
     }
+    let mut findings = Vec::new();
     for rule in &parsed.rules {
         let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             known_fp_pattern::check(&ctx, &file, rule, display)
         }));
         match found {
-            Ok(ds) => diags.extend(ds),
+            Ok(ds) => findings.extend(ds),
             Err(_) => diags.push(file_error(
                 display,
                 "RL004",
@@ -238,6 +239,11 @@ pub fn lint_source(
             )),
         }
     }
+    diags.extend(crate::suggest::stage::render(
+        &parsed.rules,
+        &file,
+        findings,
+    ));
     if file.text.contains("rulelint") {
         let names = crate::config::Names::new(knowledge);
         crate::suppress::apply(&file, display, Some(fmt), &names.all(), !failed, &mut diags);

@@ -108,6 +108,13 @@ pub struct Anchors {
     /// are indented, and the span of the `detection` mapping.
     pub detection_indent: Option<usize>,
     pub detection: Option<Span>,
+    /// Sigma: how much deeper a selection's fields sit than its name
+    /// (the first block selection's), for writing a new selection.
+    pub detection_step: Option<usize>,
+    /// Sigma: the `condition` key.
+    pub condition_key: Option<Span>,
+    /// Sigma: each condition's expression (in the order of `conditions`).
+    pub condition_exprs: Vec<ConditionExpr>,
     /// EQL: the condition of each sequence/sample step (or the single
     /// `where` condition), in order.
     pub steps: Vec<Span>,
@@ -119,6 +126,20 @@ pub struct Anchors {
     /// SPL datamodel object prefix used by the search (`Processes`,
     /// `All_Traffic`), and whether `drop_dm_object_name` strips it.
     pub datamodel: Option<String>,
+}
+
+/// A Sigma condition as written: its decoded text and where its boolean
+/// expression starts and ends in the file, so an exclusion can be added
+/// (`(…) and not filter`) without rewriting its layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionExpr {
+    /// The decoded condition (with a legacy `| aggregation`).
+    pub value: String,
+    /// File offset of the expression's first character.
+    pub start: usize,
+    /// File offset just after its last character, before a legacy
+    /// `| aggregation` and trailing blanks.
+    pub end: usize,
 }
 
 /// A problem a parser found: an error (the rule cannot be checked) or a

@@ -22,10 +22,10 @@
 //! The rule's anchors are file spans inside a TOML string; the inserted
 //! text is escaped for that string's kind (see [`toml_escape_for`]).
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::{Edit, Suggestion};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::diagnostic::Edit;
 use crate::query::eql::{has_top_level_or, is_reserved};
-use crate::rule::{DetectionRule, Language, Op};
+use crate::rule::{DetectionRule, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -33,24 +33,29 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     let optional = |name: &str| field_is_optional(rule, file, name);
     let cond = condition_with(excl, &optional)?;
     let clause = format!("and not {cond}");
     let steps = &rule.anchors.steps;
     let chosen = choose_steps(steps, triggers, rule.anchors.query);
 
-    let text = if steps.len() > 1 && !chosen.is_empty() {
-        let nums: Vec<String> = chosen.iter().map(|i| (i + 1).to_string()).collect();
-        let which = if nums.len() == 1 { "step" } else { "steps" };
-        format!("{which} {}: {clause}", nums.join(", "))
-    } else {
-        clause.clone()
-    };
-    let text = format!("{text}\n\n{}", super::kql::exception_note(excl));
-
     let edits = build_edits(rule, file, steps, &chosen, &clause).unwrap_or_default();
-    Some(excl.suggestion(Language::Eql, text, edits))
+    let mut out = Rendered::new(clause, edits);
+    if steps.len() > 1 {
+        out = out.note(if chosen.is_empty() {
+            "Append it to the condition of the sequence step that matches the benign activity."
+                .to_string()
+        } else {
+            let nums: Vec<String> = chosen.iter().map(|i| (i + 1).to_string()).collect();
+            let which = if nums.len() == 1 { "step" } else { "steps" };
+            format!(
+                "Append it to the condition of sequence {which} {} (inside the brackets).",
+                nums.join(", ")
+            )
+        });
+    }
+    Some(out)
 }
 
 /// The steps (indices into `steps`) an exclusion belongs in: those whose
@@ -476,6 +481,18 @@ fn toml_unescape(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Suggestion;
+
+    /// Rendered as the rendering stage does (with the suggestion's
+    /// applicability).
+    fn render(
+        rule: &DetectionRule,
+        file: &SourceFile,
+        excl: &Exclusion,
+        triggers: &[Span],
+    ) -> Option<Suggestion> {
+        crate::suggest::render(rule, file, excl, triggers)
+    }
     use crate::suggest::ValueOrigin;
 
     /// The clause, without the Kibana exception note that follows it.
@@ -483,7 +500,7 @@ mod tests {
         t.split("\n\n").next().unwrap_or(t)
     }
     use crate::query::eql::parse;
-    use crate::rule::{Anchors, Format, Logic, RuleMeta, Schema};
+    use crate::rule::{Anchors, Format, Language, Logic, RuleMeta, Schema};
 
     fn val(t: &str) -> ExclusionValue {
         ExclusionValue {
@@ -633,13 +650,22 @@ mod tests {
         (s, query_of(&edited))
     }
 
+    /// The help notes for an exclusion of `q` triggered on `trigger_field`.
+    fn step_notes(q: &str, ex: &Exclusion, trigger_field: &str) -> Vec<String> {
+        let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
+        let triggers = trigger_spans(&rule, trigger_field);
+        crate::suggest::render_with_notes(&rule, &file, ex, &triggers)
+            .expect("a suggestion")
+            .1
+    }
+
     #[test]
     fn simple_query_port_list() {
         let q = "network where destination.port == 6667 and source.port > 1024";
         let ex = excl(vec![field("source.port", Op::Eq, &["80", "443"])]);
         let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
-        assert_eq!(head(&s.text), "and not source.port in (80, 443)");
-        assert!(s.text.contains("Kibana rule exception"), "{}", s.text);
+        // Code only: the Kibana note and step numbers go to the help.
+        assert_eq!(s.text, "and not source.port in (80, 443)");
         assert!(!s.has_placeholders);
         assert_eq!(s.fix.edits.len(), 1);
         assert_eq!(
@@ -679,9 +705,10 @@ mod tests {
             &["\\jenkins.exe"],
         )]);
         let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
+        assert_eq!(s.text, "and not ?process.executable : \"*\\\\jenkins.exe\"");
         assert_eq!(
-            head(&s.text),
-            "step 2: and not ?process.executable : \"*\\\\jenkins.exe\""
+            step_notes(q, &ex, "destination.port"),
+            ["Append it to the condition of sequence step 2 (inside the brackets)."]
         );
         assert!(edited.contains("[network where (destination.port == 4444 or destination.port == 4445) and not ?process.executable : \"*\\\\jenkins.exe\"]"), "{edited}");
         assert_eq!(
@@ -695,7 +722,11 @@ mod tests {
         let q = "sequence [process where user.name == \"a\"] [process where true] [process where user.name == \"b\"] until [process where user.name == \"c\"]";
         let ex = excl(vec![field("user.name", Op::Eq, &["svc"])]);
         let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "user.name");
-        assert_eq!(head(&s.text), "steps 1, 3: and not user.name == \"svc\"");
+        assert_eq!(s.text, "and not user.name == \"svc\"");
+        assert_eq!(
+            step_notes(q, &ex, "user.name"),
+            ["Append it to the condition of sequence steps 1, 3 (inside the brackets)."]
+        );
         assert_eq!(
             negated_in_steps(&edited, "user.name", "svc"),
             vec![true, false, true]
@@ -716,8 +747,9 @@ mod tests {
             });
         }
         assert_eq!(cat.len(), 1);
-        let s = render(&rule, &file, &ex, &cat).unwrap();
-        assert_eq!(head(&s.text), "step 2: and not ?c == \"x\"");
+        let (s, notes) = crate::suggest::render_with_notes(&rule, &file, &ex, &cat).unwrap();
+        assert_eq!(s.text, "and not ?c == \"x\"");
+        assert!(notes[0].contains("sequence step 2 "), "{notes:?}");
         let edited = query_of(&apply(&file.text, &s.fix.edits));
         assert_eq!(negated_in_steps(&edited, "c", "x"), vec![false, true]);
     }

@@ -1,6 +1,12 @@
-//! Exclusions written in ES|QL: a `| WHERE NOT (…)` command inserted as a
-//! new line right before the first `STATS` (so the excluded events never
-//! reach the aggregation), or at the end of the query when it has none.
+//! Exclusions written in ES|QL: a `| WHERE f IS NULL OR NOT (…)` command
+//! inserted as a new line right before the first `STATS` (so the excluded
+//! events never reach the aggregation), or at the end of the query when it
+//! has none.
+//!
+//! `WHERE` keeps only rows whose condition is true, and a comparison with
+//! a missing field is null: `NOT (f IN (…))` alone would also drop every
+//! event without `f`, which the exclusion is not about. Each excluded
+//! field's `IS NULL` keeps them.
 //!
 //! A command that drops, renames or reshapes the event fields before the
 //! first `STATS` (or at the end of a query without one: `KEEP`, `DROP`,
@@ -8,11 +14,11 @@
 //! columns that no longer exist, so the exclusion goes before the first
 //! such command.
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::{Edit, Suggestion};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::diagnostic::Edit;
 use crate::query::esql::lower::{dissect_keys, grok_keys};
 use crate::query::esql::parser::{self, CommandKind};
-use crate::rule::{DetectionRule, Language, Op};
+use crate::rule::{DetectionRule, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -20,11 +26,25 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
-    let cond = condition(excl)?;
-    let command = format!("| WHERE NOT ({cond})");
+) -> Option<Rendered> {
+    let command = command(excl)?;
     let edits = insertion(rule, file, excl, &command).into_iter().collect();
-    Some(excl.suggestion(Language::Esql, command, edits))
+    Some(Rendered::new(command, edits))
+}
+
+/// `| WHERE a IS NULL OR NOT (<condition>)`: the command that drops the
+/// excluded events and keeps events without the excluded fields.
+pub fn command(excl: &Exclusion) -> Option<String> {
+    let cond = condition(excl)?;
+    let mut keep: Vec<String> = Vec::new();
+    for f in excl.fields.iter().filter(|f| f.op != Op::Exists) {
+        let n = format!("{} IS NULL", field_name(&f.field));
+        if !keep.contains(&n) {
+            keep.push(n);
+        }
+    }
+    keep.push(format!("NOT ({cond})"));
+    Some(format!("| WHERE {}", keep.join(" OR ")))
 }
 
 /// The condition that matches the excluded events: every field's test,

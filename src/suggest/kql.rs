@@ -5,11 +5,10 @@
 //! always *the original query AND NOT the exclusion*. The edit is written
 //! for the TOML string kind the query sits in.
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::Suggestion;
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
 use crate::format::elastic;
 use crate::query::kql;
-use crate::rule::{DetectionRule, Format, Language, Op};
+use crate::rule::{DetectionRule, Format, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -17,7 +16,7 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     let clause = clause(excl)?;
     let appended = format!("and {clause}");
     let mut edits = Vec::new();
@@ -28,11 +27,7 @@ pub fn render(
             edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
         }
     }
-    Some(excl.suggestion(
-        Language::Kql,
-        format!("{appended}\n\n{}", exception_note(excl)),
-        edits,
-    ))
+    Some(Rendered::new(appended, edits))
 }
 
 /// The decoded query text of the string whose content is `content`.
@@ -191,45 +186,6 @@ fn value(op: Op, v: &ExclusionValue) -> String {
             }
         }
     }
-}
-
-/// The second paragraph: where the exclusion goes for a prebuilt rule.
-pub fn exception_note(excl: &Exclusion) -> String {
-    let conds: Vec<String> = excl
-        .fields
-        .iter()
-        .map(|f| {
-            let vals: Vec<String> = f.values.iter().map(|v| format!("`{}`", v.text)).collect();
-            let (verb, vals) = match f.op {
-                Op::Exists => ("exists".to_string(), Vec::new()),
-                Op::EndsWith => (
-                    "matches".to_string(),
-                    f.values.iter().map(|v| format!("`*{}`", v.text)).collect(),
-                ),
-                Op::StartsWith => (
-                    "matches".to_string(),
-                    f.values.iter().map(|v| format!("`{}*`", v.text)).collect(),
-                ),
-                Op::Contains => (
-                    "matches".to_string(),
-                    f.values.iter().map(|v| format!("`*{}*`", v.text)).collect(),
-                ),
-                Op::Wildcard => ("matches".to_string(), vals),
-                _ if f.values.len() > 1 => ("is one of".to_string(), vals),
-                _ => ("is".to_string(), vals),
-            };
-            if vals.is_empty() {
-                format!("`{}` {verb}", f.field)
-            } else {
-                format!("`{}` {verb} {}", f.field, vals.join(", "))
-            }
-        })
-        .collect();
-    format!(
-        "For a prebuilt Elastic rule your team does not edit, add the same exclusion as a \
-         Kibana rule exception instead (Rules → the rule → Rule exceptions): {}.",
-        conds.join(" AND ")
-    )
 }
 
 #[cfg(test)]

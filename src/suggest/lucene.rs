@@ -4,12 +4,11 @@
 //! Lucene's classic parser does not give `AND` precedence over `OR`, so the
 //! original query is wrapped in parentheses unless it is a single clause.
 
-use super::kql::{exception_note, query_text};
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::Suggestion;
+use super::kql::query_text;
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
 use crate::format::elastic;
 use crate::query::lucene;
-use crate::rule::{DetectionRule, Format, Language, Logic, Op};
+use crate::rule::{DetectionRule, Format, Logic, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -17,7 +16,7 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     let clause = clause(excl)?;
     let appended = format!("AND {clause}");
     let mut edits = Vec::new();
@@ -33,11 +32,7 @@ pub fn render(
             edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
         }
     }
-    Some(excl.suggestion(
-        Language::Lucene,
-        format!("{appended}\n\n{}", exception_note(excl)),
-        edits,
-    ))
+    Some(Rendered::new(appended, edits))
 }
 
 /// `NOT field:(a OR b)` or `NOT (a:x AND b:(y OR z))`.

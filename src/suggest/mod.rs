@@ -10,6 +10,9 @@ pub mod kql;
 pub mod lucene;
 pub mod sigma;
 pub mod spl;
+pub mod stage;
+
+pub use stage::{Finding, Proposal};
 
 use crate::diagnostic::{Applicability, Edit, Fix, Suggestion};
 use crate::rule::{DetectionRule, Language, Op};
@@ -103,6 +106,68 @@ impl Exclusion {
     }
 }
 
+/// What a renderer writes: the code to paste, the edits that put it into
+/// the file, and notes for the help (where it goes, alternatives).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    /// Code only, ready to paste.
+    pub text: String,
+    pub edits: Vec<Edit>,
+    /// Prose for the help: where the code goes, other places it can go.
+    pub notes: Vec<String>,
+}
+
+impl Rendered {
+    pub fn new(text: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Rendered {
+            text: text.into(),
+            edits,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+impl Exclusion {
+    /// Some CIDR condition holds a placeholder: no toolchain accepts
+    /// `<your DNS servers>` as an address block, so it is never written.
+    pub fn has_cidr_placeholder(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.op == Op::Cidr && f.values.iter().any(ExclusionValue::is_placeholder))
+    }
+
+    /// The exclusion as written: a bare address in a CIDR condition
+    /// becomes a one-address block (`10.0.0.53` → `10.0.0.53/32`,
+    /// `fe80::1` → `fe80::1/128`).
+    pub fn normalized(&self) -> Exclusion {
+        let mut out = self.clone();
+        for f in out.fields.iter_mut().filter(|f| f.op == Op::Cidr) {
+            for v in f.values.iter_mut().filter(|v| !v.is_placeholder()) {
+                if let Some(block) = address_block(&v.text) {
+                    v.text = block;
+                    v.numeric = false;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `text` as a one-address CIDR block when it is a bare IPv4 or IPv6
+/// address; `None` when it is anything else (already a block, a name).
+pub fn address_block(text: &str) -> Option<String> {
+    let t = text.trim();
+    match t.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(_) => Some(format!("{t}/32")),
+        std::net::IpAddr::V6(_) => Some(format!("{t}/128")),
+    }
+}
+
 /// Render `excl` for `rule`. `triggers` are the spans of the triggering
 /// comparisons (used to place the exclusion in the right EQL step).
 pub fn render(
@@ -111,12 +176,28 @@ pub fn render(
     excl: &Exclusion,
     triggers: &[Span],
 ) -> Option<Suggestion> {
-    match rule.language {
-        Language::Sigma => sigma::render(rule, file, excl, triggers),
-        Language::Kql => kql::render(rule, file, excl, triggers),
-        Language::Eql => eql::render(rule, file, excl, triggers),
-        Language::Esql => esql::render(rule, file, excl, triggers),
-        Language::Lucene => lucene::render(rule, file, excl, triggers),
-        Language::Spl => spl::render(rule, file, excl, triggers),
+    render_with_notes(rule, file, excl, triggers).map(|(s, _)| s)
+}
+
+/// [`render`], with the notes for the help.
+pub fn render_with_notes(
+    rule: &DetectionRule,
+    file: &SourceFile,
+    excl: &Exclusion,
+    triggers: &[Span],
+) -> Option<(Suggestion, Vec<String>)> {
+    let excl = excl.normalized();
+    let r = match rule.language {
+        Language::Sigma => sigma::render(rule, file, &excl, triggers),
+        Language::Kql => kql::render(rule, file, &excl, triggers),
+        Language::Eql => eql::render(rule, file, &excl, triggers),
+        Language::Esql => esql::render(rule, file, &excl, triggers),
+        Language::Lucene => lucene::render(rule, file, &excl, triggers),
+        Language::Spl => spl::render(rule, file, &excl, triggers),
+    }?;
+    let mut edits = r.edits;
+    if excl.has_cidr_placeholder() {
+        edits.clear();
     }
+    Some((excl.suggestion(rule.language, r.text, edits), r.notes))
 }

@@ -22,14 +22,13 @@
 //!
 //! Edits are escaped for the YAML scalar holding the search (single
 //! quoted: `'` doubled; double quoted: `\` and `"` escaped; block scalars
-//! as is; plain scalars only when the text cannot end the scalar). A
-//! suggestion with placeholder values has no edits: it must be filled in.
+//! as is; plain scalars only when the text cannot end the scalar).
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::{Edit, Suggestion};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::diagnostic::Edit;
 use crate::format::splunk::{self, Decoded, ScalarStyle};
-use crate::query::spl::{self, Analysis, FieldEnv};
-use crate::rule::{DetectionRule, Language, Op};
+use crate::query::spl::{self, Analysis, FieldEnv, TstatsWhere};
+use crate::rule::{DetectionRule, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -37,14 +36,12 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     if excl.fields.is_empty() || excl.fields.iter().any(|f| f.values.is_empty()) {
         return None;
     }
-    let has_placeholders = excl.has_placeholders();
-    let text_only = |names: Vec<String>| -> Option<Suggestion> {
-        Some(excl.suggestion(
-            Language::Spl,
+    let text_only = |names: Vec<String>| -> Option<Rendered> {
+        Some(Rendered::new(
             format!("| search {}", clause(excl, &names)?),
             Vec::new(),
         ))
@@ -74,22 +71,18 @@ pub fn render(
         Kind::TstatsWhereAtEnd => (format!(" where {cl}"), format!("where {cl}")),
         Kind::PipeAtEnd => (format!(" | search {cl}"), format!("| search {cl}")),
     };
-    let mut text = shown;
+    let edits = match escape_for(&dec, &inserted) {
+        Some(esc) => vec![Edit::insert(file_offset(&dec, p.at), esc)],
+        None => Vec::new(),
+    };
+    let mut out = Rendered::new(shown, edits);
     if let (Some(fm), true) = (&a.filter_macro, p.at_filter) {
-        text.push_str(&format!(
-            "\n\n# or define the filter macro (macros.conf):\n[{}]\ndefinition = search {cl}",
+        out = out.note(format!(
+            "Or define the detection's filter macro in macros.conf (Splunk's place for local exclusions):\n[{}]\ndefinition = search {cl}",
             fm.name
         ));
     }
-    let edits = if has_placeholders {
-        Vec::new()
-    } else {
-        match escape_for(&dec, &inserted) {
-            Some(esc) => vec![Edit::insert(file_offset(&dec, p.at), esc)],
-            None => Vec::new(),
-        }
-    };
-    Some(excl.suggestion(Language::Spl, text, edits))
+    Some(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,17 +139,10 @@ fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
             }
         }
     }
-    // 3. In the generating tstats, with datamodel names.
-    if let Some(t) = &a.tstats {
-        let dm = a.anchors.datamodel.as_deref();
-        let names: Vec<String> = excl
-            .fields
-            .iter()
-            .map(|f| match dm {
-                Some(dm) if !f.field.contains('.') => format!("{dm}.{}", f.field),
-                _ => f.field.clone(),
-            })
-            .collect();
+    // 3. In the `where` of the generating tstats that reads the excluded
+    //    fields' datamodel object (the search's own, or a subsearch's):
+    //    datamodel names, and a name without a `.` gets the object prefix.
+    if let Some((t, names)) = tstats_for(a, excl) {
         let kind = if t.expr.is_some() {
             Kind::TstatsAnd
         } else if text
@@ -204,6 +190,39 @@ fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
         }
     }
     None
+}
+
+/// The generating `tstats` whose datamodel object the exclusion's fields
+/// belong to, and the fields' names there. Fields named with another
+/// object's prefix (`All_Traffic.src_port` in an `Endpoint.Processes`
+/// search) never go into it: that tstats cannot read them.
+fn tstats_for<'a>(a: &'a Analysis, excl: &Exclusion) -> Option<(&'a TstatsWhere, Vec<String>)> {
+    let prefixes: Vec<Option<&str>> = excl
+        .fields
+        .iter()
+        .map(|f| f.field.split_once('.').map(|(p, _)| p))
+        .collect();
+    let wanted = prefixes.iter().flatten().next().copied();
+    if prefixes.iter().flatten().any(|p| Some(*p) != wanted) {
+        return None;
+    }
+    let (object, t) = match wanted {
+        Some(w) => a
+            .tstats_points
+            .iter()
+            .find(|(o, _)| o.as_deref() == Some(w))
+            .map(|(o, t)| (o.as_deref(), t))?,
+        None => (a.anchors.datamodel.as_deref(), a.tstats.as_ref()?),
+    };
+    let names = excl
+        .fields
+        .iter()
+        .map(|f| match object {
+            Some(dm) if !f.field.contains('.') => format!("{dm}.{}", f.field),
+            _ => f.field.clone(),
+        })
+        .collect();
+    Some((t, names))
 }
 
 /// The file offset of decoded offset `at` (for an offset at the end, the
@@ -301,6 +320,18 @@ fn value(op: Op, v: &ExclusionValue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Suggestion;
+
+    /// Rendered as the rendering stage does (with the suggestion's
+    /// applicability).
+    fn render(
+        rule: &DetectionRule,
+        file: &SourceFile,
+        excl: &Exclusion,
+        triggers: &[Span],
+    ) -> Option<Suggestion> {
+        crate::suggest::render(rule, file, excl, triggers)
+    }
     use crate::suggest::ValueOrigin;
 
     fn ev(text: &str) -> ExclusionValue {
@@ -393,7 +424,14 @@ mod tests {
         let (s, edited, r) = roundtrip(TSTATS_RULE, &x);
         assert_eq!(
             s.text,
-            "| search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))\n\n# or define the filter macro (macros.conf):\n[nmap_filter]\ndefinition = search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))"
+            "| search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))"
+        );
+        let file = SourceFile::new("r.yml", TSTATS_RULE);
+        let rule = splunk::parse(&file).rules.remove(0);
+        let (_, notes) = crate::suggest::render_with_notes(&rule, &file, &x, &[]).unwrap();
+        assert!(
+            notes[0].ends_with("\n[nmap_filter]\ndefinition = search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))"),
+            "{notes:?}"
         );
         assert!(edited.contains("| search NOT (parent_process_name IN (\"svc.exe\", \"o''brien.exe\")) | `nmap_filter`"), "{edited}");
         assert_eq!(
@@ -534,8 +572,19 @@ mod tests {
             numeric: false,
             origin: ValueOrigin::Placeholder,
         };
+        // Placeholders are written where they belong, for
+        // `--fix-placeholders`.
         let s = render(&rule, &file, &x, &[]).unwrap();
-        assert!(s.has_placeholders && s.fix.edits.is_empty());
+        assert!(s.has_placeholders);
+        assert_eq!(
+            s.fix.applicability,
+            crate::diagnostic::Applicability::NeedsFacts
+        );
+        let edited = apply(TSTATS_RULE, &s.fix.edits);
+        assert!(
+            edited.contains("| search NOT (dest=\"<your scanners>\") | `nmap_filter`"),
+            "{edited}"
+        );
         assert!(s
             .text
             .starts_with("| search NOT (dest=\"<your scanners>\")"));

@@ -39,6 +39,9 @@ pub struct Analysis {
     pub end_env: FieldEnv,
     /// Where the generating `tstats` can take another condition.
     pub tstats: Option<TstatsWhere>,
+    /// Every generating `tstats`, of the search and of its subsearches,
+    /// with the datamodel object it reads (`All_Traffic`).
+    pub tstats_points: Vec<(Option<String>, TstatsWhere)>,
     /// The detection's `` `…_filter` `` macro.
     pub filter_macro: Option<FilterMacro>,
     /// The datamodel read (`Endpoint.Processes`).
@@ -63,6 +66,7 @@ fn failed(text: &str, span: Span, message: String) -> Analysis {
         stages: Vec::new(),
         end_env: FieldEnv::default(),
         tstats: None,
+        tstats_points: Vec::new(),
         filter_macro: None,
         datamodel_spec: None,
     }
@@ -139,6 +143,7 @@ fn analyze_inner(text: &str) -> Analysis {
         stages: out.stages,
         end_env: ctx.env,
         tstats: out.tstats,
+        tstats_points: ctx.tstats_points,
         filter_macro,
         datamodel_spec: dm.map(|d| d.1),
     }
