@@ -100,6 +100,18 @@ pub struct RuleMeta {
 pub struct Anchors {
     /// The whole query/search string inside the file.
     pub query: Option<Span>,
+    /// How the query string is written in the file, which decides how
+    /// inserted text is escaped; `None` when it cannot be told exactly.
+    pub query_quoting: Option<Quoting>,
+    /// KQL / Lucene: whether the query must be put in parentheses before a
+    /// clause is appended (KQL: an `or` at its top level; Lucene, which
+    /// gives `AND` no precedence: anything but a single clause).
+    pub append_needs_parens: Option<bool>,
+    /// EQL: for each of `steps`, whether its condition has an `or` outside
+    /// brackets (so an appended `and not …` needs parentheses).
+    pub steps_need_parens: Vec<bool>,
+    /// ES|QL: the commands after the first, in order.
+    pub commands: Vec<PipeCommand>,
     /// Sigma: the `condition` value(s).
     pub conditions: Vec<Span>,
     /// Sigma: names of the selections defined under `detection`.
@@ -126,6 +138,39 @@ pub struct Anchors {
     /// SPL datamodel object prefix used by the search (`Processes`,
     /// `All_Traffic`), and whether `drop_dm_object_name` strips it.
     pub datamodel: Option<String>,
+}
+
+/// How a query string is written in the rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// TOML `"…"`.
+    TomlBasic,
+    /// TOML `"""…"""`.
+    TomlMultiBasic,
+    /// TOML `'…'`.
+    TomlLiteral,
+    /// TOML `'''…'''`.
+    TomlMultiLiteral,
+    /// A YAML plain (unquoted) scalar.
+    YamlPlain,
+    /// YAML `'…'`.
+    YamlSingle,
+    /// YAML `"…"`.
+    YamlDouble,
+    /// A YAML literal (`|`) or folded (`>`) block scalar.
+    YamlBlock,
+}
+
+/// A command of a piped query after the first (ES|QL), for placing a
+/// filter before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipeCommand {
+    /// Offset of the `|` that starts it.
+    pub pipe: usize,
+    /// The fields it writes when it keeps every field it reads otherwise
+    /// (`WHERE`: none; `EVAL x = …`: `x`); `None` when it drops, renames,
+    /// reshapes or aggregates fields.
+    pub writes: Option<Vec<String>>,
 }
 
 /// A Sigma condition as written: its decoded text and where its boolean

@@ -6,8 +6,6 @@
 //! for the TOML string kind the query sits in.
 
 use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
-use crate::format::elastic;
-use crate::query::kql;
 use crate::rule::{DetectionRule, Format, Op};
 use crate::source::{SourceFile, Span};
 
@@ -22,18 +20,13 @@ pub fn render(
     let mut edits = Vec::new();
     if rule.format == Format::Elastic {
         if let Some(content) = rule.anchors.query {
-            let query = query_text(file, content);
-            let wrap = query.as_deref().is_none_or(kql::has_top_level_or);
-            edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
+            // Unknown shape: parentheses are always correct.
+            let wrap = rule.anchors.append_needs_parens.unwrap_or(true);
+            edits =
+                super::edit::append_to_query(file, content, &appended, wrap).unwrap_or_default();
         }
     }
     Some(Rendered::new(appended, edits))
-}
-
-/// The decoded query text of the string whose content is `content`.
-pub(crate) fn query_text(file: &SourceFile, content: Span) -> Option<String> {
-    let (_, literal) = elastic::string::literal_around(&file.text, content)?;
-    elastic::string::decode(&file.text, literal).map(|d| d.value)
 }
 
 /// `not field:(a or b)` or `not (a:x and b:(y or z))`.
@@ -191,6 +184,7 @@ fn value(op: Op, v: &ExclusionValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::kql;
     use crate::rule::Logic;
     use crate::suggest::ValueOrigin;
 

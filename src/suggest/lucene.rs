@@ -4,11 +4,8 @@
 //! Lucene's classic parser does not give `AND` precedence over `OR`, so the
 //! original query is wrapped in parentheses unless it is a single clause.
 
-use super::kql::query_text;
 use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
-use crate::format::elastic;
-use crate::query::lucene;
-use crate::rule::{DetectionRule, Format, Logic, Op};
+use crate::rule::{DetectionRule, Format, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -22,14 +19,10 @@ pub fn render(
     let mut edits = Vec::new();
     if rule.format == Format::Elastic {
         if let Some(content) = rule.anchors.query {
-            let wrap = match query_text(file, content) {
-                Some(q) => {
-                    let p = lucene::parse(&q);
-                    p.has_errors() || !matches!(p.logic, Logic::Cmp(_) | Logic::Keyword(_))
-                }
-                None => true,
-            };
-            edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
+            // Unknown shape: parentheses are always correct.
+            let wrap = rule.anchors.append_needs_parens.unwrap_or(true);
+            edits =
+                super::edit::append_to_query(file, content, &appended, wrap).unwrap_or_default();
         }
     }
     Some(Rendered::new(appended, edits))
@@ -166,6 +159,7 @@ fn value(op: Op, v: &ExclusionValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::lucene;
     use crate::suggest::ValueOrigin;
 
     fn ev(text: &str, numeric: bool) -> ExclusionValue {

@@ -4,6 +4,7 @@
 //! in the rule's own schema, an operator and values); a renderer per
 //! language decides *how* it is written and where it goes.
 
+pub mod edit;
 pub mod eql;
 pub mod esql;
 pub mod kql;

@@ -19,7 +19,8 @@ pub(crate) mod yaml;
 
 use crate::query::spl;
 use crate::rule::{
-    Anchors, DetectionRule, Format, Language, Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
+    Anchors, DetectionRule, Format, Language, Meta, ParseIssue, ParsedFile, Quoting, RuleMeta,
+    Schema,
 };
 use crate::source::{SourceFile, Span};
 use serde_saphyr::options::DuplicateKeyPolicy;
@@ -386,6 +387,12 @@ fn rule_from_map(
                 issues.append(&mut a.issues);
                 anchors = a.anchors;
                 anchors.query = Some(dec.content);
+                anchors.query_quoting = dec.exact.then_some(match dec.style {
+                    ScalarStyle::Plain => Quoting::YamlPlain,
+                    ScalarStyle::SingleQuoted => Quoting::YamlSingle,
+                    ScalarStyle::DoubleQuoted => Quoting::YamlDouble,
+                    ScalarStyle::Literal | ScalarStyle::Folded => Quoting::YamlBlock,
+                });
                 anchors.first_aggregation = anchors.first_aggregation.map(|o| map.offset(o));
                 if let Some((_, s)) = &mut anchors.filter_macro {
                     *s = map.span(*s);
