@@ -196,7 +196,9 @@ run_mode() {
   cp -R "$src" "$dir"
   local rc=0
   (cd "$dir" && "$bin" check "$@" --quiet --format json . >"$work/$mode.json" 2>"$work/$mode.err") || rc=$?
-  if [ "$rc" -gt 1 ]; then
+  # 0 clean, 1 findings, 2 some corpus files do not parse (reported, not
+  # the fix's doing); anything else, or no JSON report, is a failure.
+  if [ "$rc" -gt 2 ] || ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/$mode.json"; then
     echo "FAIL $mode: rulelint exited with $rc"
     tail -5 "$work/$mode.err"
     status=1

@@ -202,3 +202,154 @@ pub fn render_with_notes(
     }
     Some((excl.suggestion(rule.language, r.text, edits), r.notes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format;
+
+    /// One rule in each language, as its format parser reads it.
+    fn rules() -> Vec<(SourceFile, DetectionRule)> {
+        let elastic = |lang: &str, q: &str| {
+            format!("[rule]\nname = \"x\"\ntype = \"query\"\nlanguage = \"{lang}\"\nquery = '''\n{q}\n'''\n")
+        };
+        let files = [
+            ("r.yml".to_string(), "title: t\nlogsource:\n    category: network_connection\ndetection:\n    selection:\n        DestinationPort: 53\n    condition: selection\n".to_string()),
+            ("r.toml".into(), elastic("kuery", "destination.port:53")),
+            ("r.toml".into(), elastic("lucene", "destination.port:53")),
+            ("r.toml".into(), elastic("eql", "network where destination.port == 53")),
+            ("r.toml".into(), elastic("esql", "from logs-* | where destination.port == 53")),
+            ("r.yml".into(), "name: x\nid: 1\nsearch: '`sysmon` EventCode=3 DestinationPort=53 | `x_filter`'\n".to_string()),
+        ];
+        files
+            .into_iter()
+            .map(|(name, text)| {
+                let file = SourceFile::new(name, text);
+                let fmt = format::sniff(&file.text).expect("a rule");
+                let mut parsed = format::parse(fmt, &file);
+                assert!(
+                    parsed
+                        .issues
+                        .iter()
+                        .all(|i| i.severity != crate::diagnostic::Severity::Error),
+                    "{:?}",
+                    parsed.issues
+                );
+                (file, parsed.rules.remove(0))
+            })
+            .collect()
+    }
+
+    fn cidr(field: &str, values: &[(&str, ValueOrigin)]) -> Exclusion {
+        Exclusion {
+            name: "dns_server".into(),
+            fields: vec![ExclusionField {
+                field: field.into(),
+                op: Op::Cidr,
+                values: values
+                    .iter()
+                    .map(|(t, origin)| ExclusionValue {
+                        text: t.to_string(),
+                        numeric: false,
+                        origin: *origin,
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn every_language_is_covered() {
+        let langs: Vec<Language> = rules().iter().map(|(_, r)| r.language).collect();
+        assert_eq!(
+            langs,
+            [
+                Language::Sigma,
+                Language::Kql,
+                Language::Lucene,
+                Language::Eql,
+                Language::Esql,
+                Language::Spl
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cidr_placeholder_is_shown_never_written() {
+        for (file, rule) in rules() {
+            let field = if rule.language == Language::Sigma {
+                "SourceIp"
+            } else {
+                "source.ip"
+            };
+            let ex = cidr(field, &[("<your DNS servers>", ValueOrigin::Placeholder)]);
+            let s = render(&rule, &file, &ex, &[]).expect("a suggestion");
+            assert!(s.has_placeholders, "{:?}", rule.language);
+            assert!(
+                s.fix.edits.is_empty(),
+                "{:?}: {:?}",
+                rule.language,
+                s.fix.edits
+            );
+            assert_eq!(s.fix.applicability, Applicability::DisplayOnly);
+            assert!(s.text.contains("<your DNS servers>"), "{}", s.text);
+            // The same exclusion with a real block is written.
+            let ex = cidr(field, &[("10.0.0.0/8", ValueOrigin::Fact)]);
+            let s = render(&rule, &file, &ex, &[]).expect("a suggestion");
+            assert!(!s.fix.edits.is_empty(), "{:?}", rule.language);
+            assert_eq!(s.fix.applicability, Applicability::Safe);
+        }
+    }
+
+    #[test]
+    fn bare_addresses_become_blocks_in_every_language() {
+        for (file, rule) in rules() {
+            let field = if rule.language == Language::Sigma {
+                "SourceIp"
+            } else {
+                "source.ip"
+            };
+            let ex = cidr(
+                field,
+                &[
+                    ("10.0.0.53", ValueOrigin::Fact),
+                    ("fd00::53", ValueOrigin::Fact),
+                    ("10.1.0.0/16", ValueOrigin::Fact),
+                ],
+            );
+            let s = render(&rule, &file, &ex, &[]).expect("a suggestion");
+            for want in ["10.0.0.53/32", "fd00::53/128", "10.1.0.0/16"] {
+                assert!(s.text.contains(want), "{:?}: {}", rule.language, s.text);
+            }
+            assert!(
+                !s.text.contains("/32/") && !s.text.contains("/16/"),
+                "{}",
+                s.text
+            );
+        }
+    }
+
+    #[test]
+    fn address_blocks() {
+        assert_eq!(address_block("10.0.0.53").as_deref(), Some("10.0.0.53/32"));
+        assert_eq!(address_block(" fe80::1 ").as_deref(), Some("fe80::1/128"));
+        assert_eq!(address_block("10.0.0.0/8"), None);
+        assert_eq!(address_block("dns1.corp"), None);
+        assert_eq!(address_block("<your DNS servers>"), None);
+        // Only CIDR conditions are touched.
+        let mut ex = cidr("a", &[("10.0.0.1", ValueOrigin::Fact)]);
+        ex.fields[0].op = Op::Eq;
+        assert_eq!(ex.normalized(), ex);
+    }
+
+    #[test]
+    fn suggestion_text_is_code_only() {
+        let ex = cidr("source.ip", &[("10.0.0.0/8", ValueOrigin::Catalogue)]);
+        for (file, rule) in rules().into_iter().skip(1) {
+            let (s, _) = render_with_notes(&rule, &file, &ex, &[]).expect("a suggestion");
+            assert!(!s.text.contains("Kibana"), "{}", s.text);
+            assert!(!s.text.contains("step"), "{}", s.text);
+            assert!(!s.text.contains("macros.conf"), "{}", s.text);
+        }
+    }
+}

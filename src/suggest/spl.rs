@@ -596,6 +596,50 @@ mod tests {
     }
 
     #[test]
+    fn a_field_goes_into_the_tstats_that_reads_its_datamodel() {
+        // The search reads Endpoint.Processes; the joined subsearch reads
+        // Network_Traffic.All_Traffic. An All_Traffic exclusion belongs in
+        // the subsearch's tstats, never in the Processes one.
+        let yaml = "name: x\nid: 7\nsearch: '| tstats count from datamodel=Endpoint.Processes where Processes.process_name=java.exe by Processes.process_id Processes.dest | `drop_dm_object_name(Processes)` | join process_id [| tstats count from datamodel=Network_Traffic.All_Traffic where All_Traffic.dest_port=389 by All_Traffic.process_id All_Traffic.dest_port | `drop_dm_object_name(All_Traffic)`] | table dest process_id dest_port | `x_filter`'\n";
+        let x = excl(vec![ef("All_Traffic.src_port", Op::Eq, &["80", "443"])]);
+        let (s, edited, r) = roundtrip(yaml, &x);
+        assert_eq!(s.text, "AND NOT (All_Traffic.src_port IN (80, 443))");
+        assert!(
+            edited.contains("where All_Traffic.dest_port=389 AND NOT (All_Traffic.src_port IN (80, 443)) by All_Traffic.process_id"),
+            "{edited}"
+        );
+        assert!(
+            edited.contains("where Processes.process_name=java.exe by"),
+            "{edited}"
+        );
+        assert_eq!(excluded(&r)[0].0, "All_Traffic.src_port");
+        // A field of the search's own object still goes into its tstats.
+        let x = excl(vec![ef(
+            "Processes.parent_process_name",
+            Op::Eq,
+            &["svc.exe"],
+        )]);
+        let (_, edited, _) = roundtrip(yaml, &x);
+        assert!(
+            edited.contains("where Processes.process_name=java.exe AND NOT (Processes.parent_process_name=\"svc.exe\") by"),
+            "{edited}"
+        );
+        // An object no tstats reads: never into a tstats.
+        let x = excl(vec![ef("Authentication.user", Op::Eq, &["svc"])]);
+        let file = SourceFile::new("r.yml", yaml);
+        let rule = splunk::parse(&file).rules.remove(0);
+        let s = render(&rule, &file, &x, &[]).unwrap();
+        assert!(
+            s.fix
+                .edits
+                .iter()
+                .all(|e| !e.replacement.contains("AND NOT")),
+            "{:?}",
+            s.fix.edits
+        );
+    }
+
+    #[test]
     fn clause_shapes() {
         let x = excl(vec![
             ef("a", Op::Eq, &["1", "2"]),

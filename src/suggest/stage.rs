@@ -180,3 +180,112 @@ pub fn kibana_exception_note(excl: &Exclusion) -> String {
         conds.join(" AND ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Position, Severity};
+    use crate::format;
+    use crate::suggest::{ExclusionField, ExclusionValue, ValueOrigin};
+
+    fn diagnostic(file: &SourceFile, span: Span) -> Diagnostic {
+        Diagnostic {
+            code: "RL201",
+            check: "known-fp-pattern",
+            pattern: Some("ephemeral-port".into()),
+            severity: Severity::Warning,
+            message: "m".into(),
+            note: None,
+            help: Some("exclude server replies".into()),
+            file: "r".into(),
+            format: None,
+            rule: None,
+            span,
+            position: Position::resolve(file, span),
+            labels: Vec::new(),
+            suggestion: None,
+            key: String::new(),
+        }
+    }
+
+    fn proposal(trigger: Span) -> Proposal {
+        Proposal {
+            exclusion: Exclusion {
+                name: "ephemeral_port".into(),
+                fields: vec![ExclusionField {
+                    field: "SourcePort".into(),
+                    op: Op::Eq,
+                    values: ["80", "443"]
+                        .iter()
+                        .map(|t| ExclusionValue {
+                            text: t.to_string(),
+                            numeric: true,
+                            origin: ValueOrigin::Catalogue,
+                        })
+                        .collect(),
+                }],
+            },
+            triggers: vec![trigger],
+            summary: "exclude server replies".into(),
+            facts: vec![None],
+        }
+    }
+
+    #[test]
+    fn each_proposal_is_written_for_its_own_document() {
+        let text = "title: a\ndetection:\n    selection:\n        DestinationPort: 6667\n    condition: selection\n---\ntitle: b\ndetection:\n    sel:\n        DestinationPort: 6697\n    condition: sel\n";
+        let file = SourceFile::new("r.yml", text);
+        let parsed = format::parse(Format::Sigma, &file);
+        assert_eq!(parsed.rules.len(), 2);
+        let at = |needle: &str| {
+            let i = text.find(needle).unwrap();
+            Span::new(i, i + needle.len())
+        };
+        let findings = vec![
+            Finding {
+                diagnostic: diagnostic(&file, at("6697")),
+                proposal: Some(proposal(at("6697"))),
+            },
+            Finding::from(diagnostic(&file, at("6667"))),
+        ];
+        let out = render(&parsed.rules, &file, findings);
+        let s = out[0].suggestion.as_ref().expect("a suggestion");
+        assert!(
+            s.text
+                .ends_with("condition: sel and not filter_ephemeral_port\n"),
+            "{}",
+            s.text
+        );
+        assert!(s
+            .fix
+            .edits
+            .iter()
+            .all(|e| e.span.start > text.find("---").unwrap()));
+        let help = out[0].help.as_deref().unwrap();
+        assert!(
+            help.starts_with("exclude server replies:\nfilter_ephemeral_port:\n"),
+            "{help}"
+        );
+        assert!(!help.contains("Kibana"), "{help}");
+        // Without a proposal the diagnostic passes through untouched.
+        assert_eq!(out[1], diagnostic(&file, at("6667")));
+    }
+
+    #[test]
+    fn kibana_note_names_every_condition() {
+        let mut p = proposal(Span::new(0, 1)).exclusion;
+        p.fields.push(ExclusionField {
+            field: "process.executable".into(),
+            op: Op::EndsWith,
+            values: vec![ExclusionValue {
+                text: "\\jenkins.exe".into(),
+                numeric: false,
+                origin: ValueOrigin::Catalogue,
+            }],
+        });
+        assert_eq!(
+            kibana_exception_note(&p),
+            "For a prebuilt Elastic rule your team does not edit, add the same exclusion as a Kibana rule exception instead (Rules → the rule → Rule exceptions): `SourcePort` is one of `80`, `443` AND `process.executable` matches `*\\jenkins.exe`."
+        );
+    }
+}
