@@ -4,6 +4,7 @@
 //! result, and keep it only when the file still parses without errors and
 //! the finding is gone. Every byte outside the edits is kept as it was.
 
+use crate::checks::Code;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Severity};
 use crate::knowledge::Knowledge;
 use crate::lint::{lint_source, FileStatus, LintOptions};
@@ -12,7 +13,7 @@ use crate::source::SourceFile;
 /// What happened to one finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixOutcome {
-    pub code: &'static str,
+    pub code: Code,
     pub pattern: Option<String>,
     pub line: usize,
     pub applied: bool,
@@ -107,7 +108,7 @@ pub fn fix_text(
     let mut text = file.text.clone();
     let mut outcomes = Vec::new();
     let mut changed = false;
-    let mut refused: Vec<(Option<String>, &'static str)> = Vec::new();
+    let mut refused: Vec<(Option<String>, Code)> = Vec::new();
     for _ in 0..64 {
         let mut res = lint_source(
             knowledge,
@@ -194,25 +195,17 @@ pub fn fix_text(
     }
 }
 
-/// Write `text` to `path` atomically (a temporary file in the same
-/// directory, then a rename), keeping the file's permissions.
-pub fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.rulelint-fix.{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+/// Replace the rule file at `path`, read as `read`, with `text`: through
+/// a fresh temporary file in the same directory and a rename, keeping the
+/// file's permissions. A file that changed since it was read, a symbolic
+/// link and a file with several hard links are left as they are (see
+/// [`crate::fsio::replace_file`]).
+pub fn write_atomic(
+    path: &std::path::Path,
+    read: &str,
+    text: &str,
+) -> Result<(), crate::fsio::WriteError> {
+    crate::fsio::replace_file(path, Some(read.as_bytes()), text.as_bytes())
 }
 
 #[cfg(test)]

@@ -140,6 +140,19 @@ pub struct Anchors {
     pub datamodel: Option<String>,
     /// SPL: which fields each command sees and where a filter can go.
     pub pipeline: Option<SplPipeline>,
+    /// SPL: every `tstats` command, in order.
+    pub tstats: Vec<TstatsCall>,
+}
+
+/// An SPL `tstats` command: what it reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TstatsCall {
+    /// The command, from `tstats` to the end of its arguments.
+    pub span: Span,
+    /// `from datamodel=…` names a datamodel.
+    pub names_datamodel: bool,
+    /// Datamodel-style field names it uses (`Processes.process_name`).
+    pub datamodel_fields: Vec<String>,
 }
 
 /// SPL: what placing a filter in a search needs to know (file offsets).
@@ -300,9 +313,9 @@ pub struct ConditionExpr {
 /// note (part of the logic is opaque, legacy syntax, …).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseIssue {
-    /// An `RL0xx` code, see `checks::parse_codes`.
+    /// A parse code (`RL0xx`), declared in `checks::parse`.
     pub code: &'static str,
-    pub severity: crate::diagnostic::Severity,
+    pub severity: crate::severity::Severity,
     pub message: String,
     pub span: Span,
     pub help: Option<String>,
@@ -312,7 +325,7 @@ impl ParseIssue {
     pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         ParseIssue {
             code,
-            severity: crate::diagnostic::Severity::Error,
+            severity: crate::severity::Severity::Error,
             message: message.into(),
             span,
             help: None,
@@ -322,7 +335,7 @@ impl ParseIssue {
     pub fn info(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         ParseIssue {
             code,
-            severity: crate::diagnostic::Severity::Info,
+            severity: crate::severity::Severity::Info,
             message: message.into(),
             span,
             help: None,

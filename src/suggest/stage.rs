@@ -190,8 +190,7 @@ mod tests {
 
     fn diagnostic(file: &SourceFile, span: Span) -> Diagnostic {
         Diagnostic {
-            code: "RL201",
-            check: "known-fp-pattern",
+            code: crate::checks::Code::KnownFpPattern,
             pattern: Some("ephemeral-port".into()),
             severity: Severity::Warning,
             message: "m".into(),

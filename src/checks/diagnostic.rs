@@ -1,51 +1,13 @@
 //! Diagnostics: data only. Reporters turn them into text; nothing here prints.
 
-use crate::rule::{Format, Language};
+pub use crate::severity::Severity;
+pub use crate::source::Edit;
+
+use super::{Category, CheckContext, Code};
+use crate::rule::{DetectionRule, Format, Language};
 use crate::source::{SourceFile, Span};
 use serde::Serialize;
 use std::fmt;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Hint,
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Hint => "hint",
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "hint" => Ok(Severity::Hint),
-            "info" => Ok(Severity::Info),
-            "warning" => Ok(Severity::Warning),
-            "error" => Ok(Severity::Error),
-            other => Err(format!(
-                "unknown severity `{other}` (expected error, warning, info or hint)"
-            )),
-        }
-    }
-}
 
 /// A resolved position: 1-based lines and columns (columns in characters),
 /// plus the byte offset and length.
@@ -81,31 +43,6 @@ pub struct Label {
     pub span: Span,
     pub position: Position,
     pub message: String,
-}
-
-/// A replacement of the bytes under `span`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Edit {
-    #[serde(skip)]
-    pub span: Span,
-    pub offset: usize,
-    pub length: usize,
-    pub replacement: String,
-}
-
-impl Edit {
-    pub fn new(span: Span, replacement: impl Into<String>) -> Self {
-        Edit {
-            span,
-            offset: span.start,
-            length: span.len(),
-            replacement: replacement.into(),
-        }
-    }
-
-    pub fn insert(at: usize, text: impl Into<String>) -> Self {
-        Edit::new(Span::point(at), text)
-    }
 }
 
 /// How safe it is to apply a fix without a person reading it first.
@@ -178,13 +115,21 @@ pub struct RuleRef {
     pub title: Option<String>,
 }
 
+impl RuleRef {
+    pub fn of(rule: &DetectionRule) -> RuleRef {
+        RuleRef {
+            id: rule.meta.id.as_ref().map(|m| m.value.clone()),
+            title: rule.meta.title.as_ref().map(|m| m.value.clone()),
+        }
+    }
+}
+
 /// One finding or parse error in one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
-    /// `RL201`.
-    pub code: &'static str,
-    /// `known-fp-pattern`.
-    pub check: &'static str,
+    /// `RL201`; serialised as `code` and `check` (`known-fp-pattern`).
+    #[serde(flatten, serialize_with = "code_and_check")]
+    pub code: Code,
     /// The knowledge pattern, for knowledge-driven checks.
     pub pattern: Option<String>,
     pub severity: Severity,
@@ -207,9 +152,60 @@ pub struct Diagnostic {
     pub key: String,
 }
 
+fn code_and_check<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(2))?;
+    m.serialize_entry("code", code.as_str())?;
+    m.serialize_entry("check", code.name())?;
+    m.end()
+}
+
 impl Diagnostic {
+    /// A finding of `code` at `span` of the file a check is looking at, with
+    /// the code's default severity.
+    pub fn new(code: Code, ctx: &CheckContext<'_>, span: Span, message: String) -> Diagnostic {
+        Diagnostic {
+            code,
+            pattern: None,
+            severity: code.meta().severity,
+            key: format!("{code}|{message}"),
+            message,
+            note: None,
+            help: None,
+            file: ctx.display.to_string(),
+            format: None,
+            rule: None,
+            span,
+            position: Position::resolve(ctx.file, span),
+            labels: Vec::new(),
+            suggestion: None,
+        }
+    }
+
+    /// Say which rule of the file the finding is about.
+    pub fn with_rule(mut self, rule: &DetectionRule) -> Diagnostic {
+        self.format = Some(rule.format);
+        self.rule = Some(RuleRef::of(rule));
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `known-fp-pattern`.
+    pub fn check(&self) -> &'static str {
+        self.code.name()
+    }
+
+    /// An error that stopped the file from being (fully) checked.
+    pub fn is_fatal(&self) -> bool {
+        self.code.category() == Category::Parse && self.severity == Severity::Error
+    }
+
     /// Sort key: file, then position, then code.
-    pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>) {
+    pub fn sort_key(&self) -> (&str, usize, usize, Code, Option<&str>) {
         (
             &self.file,
             self.position.line,
