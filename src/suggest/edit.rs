@@ -41,17 +41,36 @@ pub fn is_multiline(q: Quoting) -> bool {
 /// for the TOML string's kind (escaped as needed). The separator is a
 /// newline in multi-line strings, a space otherwise.
 ///
-/// `None` when the text cannot be written into that kind of string (a
-/// `'…'` string cannot hold `'`), or when the result would not decode to
-/// the intended query.
+/// `quoting` is the string's kind as the parser recorded it. `None` when
+/// the text cannot be written into that kind of string (a `'…'` string
+/// cannot hold `'`), or when the result would not decode to the intended
+/// query (the edited literal is read back to make sure).
 pub fn append_to_query(
     file: &SourceFile,
     content: Span,
+    quoting: Quoting,
     clause: &str,
     wrap: bool,
 ) -> Option<Vec<Edit>> {
     let text = file.text.as_str();
-    let (kind, literal) = string::literal_around(text, content)?;
+    let kind = match quoting {
+        Quoting::TomlBasic => StrKind::Basic,
+        Quoting::TomlMultiBasic => StrKind::MultiBasic,
+        Quoting::TomlLiteral => StrKind::Literal,
+        Quoting::TomlMultiLiteral => StrKind::MultiLiteral,
+        _ => return None,
+    };
+    let delim = kind.delimiter();
+    let open = text.get(..content.start)?;
+    let open = open
+        .strip_suffix("\r\n")
+        .or_else(|| open.strip_suffix('\n'))
+        .filter(|o| kind.is_multiline() && o.ends_with(delim))
+        .unwrap_or(open);
+    if !open.ends_with(delim) || text.get(content.end..content.end + delim.len()) != Some(delim) {
+        return None;
+    }
+    let literal = Span::new(open.len() - delim.len(), content.end + delim.len());
     let decoded = string::decode(text, literal)?;
     let raw = text.get(content.start..content.end)?;
     // First and last non-whitespace bytes of the raw content.

@@ -19,11 +19,11 @@ pub fn render(
     let appended = format!("and {clause}");
     let mut edits = Vec::new();
     if rule.format == Format::Elastic {
-        if let Some(content) = rule.anchors.query {
+        if let (Some(content), Some(quoting)) = (rule.anchors.query, rule.anchors.query_quoting) {
             // Unknown shape: parentheses are always correct.
             let wrap = rule.anchors.append_needs_parens.unwrap_or(true);
-            edits =
-                super::edit::append_to_query(file, content, &appended, wrap).unwrap_or_default();
+            edits = super::edit::append_to_query(file, content, quoting, &appended, wrap)
+                .unwrap_or_default();
         }
     }
     Some(Rendered::new(appended, edits))

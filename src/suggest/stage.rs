@@ -1,6 +1,7 @@
-//! The rendering stage: runs after the checks and turns each finding's
-//! language-neutral [`Proposal`] into a [`crate::diagnostic::Suggestion`]
-//! in the rule's own language, and the finding's help text.
+//! The rendering stage: runs on a check's findings before they are
+//! reported and turns each finding's language-neutral [`Proposal`] into a
+//! [`crate::diagnostic::Suggestion`] in the rule's own language, and the
+//! finding's help text.
 //!
 //! Checks never write rule syntax: they say *what* to exclude and which
 //! comparisons triggered; this stage decides *how* it is written (and, for
