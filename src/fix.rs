@@ -80,7 +80,7 @@ fn refusal(a: Applicability) -> &'static str {
         Applicability::Safe => "",
         Applicability::Unsafe => "the exclusion uses the catalogue's default values, which change what the rule detects: review it and pass --unsafe-fixes, or set the environment facts in the configuration",
         Applicability::NeedsFacts => "the exclusion has placeholders: set the environment facts in the configuration, or pass --fix-placeholders",
-        Applicability::DisplayOnly => "the suggestion cannot be applied mechanically; paste it by hand",
+        Applicability::DisplayOnly => "the suggestion cannot be applied mechanically: its help says what to set or paste",
     }
 }
 
@@ -195,25 +195,17 @@ pub fn fix_text(
     }
 }
 
-/// Write `text` to `path` atomically (a temporary file in the same
-/// directory, then a rename), keeping the file's permissions.
-pub fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.rulelint-fix.{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+/// Replace the rule file at `path`, read as `read`, with `text`: through
+/// a fresh temporary file in the same directory and a rename, keeping the
+/// file's permissions. A file that changed since it was read, a symbolic
+/// link and a file with several hard links are left as they are (see
+/// [`crate::fsio::replace_file`]).
+pub fn write_atomic(
+    path: &std::path::Path,
+    read: &str,
+    text: &str,
+) -> Result<(), crate::fsio::WriteError> {
+    crate::fsio::replace_file(path, Some(read.as_bytes()), text.as_bytes())
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
 use std::fmt;
 
+pub mod facts;
+
 /// The embedded catalogue files, in load order.
 pub const BUILTIN_PATTERN_FILES: &[(&str, &str)] = &[
     (

@@ -48,8 +48,10 @@ pub use checks::diagnostic;
 
 pub(crate) mod baseline;
 pub(crate) mod config;
+pub(crate) mod did_you_mean;
 pub(crate) mod discover;
 pub(crate) mod fix;
+pub(crate) mod fsio;
 pub(crate) mod report;
 pub(crate) mod suppress;
 #[cfg(test)]

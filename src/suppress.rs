@@ -21,8 +21,8 @@
 //! Errors that stop a file from being checked cannot be suppressed.
 
 use crate::checks::Code;
-use crate::config::did_you_mean;
 use crate::diagnostic::{Diagnostic, Position};
+use crate::did_you_mean::did_you_mean;
 use crate::rule::Format;
 use crate::source::{SourceFile, Span};
 use std::collections::BTreeSet;

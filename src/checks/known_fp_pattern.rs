@@ -1,6 +1,7 @@
 //! `RL201 known-fp-pattern`: the rule's logic matches a known
 //! false-positive pattern of the catalogue and does not exclude it.
 
+use super::proposal::{Exclusion, ExclusionField, ExclusionValue, Finding, Proposal, ValueOrigin};
 use super::{Check, CheckContext, Code};
 use crate::declare_check;
 use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
@@ -8,9 +9,8 @@ use crate::knowledge::{
     AddressScope, ExclusionFieldSpec, Handled, IntentPolicy, Knowledge, Matcher, Pattern, Platform,
     PortSpec, SchemaName, Scope,
 };
-use crate::rule::{Cmp, DetectionRule, Format, Logic, Op, Schema};
+use crate::rule::{Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
-use crate::suggest::{self, Exclusion, ExclusionField, ExclusionValue, ValueOrigin};
 
 declare_check! {
     /// The rule matches a known false-positive pattern and does not exclude it.
@@ -74,11 +74,13 @@ declare_check! {
 }
 
 impl Check for KnownFpPattern {
-    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
         let c = Context {
             knowledge: ctx.knowledge,
             environment: ctx.environment,
         };
+        // The check proposes what to exclude; the rendering stage writes it
+        // in the rule's language (suggestion, help, Kibana note).
         out.extend(check(&c, ctx.file, rule, ctx.display));
     }
 }
@@ -507,7 +509,7 @@ pub fn check(
     file: &SourceFile,
     rule: &DetectionRule,
     display_path: &str,
-) -> Vec<Diagnostic> {
+) -> Vec<Finding> {
     let Some(logic) = &rule.logic else {
         return Vec::new();
     };
@@ -939,7 +941,7 @@ fn check_pattern(
     facts: &RuleFacts<'_>,
     pattern: &Pattern,
     display_path: &str,
-) -> Option<Diagnostic> {
+) -> Option<Finding> {
     let cmps = view.cmps.as_slice();
     if !facts.in_scope(&pattern.scope) {
         return None;
@@ -1079,19 +1081,22 @@ fn check_pattern(
                 pattern.benign.join("; ")
             ));
             let key = format!("{}|{}|{}", pattern.id, field, value_text);
-            return Some(no_field_finding(
-                file,
-                rule,
-                pattern,
-                &missing,
-                severity,
-                message,
-                note,
-                primary.span,
-                labels,
-                display_path,
-                key,
-            ));
+            return Some(
+                no_field_finding(
+                    file,
+                    rule,
+                    pattern,
+                    &missing,
+                    severity,
+                    message,
+                    note,
+                    primary.span,
+                    labels,
+                    display_path,
+                    key,
+                )
+                .into(),
+            );
         }
         Err(_) => Exclusion {
             name: pattern.exclusion.name.clone(),
@@ -1100,12 +1105,19 @@ fn check_pattern(
     };
     let trigger_spans: Vec<Span> = hits.iter().map(|h| h.cmp.span).collect();
     // A partly covered pattern is fixed by extending the existing
-    // exclusion, not by adding a second one: no suggestion then.
-    let suggestion = if partial.is_some() {
-        None
-    } else {
-        suggest::render(rule, file, &excl, &trigger_spans)
-    };
+    // exclusion, not by adding a second one: no suggestion then. The
+    // rendering stage writes the proposal in the rule's language.
+    let proposal = partial.is_none().then(|| Proposal {
+        exclusion: excl,
+        triggers: trigger_spans,
+        summary: pattern.exclusion.summary.clone(),
+        facts: pattern
+            .exclusion
+            .fields
+            .iter()
+            .map(|f| f.fact.clone())
+            .collect(),
+    });
 
     let note = Some(format!(
         "{} Benign sources: {}.",
@@ -1137,18 +1149,11 @@ fn check_pattern(
         (Severity::Info, msg, help, cmp.span)
     } else {
         let msg = finding_message(pattern, &field, &value_text);
-        let mut help = match &suggestion {
-            Some(s) => format!("{}:\n{}", pattern.exclusion.summary, s.text),
-            None => pattern.exclusion.summary.clone(),
-        };
-        if rule.format == Format::Elastic && !help.contains("Kibana") {
-            help.push_str("\n\n");
-            help.push_str(&suggest::kql::exception_note(&excl));
-        }
+        let help = pattern.exclusion.summary.clone();
         (severity, msg, help, primary.span)
     };
 
-    Some(Diagnostic {
+    let diagnostic = Diagnostic {
         code: Code::KnownFpPattern,
         pattern: Some(pattern.id.clone()),
         severity,
@@ -1161,8 +1166,12 @@ fn check_pattern(
         span,
         position: Position::resolve(file, span),
         labels,
-        suggestion,
+        suggestion: None,
         key: format!("{}|{}|{}", pattern.id, field, value_text),
+    };
+    Some(Finding {
+        diagnostic,
+        proposal,
     })
 }
 
