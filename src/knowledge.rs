@@ -1013,8 +1013,19 @@ impl Knowledge {
 }
 
 impl Pattern {
-    /// Fill in the compiled form of every matcher.
+    /// Fill in the compiled form of every matcher, and lower-case the
+    /// scope's words.
     pub fn compile(&mut self) {
+        for list in [
+            &mut self.scope.logsource,
+            &mut self.scope.not_logsource,
+            &mut self.scope.rule_type,
+            &mut self.scope.not_rule_type,
+        ] {
+            for w in list.iter_mut() {
+                *w = w.to_ascii_lowercase();
+            }
+        }
         for c in &mut self.trigger {
             c.matcher.compile();
             for m in &mut c.also {

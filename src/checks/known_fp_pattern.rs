@@ -156,12 +156,12 @@ fn port_interval(cmp: &Cmp) -> Option<(i64, i64)> {
 /// selection of the ephemeral range, `< 49152` selects no particular
 /// service). Ports in `excluded` (the rule excludes them on the same
 /// concept) never count.
-fn port_hits(cmp: &Cmp, ports: &[PortSpec], excluded: &[i64]) -> Vec<Span> {
+fn port_hits(cmp: &Cmp, ports: &[PortSpec], excluded: impl Fn(i64) -> bool) -> Vec<Span> {
     let mut hits = Vec::new();
     if cmp.op == Op::Eq {
         for v in &cmp.values {
             if let Some(p) = v.as_int() {
-                if ports.iter().any(|r| (r.lo..=r.hi).contains(&p)) && !excluded.contains(&p) {
+                if ports.iter().any(|r| (r.lo..=r.hi).contains(&p)) && !excluded(p) {
                     hits.push(v.span);
                 }
             }
@@ -206,12 +206,11 @@ impl<'a> RuleView<'a> {
         }
     }
 
-    fn excluded(&self, concept: &str) -> Vec<i64> {
+    /// Does the rule exclude `port` on `concept`?
+    fn excludes(&self, concept: &str, port: i64) -> bool {
         self.excluded_ports
             .iter()
-            .filter(|(k, _)| *k == concept)
-            .map(|(_, p)| *p)
-            .collect()
+            .any(|(k, p)| *k == concept && *p == port)
     }
 }
 
@@ -258,11 +257,11 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool, view: Option<&RuleView<'_
     }
     let mut hits = Vec::new();
     if !m.ports.is_empty() {
-        let excluded = match (view, concept) {
-            (Some(v), Some(k)) if !negated => v.excluded(k),
-            _ => Vec::new(),
+        let excluded = |p: i64| match (view, concept) {
+            (Some(v), Some(k)) if !negated => v.excludes(k, p),
+            _ => false,
         };
-        hits.extend(port_hits(cmp, &m.ports, &excluded));
+        hits.extend(port_hits(cmp, &m.ports, excluded));
     }
     if !cm.processes.is_empty()
         && matches!(cmp.op, Op::Eq | Op::EndsWith | Op::Contains | Op::Wildcard)
@@ -609,10 +608,9 @@ impl<'a> RuleFacts<'a> {
 
     fn in_scope(&self, s: &Scope) -> bool {
         let reads = |words: &[String]| {
-            words.iter().any(|w| {
-                let w = w.to_ascii_lowercase();
-                self.data.iter().any(|d| d.contains(&w))
-            })
+            words
+                .iter()
+                .any(|w| self.data.iter().any(|d| contains_ci(d, w)))
         };
         if !s.logsource.is_empty() && !self.data.is_empty() && !reads(&s.logsource) {
             return false;
@@ -1557,13 +1555,19 @@ mod tests {
             lo: 1024,
             hi: 65535,
         }];
-        assert_eq!(port_hits(&port_cmp(Op::Eq, &[21, 80]), &ftp, &[]).len(), 1);
-        assert!(port_hits(&port_cmp(Op::Eq, &[21]), &ftp, &[21]).is_empty());
+        assert_eq!(
+            port_hits(&port_cmp(Op::Eq, &[21, 80]), &ftp, |_| false).len(),
+            1
+        );
+        assert!(port_hits(&port_cmp(Op::Eq, &[21]), &ftp, |p| p == 21).is_empty());
         // `< 49152` leaves FTP open but selects no particular service.
-        assert!(port_hits(&port_cmp(Op::Lt, &[49152]), &ftp, &[]).is_empty());
-        assert!(port_hits(&port_cmp(Op::Lt, &[49152]), &eph, &[]).is_empty());
+        assert!(port_hits(&port_cmp(Op::Lt, &[49152]), &ftp, |_| false).is_empty());
+        assert!(port_hits(&port_cmp(Op::Lt, &[49152]), &eph, |_| false).is_empty());
         // `>= 1024` is a selection of the ephemeral range.
-        assert_eq!(port_hits(&port_cmp(Op::Gte, &[1024]), &eph, &[]).len(), 1);
+        assert_eq!(
+            port_hits(&port_cmp(Op::Gte, &[1024]), &eph, |_| false).len(),
+            1
+        );
         let vnc = port_cmp(
             Op::Range {
                 lo_inclusive: true,
@@ -1571,8 +1575,8 @@ mod tests {
             },
             &[5800, 5810],
         );
-        assert!(port_hits(&vnc, &ftp, &[]).is_empty());
-        assert_eq!(port_hits(&vnc, &eph, &[]).len(), 1);
+        assert!(port_hits(&vnc, &ftp, |_| false).is_empty());
+        assert_eq!(port_hits(&vnc, &eph, |_| false).len(), 1);
     }
 
     #[test]
