@@ -851,6 +851,18 @@ fn pins(c: &Cmp, program: bool) -> bool {
     )
 }
 
+/// How an exclusion contradicts the rule it is suggested for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contradiction {
+    /// The rule never selects the excluded values.
+    NoOp,
+    /// The excluded values cover everything the rule selects.
+    Blinds,
+    /// The rule pins the field and the values are the organisation's own
+    /// (unknown): either of the above.
+    Pinned,
+}
+
 /// Why the exclusion cannot help this rule: it excludes values the rule
 /// never selects (a no-op), or everything the rule selects (it blinds the
 /// rule). `None` when it narrows the rule as intended.
@@ -858,8 +870,7 @@ fn contradiction(
     ctx: &Context<'_>,
     facts: &RuleFacts<'_>,
     pattern: &Pattern,
-    triggers: &[Span],
-) -> Option<&'static str> {
+) -> Option<Contradiction> {
     for spec in &pattern.exclusion.fields {
         if spec.narrows_trigger {
             continue;
@@ -880,10 +891,7 @@ fn contradiction(
         if known.is_empty() {
             // The organisation's values are unknown: inside what the rule
             // pins they blind it, outside they do nothing.
-            if required.iter().all(|c| !triggers.contains(&c.span)) || !program {
-                return Some("the rule already pins this field");
-            }
-            return Some("the exclusion would remove what the rule looks for");
+            return Some(Contradiction::Pinned);
         }
         // Known values: a no-op when none of them can occur in the rule's
         // matches, blinding when they cover every value the rule requires.
@@ -891,7 +899,7 @@ fn contradiction(
             .iter()
             .any(|v| required.iter().all(|c| value_meets(c, v, program)))
         {
-            return Some("the rule never matches these values");
+            return Some(Contradiction::NoOp);
         }
         let covered = required.iter().all(|c| {
             c.values.iter().all(|x| {
@@ -904,7 +912,7 @@ fn contradiction(
             })
         });
         if covered {
-            return Some("the exclusion covers everything the rule looks for");
+            return Some(Contradiction::Blinds);
         }
     }
     None
@@ -1009,7 +1017,7 @@ fn check_pattern(
         }
     }
     // An exclusion that cannot narrow the rule is no advice at all.
-    if partial.is_none() && contradiction(ctx, facts, pattern, &trigger_cmps).is_some() {
+    if partial.is_none() && contradiction(ctx, facts, pattern).is_some() {
         return None;
     }
 
@@ -1588,6 +1596,28 @@ mod tests {
         assert!(!contains_ci("cert", "certutil"));
         assert!(starts_with_ci("/TMP/x", "/tmp/"));
         assert_eq!(strip_suffix_ci("NMAP.EXE", ".exe"), Some("NMAP"));
+    }
+
+    #[test]
+    fn only_rfc1918_blocks_scope_a_rule_to_the_internet() {
+        for p in [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "192.168.*",
+            "10.*",
+        ] {
+            assert!(is_rfc1918_block(p), "{p}");
+        }
+        for p in [
+            "127.0.0.1",
+            "::1",
+            "10.20.0.53",
+            "169.254.0.0/16",
+            "172.32.0.0/12",
+        ] {
+            assert!(!is_rfc1918_block(p), "{p}");
+        }
     }
 
     #[test]
