@@ -10,8 +10,15 @@
 //! `Field::raw` for a name is the event field it holds, written without a
 //! datamodel prefix that `drop_dm_object_name` removed (the unprefixed CIM
 //! name, which the concept table maps).
+//!
+//! The environment is persistent: a clone (one per pipeline stage) shares
+//! everything with the original, and each command copies only what it
+//! changes, so a search of `n` commands keeps `n` environments in
+//! O(n log n) memory.
 
+use super::pmap::PMap;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What a name in the pipeline holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +36,71 @@ pub enum Origin {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldEnv {
     /// Names whose origin is known.
-    pub known: BTreeMap<String, Origin>,
+    pub known: PMap<Origin>,
     /// Names renamed away or removed while the set was open.
-    pub removed: Vec<String>,
+    pub removed: PMap<()>,
     /// After an aggregation or projection only `known` names exist.
     pub closed: bool,
     /// Datamodel prefixes removed by `drop_dm_object_name`, in order.
-    pub dropped: Vec<String>,
+    pub dropped: Prefixes,
+}
+
+/// The datamodel prefixes dropped so far, in the order they were dropped;
+/// shared between clones (a persistent list).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Prefixes {
+    last: Option<Arc<PrefixNode>>,
+}
+
+#[derive(PartialEq, Eq)]
+struct PrefixNode {
+    prefix: String,
+    before: Option<Arc<PrefixNode>>,
+}
+
+impl Prefixes {
+    /// Newest first.
+    fn rev(&self) -> impl Iterator<Item = &str> {
+        std::iter::successors(self.last.as_deref(), |n| n.before.as_deref())
+            .map(|n| n.prefix.as_str())
+    }
+
+    /// Oldest first.
+    pub fn to_vec(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.rev().collect();
+        v.reverse();
+        v
+    }
+
+    pub fn contains(&self, p: &str) -> bool {
+        self.rev().any(|q| q == p)
+    }
+
+    pub fn push(&mut self, p: String) {
+        self.last = Some(Arc::new(PrefixNode {
+            prefix: p,
+            before: self.last.take(),
+        }));
+    }
+}
+
+impl std::fmt::Debug for Prefixes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.to_vec()).finish()
+    }
+}
+
+impl Drop for Prefixes {
+    fn drop(&mut self) {
+        // Unlink iteratively: a long list must not recurse on drop.
+        let mut next = self.last.take();
+        while let Some(n) = next {
+            match Arc::try_unwrap(n) {
+                Ok(mut node) => next = node.before.take(),
+                Err(_) => break,
+            }
+        }
+    }
 }
 
 impl FieldEnv {
@@ -59,25 +124,24 @@ impl FieldEnv {
         }
     }
 
-    /// `field` without a datamodel prefix removed by `drop_dm_object_name`.
+    /// `field` without a datamodel prefix removed by `drop_dm_object_name`
+    /// (the first prefix dropped that matches).
     pub fn strip_dropped(&self, field: &str) -> String {
-        for p in &self.dropped {
-            if let Some(rest) = field
-                .strip_prefix(p.as_str())
-                .and_then(|r| r.strip_prefix('.'))
-            {
+        let mut out = None;
+        for p in self.dropped.rev() {
+            if let Some(rest) = field.strip_prefix(p).and_then(|r| r.strip_prefix('.')) {
                 if !rest.is_empty() {
-                    return rest.to_string();
+                    out = Some(rest);
                 }
             }
         }
-        field.to_string()
+        out.unwrap_or(field).to_string()
     }
 
     /// Bind `name` to `origin` (an assignment or a rename target).
     pub fn bind(&mut self, name: &str, origin: Origin) {
-        self.removed.retain(|r| r != name);
-        self.known.insert(name.to_string(), origin);
+        self.removed.remove(name);
+        self.known.insert(name, origin);
     }
 
     pub fn derive(&mut self, name: &str) {
@@ -92,8 +156,8 @@ impl FieldEnv {
         }
         let origin = self.origin(from);
         self.known.remove(from);
-        if !self.closed && !self.removed.iter().any(|r| r == from) {
-            self.removed.push(from.to_string());
+        if !self.closed {
+            self.removed.insert(from, ());
         }
         self.bind(to, origin);
     }
@@ -103,27 +167,29 @@ impl FieldEnv {
             return;
         };
         let (tp, ts) = to.split_once('*').unwrap_or((to, ""));
-        let names: Vec<String> = self.known.keys().cloned().collect();
+        let names: Vec<String> = self.known.keys().map(str::to_string).collect();
         for n in names {
             if n.len() >= fp.len() + fs.len() && n.starts_with(fp) && n.ends_with(fs) {
                 let mid = &n[fp.len()..n.len() - fs.len()];
                 let new = format!("{tp}{mid}{ts}");
                 if let Some(o) = self.known.remove(&n) {
-                    self.known.insert(new, o);
+                    self.known.insert(&new, o);
                 }
             }
         }
         // `rename P.* as *` on an open set acts like dropping a prefix.
         if !self.closed && fs.is_empty() && tp.is_empty() && ts.is_empty() {
             if let Some(p) = fp.strip_suffix('.') {
-                self.dropped.push(p.to_string());
+                if !self.dropped.contains(p) {
+                    self.dropped.push(p.to_string());
+                }
             }
         }
     }
 
     /// `` `drop_dm_object_name(prefix)` ``.
     pub fn drop_prefix(&mut self, prefix: &str) {
-        let names: Vec<String> = self.known.keys().cloned().collect();
+        let names: Vec<String> = self.known.keys().map(str::to_string).collect();
         for n in names {
             if let Some(rest) = n.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) {
                 if rest.is_empty() {
@@ -131,19 +197,19 @@ impl FieldEnv {
                 }
                 let rest = rest.to_string();
                 if let Some(o) = self.known.remove(&n) {
-                    self.known.insert(rest, o);
+                    self.known.insert(&rest, o);
                 }
             }
         }
-        if !self.dropped.iter().any(|d| d == prefix) {
+        if !self.dropped.contains(prefix) {
             self.dropped.push(prefix.to_string());
         }
     }
 
     /// After `stats`/`tstats`/`table`: only these names exist.
     pub fn close(&mut self, names: BTreeMap<String, Origin>) {
-        self.known = names;
-        self.removed.clear();
+        self.known = names.into_iter().collect();
+        self.removed = PMap::default();
         self.closed = true;
     }
 
@@ -152,9 +218,9 @@ impl FieldEnv {
         let mut keep = BTreeMap::new();
         for p in patterns {
             if p.contains('*') {
-                for (n, o) in &self.known {
+                for (n, o) in self.known.iter() {
                     if glob(p, n) {
-                        keep.insert(n.clone(), o.clone());
+                        keep.insert(n.to_string(), o.clone());
                     }
                 }
                 if !self.closed {
@@ -165,7 +231,7 @@ impl FieldEnv {
                 if let Some(o) = self.known.get(p) {
                     keep.insert(p.clone(), o.clone());
                 }
-            } else if !self.removed.iter().any(|r| r == p) {
+            } else if !self.removed.contains_key(p) {
                 keep.insert(p.clone(), self.origin(p));
             }
         }
@@ -177,7 +243,7 @@ impl FieldEnv {
         for p in patterns {
             self.known.retain(|n, _| !glob(p, n));
             if !self.closed && !p.contains('*') {
-                self.removed.push(p.clone());
+                self.removed.insert(p, ());
             }
         }
     }
@@ -188,7 +254,7 @@ impl FieldEnv {
         if self.known.contains_key(name) {
             return true;
         }
-        !self.closed && !self.removed.iter().any(|r| r == name)
+        !self.closed && !self.removed.contains_key(name)
     }
 
     /// The name under which the event field `field` (named as in the
@@ -196,8 +262,8 @@ impl FieldEnv {
     /// referenced here, if it still exists.
     pub fn name_for(&self, field: &str) -> Option<String> {
         let want = self.strip_dropped(field);
-        let mut best: Option<&String> = None;
-        for (n, o) in &self.known {
+        let mut best: Option<&str> = None;
+        for (n, o) in self.known.iter() {
             if let Origin::Raw {
                 field: f,
                 modifiers,
@@ -205,21 +271,21 @@ impl FieldEnv {
             {
                 if modifiers.is_empty() && (f == field || self.strip_dropped(f) == want) {
                     // Prefer the name that is the field itself.
-                    if best.is_none() || n == &want {
+                    if best.is_none() || n == want {
                         best = Some(n);
                     }
                 }
             }
         }
         if let Some(n) = best {
-            return Some(n.clone());
+            return Some(n.to_string());
         }
         if self.closed {
             return None;
         }
         // Open set: the field is visible under its own (unprefixed) name,
         // unless that name was renamed away or now holds something else.
-        if self.removed.iter().any(|r| r == &want) || self.known.contains_key(&want) {
+        if self.removed.contains_key(&want) || self.known.contains_key(&want) {
             return None;
         }
         Some(want)
@@ -227,14 +293,14 @@ impl FieldEnv {
 
     /// Names bound in `other` (a joined subsearch) that this set lacks.
     pub fn merge(&mut self, other: &FieldEnv) {
-        for (n, o) in &other.known {
+        for (n, o) in other.known.iter() {
             if !self.known.contains_key(n) {
-                self.known.insert(n.clone(), o.clone());
+                self.known.insert(n, o.clone());
             }
         }
-        for d in &other.dropped {
+        for d in other.dropped.to_vec() {
             if !self.dropped.contains(d) {
-                self.dropped.push(d.clone());
+                self.dropped.push(d.to_string());
             }
         }
     }

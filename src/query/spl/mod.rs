@@ -16,10 +16,12 @@ mod env;
 mod eval;
 mod lex;
 mod pipeline;
+mod pmap;
 mod search;
 
-pub use env::{FieldEnv, Origin};
+pub use env::{FieldEnv, Origin, Prefixes};
 pub use pipeline::{FilterMacro, Stage, TstatsWhere};
+pub use pmap::PMap;
 
 use super::QueryParse;
 use crate::rule::{Anchors, Logic, ParseIssue};

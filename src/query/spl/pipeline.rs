@@ -888,7 +888,15 @@ impl<'s> Ctx<'s> {
                         field,
                         mut modifiers,
                     } => {
-                        modifiers.push(m);
+                        // Each is idempotent and `lower`/`upper` replace
+                        // each other: the list stays short however long a
+                        // chain of `eval`s is.
+                        if m != "trim" {
+                            modifiers.retain(|x| x == "trim");
+                        }
+                        if !modifiers.contains(&m) {
+                            modifiers.push(m);
+                        }
                         Origin::Raw { field, modifiers }
                     }
                     Origin::Derived => Origin::Derived,
