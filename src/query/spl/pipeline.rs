@@ -494,6 +494,23 @@ impl<'s> Ctx<'s> {
                     }
                     self.env.closed = false;
                 }
+                "foreach" => {
+                    // The body is a template (`<<FIELD>>`, `<<MATCHSTR>>`)
+                    // run once per matching field: not a search of its own.
+                    used_subs = true;
+                    for a in lex::args(self.src, start, end) {
+                        if let Some((k, v)) = lex::key_value(a.text(self.src)) {
+                            if k == "fieldname" || k == "as" {
+                                self.env.derive(&v);
+                            }
+                        }
+                    }
+                    let s = Span::new(cmd.pipe.unwrap_or(cmd.start), end);
+                    self.note_opaque(
+                        trim_span(self.src, s),
+                        "the `foreach` body (a `<<FIELD>>` template) is not modelled",
+                    );
+                }
                 n if PASSIVE.contains(&n) => {
                     if n == "foreach" || n == "addtotals" || n == "apply" || n == "fit" {
                         for a in lex::args(self.src, start, end) {
