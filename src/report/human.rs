@@ -46,7 +46,7 @@ impl miette::Diagnostic for Shown<'_> {
         let primary = LabeledSpan::new_primary_with_span(
             Some(match &self.d.pattern {
                 Some(p) => p.clone(),
-                None => self.d.check.to_string(),
+                None => self.d.check().to_string(),
             }),
             SourceSpan::new(self.d.span.start.into(), self.d.span.len()),
         );
@@ -79,7 +79,7 @@ fn header(d: &Diagnostic, color: bool) -> String {
     } else {
         ("", "")
     };
-    let what = d.pattern.as_deref().unwrap_or(d.check);
+    let what = d.pattern.as_deref().unwrap_or(d.check());
     format!(
         "{}:{}:{}  {on}{sev}[{}]{off} {what}: {}",
         d.file, d.position.line, d.position.column, d.code, d.message

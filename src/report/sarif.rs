@@ -7,7 +7,7 @@
 //! that does not depend on line numbers, and the suggested exclusion as a
 //! fix when it can be applied mechanically. Parse errors are results too.
 
-use crate::checks::{self, CheckInfo};
+use crate::checks::{self, CheckMeta, Code};
 use crate::config::{self, Workspace};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::knowledge::{Knowledge, Pattern};
@@ -120,16 +120,8 @@ pub fn file_uri(path: &std::path::Path, dir: bool) -> String {
     u
 }
 
-fn check_tags(c: &CheckInfo) -> Vec<&'static str> {
-    let block = match c.code.get(..3) {
-        Some("RL0") => "parse",
-        Some("RL1") => "hygiene",
-        Some("RL2") => "false-positive",
-        Some("RL3") => "correctness",
-        Some("RL4") => "cost",
-        _ => "other",
-    };
-    vec!["detection-rule", block]
+fn check_tags(c: &CheckMeta) -> Vec<&'static str> {
+    vec!["detection-rule", c.category.as_str()]
 }
 
 /// Link to the rule's section of `docs/checks.md` in the repository
@@ -150,17 +142,18 @@ fn help_uri(heading: &str) -> String {
     )
 }
 
-fn check_rule(c: &CheckInfo) -> Value {
-    let full = first_paragraph(c.doc);
+fn check_rule(c: &CheckMeta) -> Value {
+    let (summary, doc) = (c.summary(), c.doc());
+    let full = first_paragraph(&doc);
     json!({
         "id": c.code,
         "name": pascal(c.name),
         "helpUri": help_uri(&format!("{} {}", c.code, c.name)),
-        "shortDescription": {"text": sentence(c.summary)},
-        "fullDescription": {"text": sentence(if full.is_empty() { c.summary } else { &full })},
+        "shortDescription": {"text": sentence(summary)},
+        "fullDescription": {"text": sentence(if full.is_empty() { summary } else { &full })},
         "help": {
-            "text": format!("{}\n\n{}", c.summary, c.doc.trim()),
-            "markdown": format!("**{} {}**: {}\n\n{}", c.code, c.name, c.summary, c.doc.trim()),
+            "text": format!("{summary}\n\n{doc}"),
+            "markdown": format!("**{} {}**: {summary}\n\n{doc}", c.code, c.name),
         },
         "defaultConfiguration": {"level": level(c.severity)},
         "properties": {"tags": check_tags(c)},
@@ -240,7 +233,7 @@ fn pattern_rule(p: &Pattern) -> Value {
     let mut tags = vec!["detection-rule".to_string(), "false-positive".to_string()];
     tags.extend(p.taxonomy.iter().cloned());
     json!({
-        "id": format!("{}/{}", crate::checks::known_fp_pattern::CODE, p.id),
+        "id": format!("{}/{}", Code::KnownFpPattern, p.id),
         "name": pascal(&p.id),
         "helpUri": help_uri(&p.id),
         "shortDescription": {"text": sentence(&p.title)},
@@ -340,10 +333,7 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
         .collect();
     for p in &knowledge.patterns {
         let r = pattern_rule(p);
-        index.insert(
-            format!("{}/{}", checks::known_fp_pattern::CODE, p.id),
-            rules.len(),
-        );
+        index.insert(format!("{}/{}", Code::KnownFpPattern, p.id), rules.len());
         rules.push(r);
     }
     let mut out = Vec::new();
@@ -361,7 +351,7 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
                     let i = rules.len();
                     rules.push(json!({
                         "id": id,
-                        "shortDescription": {"text": sentence(d.check)},
+                        "shortDescription": {"text": sentence(d.check())},
                         "defaultConfiguration": {"level": level(d.severity)},
                     }));
                     index.insert(id.clone(), i);
@@ -376,7 +366,7 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
             let base = fingerprint(&[
                 &rel,
                 &rule_key,
-                d.code,
+                d.code.as_str(),
                 d.pattern.as_deref().unwrap_or(""),
                 &d.key,
             ]);
@@ -428,8 +418,11 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
                 res.insert("relatedLocations".into(), json!(related));
             }
             if let (Some(s), Some(src)) = (&d.suggestion, src) {
-                if !s.edits.is_empty() && s.edits.iter().all(|e| e.span.end <= src.text.len()) {
+                if !s.fix.edits.is_empty()
+                    && s.fix.edits.iter().all(|e| e.span.end <= src.text.len())
+                {
                     let replacements: Vec<Value> = s
+                        .fix
                         .edits
                         .iter()
                         .map(|e| {
@@ -453,12 +446,13 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
                                 "artifactLocation": loc.clone(),
                                 "replacements": replacements,
                             }],
+                            "properties": {"applicability": s.fix.applicability.as_str()},
                         }]),
                     );
                 }
             }
             let mut props = Map::new();
-            props.insert("check".into(), json!(d.check));
+            props.insert("check".into(), json!(d.check()));
             if let Some(p) = &d.pattern {
                 props.insert("pattern".into(), json!(p));
             }
@@ -531,8 +525,7 @@ mod tests {
         let span = Span::new(start, start + value.len());
         let at = src.text.find("    condition").unwrap();
         Diagnostic {
-            code: "RL201",
-            check: "known-fp-pattern",
+            code: Code::KnownFpPattern,
             pattern: Some("ephemeral-port".into()),
             severity: Severity::Warning,
             message: format!(
@@ -558,16 +551,19 @@ mod tests {
             suggestion: Some(Suggestion {
                 language: Language::Sigma,
                 text: "filter_ephemeral_port:\n    SourcePort: [80, 443]".into(),
-                edits: vec![
-                    Edit::insert(
-                        at,
-                        "    filter_ephemeral_port:\n        SourcePort: [80, 443]\n",
-                    ),
-                    Edit::new(
-                        Span::new(src.text.len() - 1, src.text.len() - 1),
-                        " and not filter_ephemeral_port",
-                    ),
-                ],
+                fix: crate::diagnostic::Fix {
+                    applicability: crate::diagnostic::Applicability::Unsafe,
+                    edits: vec![
+                        Edit::insert(
+                            at,
+                            "    filter_ephemeral_port:\n        SourcePort: [80, 443]\n",
+                        ),
+                        Edit::new(
+                            Span::new(src.text.len() - 1, src.text.len() - 1),
+                            " and not filter_ephemeral_port",
+                        ),
+                    ],
+                },
                 has_placeholders: false,
             }),
             key: format!("ephemeral-port|DestinationPort|{value}"),
@@ -579,7 +575,7 @@ mod tests {
         let d = finding(&src, "6667");
         let parse_err = lint::file_error(
             "rules/bad.yml",
-            "RL002",
+            Code::InvalidYaml,
             "invalid YAML: did not find expected key".into(),
             None,
         );
@@ -672,6 +668,7 @@ mod tests {
             .ends_with("#rl201-known-fp-pattern"));
         let fix = &r["fixes"][0];
         assert_eq!(fix["description"]["text"], "exclude server replies.");
+        assert_eq!(fix["properties"]["applicability"], "unsafe");
         let reps = fix["artifactChanges"][0]["replacements"]
             .as_array()
             .unwrap();
@@ -733,7 +730,7 @@ mod tests {
             status: FileStatus::Failed,
             diagnostics: vec![lint::file_error(
                 "/elsewhere/x.yml",
-                "RL001",
+                Code::UnreadableFile,
                 "cannot read".into(),
                 None,
             )],
