@@ -52,7 +52,7 @@ fn one(shape: &str, n: usize) {
     let start = Instant::now();
     let r = lint_source(&k, &opts, SourceFile::new(name, text), name, true);
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    let mut codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code).collect();
+    let mut codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
     println!("{ms:.1} {:.1} {bytes} {}", peak_rss_mb(), codes.join(","));
