@@ -198,3 +198,38 @@ fn many_selections_keep_their_order_and_names() {
     assert_eq!(names[0], "sel0");
     assert_eq!(names[4_999], "sel4999");
 }
+
+#[test]
+fn unknown_names_get_a_did_you_mean_only_for_the_first_few() {
+    let mut rule = shapes::sigma_one_of(5_000);
+    let unknown: Vec<String> = (0..1_000).map(|i| format!("sal{i}")).collect();
+    rule = rule.replace("1 of sel* and not 1 of sel9*", &unknown.join(" or "));
+    let p = parse(Format::Sigma, rule, "u.yml");
+    let rl007: Vec<_> = p.issues.iter().filter(|i| i.code == "RL007").collect();
+    assert_eq!(rl007.len(), 1_000);
+    let helped = rl007.iter().filter(|i| i.help.is_some()).count();
+    assert!((1..=16).contains(&helped), "{helped} with help");
+    assert_eq!(rl007[0].help.as_deref(), Some("did you mean `sel0`?"));
+}
+
+#[test]
+fn a_global_document_with_many_selections_merges_linearly() {
+    let n = 20_000;
+    let mut text = String::from(
+        "action: global\ntitle: Generated\nid: 5d2c8f43-7c1a-4d7e-9a55-000000000002\n\
+         status: test\ndetection:\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!("    a{i}:\n        CommandLine|contains: x{i}\n"));
+    }
+    text.push_str("    condition: 1 of a* or 1 of b*\nlevel: low\n---\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n");
+    for i in 0..n {
+        text.push_str(&format!("    b{i}:\n        Image|endswith: y{i}.exe\n"));
+    }
+    let p = parse(Format::Sigma, text, "g.yml");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let Logic::Or(alts) = only_logic(&p) else {
+        panic!("expected or(…)");
+    };
+    assert_eq!(alts.len(), 2 * n);
+}

@@ -29,6 +29,10 @@ const MAX_DEPTH: usize = 200;
 /// counts one per selection it matches). Each costs one node.
 pub(crate) const MAX_REFERENCES: usize = 200_000;
 
+/// Unknown names for which a close selection name is looked for: each
+/// look-up compares with every selection.
+const MAX_SUGGESTIONS: usize = 16;
+
 /// The selections a condition can name: `None` for one that did not parse.
 pub(crate) type Selections = IndexMap<String, Option<Logic>>;
 
@@ -147,6 +151,7 @@ struct P<'a, 's> {
     /// `N of pattern` already expanded, by quantifier and pattern.
     quantified: HashMap<(Option<usize>, &'s str), Logic>,
     references: usize,
+    suggestions: usize,
     /// Decoded offset of the end of the modelled part.
     end: usize,
     map: &'a OffsetMap,
@@ -197,6 +202,7 @@ fn parse_tokens(
         sorted,
         quantified: HashMap::new(),
         references: 0,
+        suggestions: 0,
         end,
         map,
         sels,
@@ -366,6 +372,16 @@ impl<'s> P<'_, 's> {
         }
     }
 
+    /// A selection name close to the unknown `name`, for the first
+    /// [`MAX_SUGGESTIONS`] unknown names of the condition.
+    fn suggest(&mut self, name: &str) -> Option<String> {
+        if self.suggestions >= MAX_SUGGESTIONS {
+            return None;
+        }
+        self.suggestions += 1;
+        did_you_mean(name, self.sels.keys().map(String::as_str)).map(str::to_string)
+    }
+
     /// Count `n` more selection references against [`MAX_REFERENCES`].
     fn charge(&mut self, n: usize, span: Span) -> Result<(), SynErr> {
         self.references = self.references.saturating_add(n);
@@ -409,7 +425,7 @@ impl<'s> P<'_, 's> {
                     fspan,
                     format!("condition names `{name}`, which is not a selection of this rule"),
                 );
-                if let Some(s) = did_you_mean(name, self.sels.keys().map(String::as_str)) {
+                if let Some(s) = self.suggest(name) {
                     issue = issue.with_help(format!("did you mean `{s}`?"));
                 }
                 self.issues.push(issue);
@@ -481,7 +497,7 @@ impl<'s> P<'_, 's> {
                 },
             );
             if !them {
-                if let Some(s) = did_you_mean(pat, self.sels.keys().map(String::as_str)) {
+                if let Some(s) = self.suggest(pat) {
                     issue = issue.with_help(format!("did you mean `{s}`?"));
                 }
             }

@@ -320,19 +320,26 @@ pub(crate) fn merge(base: &Node, over: &Node) -> Node {
             },
         ) => {
             let mut entries: Vec<(Node, Node)> = be.clone();
+            // The first entry of each scalar key, to merge without a scan.
+            let mut index: HashMap<String, usize> = HashMap::new();
+            for (i, (k, _)) in entries.iter().enumerate() {
+                if let Some(k) = k.as_scalar() {
+                    index.entry(k.value.clone()).or_insert(i);
+                }
+            }
             for (ok, ov) in oe {
                 let okey = ok.as_scalar().map(|s| s.value.as_str());
-                let pos = okey.and_then(|k| {
-                    entries
-                        .iter()
-                        .position(|(bk, _)| bk.as_scalar().is_some_and(|s| s.value == k))
-                });
-                match pos {
+                match okey.and_then(|k| index.get(k).copied()) {
                     Some(i) => {
                         let merged = merge(&entries[i].1, ov);
                         entries[i] = (ok.clone(), merged);
                     }
-                    None => entries.push((ok.clone(), ov.clone())),
+                    None => {
+                        if let Some(k) = okey {
+                            index.insert(k.to_string(), entries.len());
+                        }
+                        entries.push((ok.clone(), ov.clone()));
+                    }
                 }
             }
             let span = if oe.is_empty() { *bspan } else { *ospan };
