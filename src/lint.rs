@@ -365,7 +365,7 @@ pub fn lint_path(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Declared;
+    use crate::checks::{Category, Declared};
 
     struct Panics;
 
@@ -384,6 +384,43 @@ mod tests {
                 None,
             ));
             panic!("a check failed on {}", ctx.display);
+        }
+    }
+
+    /// Parsers sit below the registry and name their codes as strings
+    /// (`ParseIssue::error("RL004", …)`); every such string must be a
+    /// declared parse code, or the issue would turn into `RL000`.
+    #[test]
+    fn every_code_the_parsers_name_is_a_declared_parse_code() {
+        fn walk(dir: &Path, found: &mut Vec<(String, String)>) {
+            for e in std::fs::read_dir(dir).expect("read src") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).expect("read");
+                    let bytes = text.as_bytes();
+                    for (i, _) in text.match_indices("\"RL") {
+                        let code = &text[i + 1..(i + 6).min(text.len())];
+                        if bytes.get(i + 6) == Some(&b'"')
+                            && code[2..].bytes().all(|b| b.is_ascii_digit())
+                        {
+                            found.push((p.display().to_string(), code.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        for dir in ["format", "query", "rule"] {
+            walk(&root.join(dir), &mut found);
+        }
+        assert!(found.len() > 50, "too few codes found: {}", found.len());
+        for (file, code) in found {
+            let c = Code::from_code(&code)
+                .unwrap_or_else(|| panic!("{file}: `{code}` is not a declared code"));
+            assert_eq!(c.category(), Category::Parse, "{file}: `{code}`");
         }
     }
 

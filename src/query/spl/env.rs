@@ -16,9 +16,8 @@
 //! changes, so a search of `n` commands keeps `n` environments in
 //! O(n log n) memory.
 
-use super::pmap::PMap;
+use crate::rule::{FieldScope, PList, PMap};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// What a name in the pipeline holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +32,16 @@ pub enum Origin {
     Derived,
 }
 
+impl Origin {
+    /// The event field a name holds as read (untransformed), if any.
+    fn alias(&self) -> Option<String> {
+        match self {
+            Origin::Raw { field, modifiers } if modifiers.is_empty() => Some(field.clone()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldEnv {
     /// Names whose origin is known.
@@ -41,69 +50,40 @@ pub struct FieldEnv {
     pub removed: PMap<()>,
     /// After an aggregation or projection only `known` names exist.
     pub closed: bool,
-    /// Datamodel prefixes removed by `drop_dm_object_name`, in order.
-    pub dropped: Prefixes,
-}
-
-/// The datamodel prefixes dropped so far, in the order they were dropped;
-/// shared between clones (a persistent list).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Prefixes {
-    last: Option<Arc<PrefixNode>>,
-}
-
-#[derive(PartialEq, Eq)]
-struct PrefixNode {
-    prefix: String,
-    before: Option<Arc<PrefixNode>>,
-}
-
-impl Prefixes {
-    /// Newest first.
-    fn rev(&self) -> impl Iterator<Item = &str> {
-        std::iter::successors(self.last.as_deref(), |n| n.before.as_deref())
-            .map(|n| n.prefix.as_str())
-    }
-
-    /// Oldest first.
-    pub fn to_vec(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.rev().collect();
-        v.reverse();
-        v
-    }
-
-    pub fn contains(&self, p: &str) -> bool {
-        self.rev().any(|q| q == p)
-    }
-
-    pub fn push(&mut self, p: String) {
-        self.last = Some(Arc::new(PrefixNode {
-            prefix: p,
-            before: self.last.take(),
-        }));
-    }
-}
-
-impl std::fmt::Debug for Prefixes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.to_vec()).finish()
-    }
-}
-
-impl Drop for Prefixes {
-    fn drop(&mut self) {
-        // Unlink iteratively: a long list must not recurse on drop.
-        let mut next = self.last.take();
-        while let Some(n) = next {
-            match Arc::try_unwrap(n) {
-                Ok(mut node) => next = node.before.take(),
-                Err(_) => break,
-            }
-        }
-    }
+    /// Datamodel prefixes removed by `drop_dm_object_name`, newest first.
+    pub dropped: PList<String>,
+    /// `known` as the anchors record it (name → the field it holds as
+    /// read), kept in step with `known`.
+    aliases: PMap<Option<String>>,
 }
 
 impl FieldEnv {
+    /// The names visible here, as recorded in a rule's anchors (shared
+    /// with this environment, not copied).
+    pub fn scope(&self) -> FieldScope {
+        FieldScope {
+            names: self.aliases.clone(),
+            removed: self.removed.clone(),
+            closed: self.closed,
+            dropped: self.dropped.clone(),
+        }
+    }
+
+    fn put(&mut self, name: &str, origin: Origin) {
+        self.aliases.insert(name, origin.alias());
+        self.known.insert(name, origin);
+    }
+
+    fn take(&mut self, name: &str) -> Option<Origin> {
+        self.aliases.remove(name);
+        self.known.remove(name)
+    }
+
+    fn set_known(&mut self, names: BTreeMap<String, Origin>) {
+        self.aliases = names.iter().map(|(n, o)| (n, o.alias())).collect();
+        self.known = names.into_iter().collect();
+    }
+
     /// The origin of `name` as used at this point.
     pub fn origin(&self, name: &str) -> Origin {
         match self.known.get(name) {
@@ -128,8 +108,11 @@ impl FieldEnv {
     /// (the first prefix dropped that matches).
     pub fn strip_dropped(&self, field: &str) -> String {
         let mut out = None;
-        for p in self.dropped.rev() {
-            if let Some(rest) = field.strip_prefix(p).and_then(|r| r.strip_prefix('.')) {
+        for p in self.dropped.iter() {
+            if let Some(rest) = field
+                .strip_prefix(p.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+            {
                 if !rest.is_empty() {
                     out = Some(rest);
                 }
@@ -141,7 +124,7 @@ impl FieldEnv {
     /// Bind `name` to `origin` (an assignment or a rename target).
     pub fn bind(&mut self, name: &str, origin: Origin) {
         self.removed.remove(name);
-        self.known.insert(name, origin);
+        self.put(name, origin);
     }
 
     pub fn derive(&mut self, name: &str) {
@@ -155,7 +138,7 @@ impl FieldEnv {
             return;
         }
         let origin = self.origin(from);
-        self.known.remove(from);
+        self.take(from);
         if !self.closed {
             self.removed.insert(from, ());
         }
@@ -172,15 +155,15 @@ impl FieldEnv {
             if n.len() >= fp.len() + fs.len() && n.starts_with(fp) && n.ends_with(fs) {
                 let mid = &n[fp.len()..n.len() - fs.len()];
                 let new = format!("{tp}{mid}{ts}");
-                if let Some(o) = self.known.remove(&n) {
-                    self.known.insert(&new, o);
+                if let Some(o) = self.take(&n) {
+                    self.put(&new, o);
                 }
             }
         }
         // `rename P.* as *` on an open set acts like dropping a prefix.
         if !self.closed && fs.is_empty() && tp.is_empty() && ts.is_empty() {
             if let Some(p) = fp.strip_suffix('.') {
-                if !self.dropped.contains(p) {
+                if !self.dropped.iter().any(|d| d == p) {
                     self.dropped.push(p.to_string());
                 }
             }
@@ -196,19 +179,19 @@ impl FieldEnv {
                     continue;
                 }
                 let rest = rest.to_string();
-                if let Some(o) = self.known.remove(&n) {
-                    self.known.insert(&rest, o);
+                if let Some(o) = self.take(&n) {
+                    self.put(&rest, o);
                 }
             }
         }
-        if !self.dropped.contains(prefix) {
+        if !self.dropped.iter().any(|d| d == prefix) {
             self.dropped.push(prefix.to_string());
         }
     }
 
     /// After `stats`/`tstats`/`table`: only these names exist.
     pub fn close(&mut self, names: BTreeMap<String, Origin>) {
-        self.known = names.into_iter().collect();
+        self.set_known(names);
         self.removed = PMap::default();
         self.closed = true;
     }
@@ -241,7 +224,15 @@ impl FieldEnv {
     /// `fields - a b`: remove names.
     pub fn remove(&mut self, patterns: &[String]) {
         for p in patterns {
-            self.known.retain(|n, _| !glob(p, n));
+            let gone: Vec<String> = self
+                .known
+                .keys()
+                .filter(|n| glob(p, n))
+                .map(str::to_string)
+                .collect();
+            for n in gone {
+                self.take(&n);
+            }
             if !self.closed && !p.contains('*') {
                 self.removed.insert(p, ());
             }
@@ -295,12 +286,12 @@ impl FieldEnv {
     pub fn merge(&mut self, other: &FieldEnv) {
         for (n, o) in other.known.iter() {
             if !self.known.contains_key(n) {
-                self.known.insert(n, o.clone());
+                self.put(n, o.clone());
             }
         }
         for d in other.dropped.to_vec() {
             if !self.dropped.contains(d) {
-                self.dropped.push(d.to_string());
+                self.dropped.push(d.clone());
             }
         }
     }

@@ -59,6 +59,9 @@ pub(crate) struct Ctx<'s> {
     /// `(object prefix, datamodel spec)` per datamodel read, with whether
     /// it was read at the top level.
     pub datamodels: Vec<(String, String, bool)>,
+    /// Every generating `tstats` (of the search or a subsearch) with the
+    /// datamodel object it reads, in order.
+    pub tstats_points: Vec<(Option<String>, TstatsWhere)>,
     /// Every `tstats` command, in order.
     pub tstats_calls: Vec<TstatsCall>,
     sub_depth: usize,
@@ -71,7 +74,9 @@ struct At<'c> {
     /// Just after the command name.
     start: usize,
     end: usize,
-    /// The command is the search's generating `tstats`.
+    /// In the top-level pipeline (not a subsearch).
+    top: bool,
+    /// The command is the (sub)search's generating `tstats`.
     generating: bool,
 }
 
@@ -209,6 +214,7 @@ impl<'s> Ctx<'s> {
             issues: Vec::new(),
             filter_macros: Vec::new(),
             datamodels: Vec::new(),
+            tstats_points: Vec::new(),
             tstats_calls: Vec::new(),
             sub_depth: 0,
             stage: None,
@@ -356,7 +362,8 @@ impl<'s> Ctx<'s> {
                 cmd,
                 start: args_start,
                 end: cmd.end,
-                generating: top && generating_tstats,
+                top,
+                generating: generating_tstats,
             };
             let used_subs = self.command(&name, &at, &mut filters, &mut out)?;
             if !used_subs {
@@ -398,7 +405,7 @@ impl<'s> Ctx<'s> {
             "tstats" => {
                 let (logic, info) = self.tstats(start, end, at.generating)?;
                 filters.extend(logic);
-                if at.generating && out.tstats.is_none() {
+                if at.top && at.generating && out.tstats.is_none() {
                     out.tstats = info;
                 }
             }
@@ -870,6 +877,10 @@ impl<'s> Ctx<'s> {
             known.insert(n, o);
         }
         self.env.close(known);
+        if let Some(i) = &info {
+            let object = self.datamodels[models_before..].last().map(|d| d.0.clone());
+            self.tstats_points.push((object, i.clone()));
+        }
         Ok((logic, info))
     }
 

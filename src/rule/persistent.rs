@@ -1,11 +1,13 @@
-//! A persistent sorted map from names to values: cloning is O(1) and an
-//! insert or removal copies only the O(log n) nodes on its path, so the
-//! field environment can be kept for every stage of a long pipeline
-//! without copying it per command.
+//! Persistent collections: cloning is O(1) and a change copies only what
+//! it touches, so a value kept for every stage of a long pipeline (the
+//! SPL field scope recorded in the anchors) costs no copy per stage.
 //!
-//! A treap (a search tree ordered by key, heap-ordered by a priority). The
-//! priority is a hash of the key under a per-process random seed, so the
-//! expected depth is logarithmic whatever names a search uses.
+//! [`PMap`] is a sorted map from names to values, a treap (a search tree
+//! ordered by key, heap-ordered by a priority): an insert or removal
+//! copies the O(log n) nodes on its path. The priority is a hash of the
+//! key under a per-process random seed, so the expected depth is
+//! logarithmic whatever names a rule uses. [`PList`] is a stack whose
+//! clones share their tails.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -213,6 +215,95 @@ impl<V: Clone + fmt::Debug> fmt::Debug for PMap<V> {
     }
 }
 
+/// A persistent stack: `push` shares the previous list.
+pub struct PList<T> {
+    top: Option<Arc<PNode<T>>>,
+    len: usize,
+}
+
+struct PNode<T> {
+    item: T,
+    below: Option<Arc<PNode<T>>>,
+}
+
+impl<T> Default for PList<T> {
+    fn default() -> Self {
+        PList { top: None, len: 0 }
+    }
+}
+
+impl<T> Clone for PList<T> {
+    fn clone(&self) -> Self {
+        PList {
+            top: self.top.clone(),
+            len: self.len,
+        }
+    }
+}
+
+impl<T> PList<T> {
+    pub fn push(&mut self, item: T) {
+        self.top = Some(Arc::new(PNode {
+            item,
+            below: self.top.take(),
+        }));
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Newest first.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        std::iter::successors(self.top.as_deref(), |n| n.below.as_deref()).map(|n| &n.item)
+    }
+
+    /// Oldest first.
+    pub fn to_vec(&self) -> Vec<&T> {
+        let mut v: Vec<&T> = self.iter().collect();
+        v.reverse();
+        v
+    }
+}
+
+impl<T: PartialEq> PList<T> {
+    pub fn contains(&self, x: &T) -> bool {
+        self.iter().any(|y| y == x)
+    }
+}
+
+impl<T: PartialEq> PartialEq for PList<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq> Eq for PList<T> {}
+
+impl<T: fmt::Debug> fmt::Debug for PList<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.to_vec()).finish()
+    }
+}
+
+impl<T> Drop for PList<T> {
+    fn drop(&mut self) {
+        // Unlink iteratively: a long list must not recurse on drop.
+        let mut next = self.top.take();
+        while let Some(n) = next {
+            match Arc::try_unwrap(n) {
+                Ok(mut node) => next = node.below.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +344,22 @@ mod tests {
         a.retain(|k, _| k != "y");
         assert_eq!(a.keys().collect::<Vec<_>>(), vec!["z"]);
         assert_eq!(before.get("x"), Some(&1));
+    }
+
+    #[test]
+    fn lists_share_their_tails() {
+        let mut a: PList<String> = PList::default();
+        a.push("x".into());
+        let b = a.clone();
+        a.push("y".into());
+        assert_eq!(a.to_vec(), vec!["x", "y"]);
+        assert_eq!(b.to_vec(), vec!["x"]);
+        assert!(a.contains(&"y".to_string()) && !b.contains(&"y".to_string()));
+        let mut long: PList<usize> = PList::default();
+        for i in 0..200_000 {
+            long.push(i);
+        }
+        assert_eq!(long.len(), 200_000);
+        drop(long);
     }
 }
