@@ -233,3 +233,23 @@ fn a_global_document_with_many_selections_merges_linearly() {
     };
     assert_eq!(alts.len(), 2 * n);
 }
+
+#[test]
+fn a_splunk_rule_of_ten_thousand_commands_records_every_stage_scope() {
+    let n = 10_000;
+    let p = parse(Format::Splunk, shapes::spl_eval(n), "s.yml");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let pl = p.rules[0]
+        .anchors
+        .pipeline
+        .as_ref()
+        .expect("the SPL pipeline anchors");
+    assert_eq!(pl.stages.len(), n + 3);
+    // Before eval i the names f1 … f(i-1) exist, each holding f0 (read
+    // as is only through the plain copies, every odd eval).
+    let mid = &pl.stages[n / 2].scope;
+    assert_eq!(mid.names.len(), n / 2 - 1);
+    assert_eq!(mid.name_for("f0").as_deref(), Some("f1"));
+    assert!(mid.name_for("g").is_some());
+    assert_eq!(pl.end_scope.names.len(), n);
+}
