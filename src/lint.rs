@@ -1,5 +1,6 @@
 //! The linting pipeline: read → sniff → parse → resolve concepts → checks.
 
+use crate::checks::proposal::Finding;
 use crate::checks::{Check, CheckContext, Code, Environment, RULE_CHECKS};
 use crate::diagnostic::{Diagnostic, Position, Severity};
 use crate::format;
@@ -223,7 +224,13 @@ pub fn lint_source(
         .copied()
         .filter(|c| !opts.disabled.contains(&c.code()))
         .collect();
-    run_checks(&ctx, &checks, &parsed.rules, &mut diags);
+    let findings = run_checks(&ctx, &checks, &parsed.rules, &mut diags);
+    // The rendering stage: each proposed exclusion in the rule's language.
+    diags.extend(crate::suggest::stage::render(
+        &parsed.rules,
+        &file,
+        findings,
+    ));
     let failed = diags.iter().any(Diagnostic::is_fatal);
     if file.text.contains("rulelint") {
         let names = crate::config::Names::new(knowledge);
@@ -252,19 +259,20 @@ pub fn lint_source(
 }
 
 /// The dispatch loop: every enabled check on every rule. A panic in a
-/// check keeps what was found so far and becomes one `RL000` for the file.
+/// check keeps what was found so far and becomes one `RL000` in `diags`.
 fn run_checks(
     ctx: &CheckContext<'_>,
     checks: &[&dyn Check],
     rules: &[DetectionRule],
     diags: &mut Vec<Diagnostic>,
-) {
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let mut current = None;
     let ran = catching(|| {
         for rule in rules {
             for check in checks {
                 current = Some(check.code());
-                check.check_rule(ctx, rule, diags);
+                check.check_rule(ctx, rule, &mut findings);
             }
         }
     });
@@ -275,6 +283,7 @@ fn run_checks(
         };
         diags.push(internal_error(ctx.display, &what, &at));
     }
+    findings
 }
 
 /// `RL000`: rulelint itself failed on this file.
@@ -376,13 +385,16 @@ mod tests {
     }
 
     impl Check for Panics {
-        fn check_rule(&self, ctx: &CheckContext<'_>, _: &DetectionRule, out: &mut Vec<Diagnostic>) {
-            out.push(file_error(
-                ctx.display,
-                Code::TstatsWithoutDatamodel,
-                "before".into(),
-                None,
-            ));
+        fn check_rule(&self, ctx: &CheckContext<'_>, _: &DetectionRule, out: &mut Vec<Finding>) {
+            out.push(
+                file_error(
+                    ctx.display,
+                    Code::TstatsWithoutDatamodel,
+                    "before".into(),
+                    None,
+                )
+                .into(),
+            );
             panic!("a check failed on {}", ctx.display);
         }
     }
@@ -440,7 +452,9 @@ mod tests {
             display: "r.yml",
         };
         let mut diags = Vec::new();
-        run_checks(&ctx, &[&Panics, &Panics], &parsed.rules, &mut diags);
+        let found = run_checks(&ctx, &[&Panics, &Panics], &parsed.rules, &mut diags);
+        diags.extend(found.into_iter().map(|f| f.diagnostic));
+        diags.sort_by_key(|d| d.code != Code::TstatsWithoutDatamodel);
         let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
         assert_eq!(
             codes,

@@ -1,15 +1,13 @@
 //! `RL201 known-fp-pattern`: the rule's logic matches a known
 //! false-positive pattern of the catalogue and does not exclude it.
 
+use super::proposal::{Exclusion, ExclusionField, ExclusionValue, Finding, Proposal, ValueOrigin};
 use super::{Check, CheckContext, Code};
 use crate::declare_check;
 use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
 use crate::knowledge::{ExclusionFieldSpec, Handled, Knowledge, Matcher, Pattern};
 use crate::rule::{Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
-use crate::suggest::{
-    self, Exclusion, ExclusionField, ExclusionValue, Finding, Proposal, ValueOrigin,
-};
 
 declare_check! {
     /// The rule matches a known false-positive pattern and does not exclude it.
@@ -73,19 +71,14 @@ declare_check! {
 }
 
 impl Check for KnownFpPattern {
-    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
         let c = Context {
             knowledge: ctx.knowledge,
             environment: ctx.environment,
         };
         // The check proposes what to exclude; the rendering stage writes it
         // in the rule's language (suggestion, help, Kibana note).
-        let found = check(&c, ctx.file, rule, ctx.display);
-        out.extend(suggest::stage::render(
-            std::slice::from_ref(rule),
-            ctx.file,
-            found,
-        ));
+        out.extend(check(&c, ctx.file, rule, ctx.display));
     }
 }
 

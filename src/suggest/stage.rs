@@ -7,40 +7,10 @@
 //! comparisons triggered; this stage decides *how* it is written (and, for
 //! Elastic rules, how to add it as a Kibana rule exception instead).
 
-use super::{render_with_notes, Exclusion};
+use super::{render_with_notes, Exclusion, Finding, Proposal};
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::rule::{DetectionRule, Format, Op};
 use crate::source::{SourceFile, Span};
-
-/// What a check proposes to exclude, before it is written in a language.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Proposal {
-    pub exclusion: Exclusion,
-    /// Spans of the comparisons that triggered the finding; the exclusion
-    /// goes where they are (the EQL sequence step, the SPL subsearch).
-    pub triggers: Vec<Span>,
-    /// What the exclusion does, in a few words ("exclude server replies").
-    pub summary: String,
-    /// For each field of the exclusion, the environment fact that holds
-    /// the organisation's values, if there is one.
-    pub facts: Vec<Option<String>>,
-}
-
-/// A check's finding: the diagnostic, and the exclusion it proposes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub diagnostic: Diagnostic,
-    pub proposal: Option<Proposal>,
-}
-
-impl From<Diagnostic> for Finding {
-    fn from(diagnostic: Diagnostic) -> Self {
-        Finding {
-            diagnostic,
-            proposal: None,
-        }
-    }
-}
 
 /// Render every finding's proposal for the rule it belongs to (the rule
 /// whose span holds the triggers) and return the diagnostics.

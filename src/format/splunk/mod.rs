@@ -383,7 +383,7 @@ fn rule_from_map(
                 let parsed = a
                     .issues
                     .iter()
-                    .all(|i| i.severity != crate::diagnostic::Severity::Error);
+                    .all(|i| i.severity != crate::severity::Severity::Error);
                 let mut pipeline = parsed.then(|| a.pipeline(&dec.text));
                 a.logic.map_spans(&|s| map.span(s));
                 for i in &mut a.issues {
