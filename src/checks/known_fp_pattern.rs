@@ -777,6 +777,7 @@ fn required_constraints(logic: &Logic) -> Vec<(&str, Vec<&Cmp>)> {
             }
             out
         }
+        Logic::Shared(inner) => required_constraints(inner),
         Logic::Not(_) | Logic::Keyword(_) | Logic::Opaque(_) => Vec::new(),
     }
 }
