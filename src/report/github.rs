@@ -61,7 +61,7 @@ pub fn annotation(d: &Diagnostic, file: &str) -> String {
     let p = &d.position;
     let mut props = format!(
         "file={},line={},col={},endLine={}",
-        escape_property(file),
+        escape_property(&safe(file)),
         p.line.max(1),
         p.column.max(1),
         p.end_line.max(p.line).max(1),
