@@ -205,25 +205,45 @@ impl Excerpt {
             });
         }
         let mut ex_starts = Vec::new();
-        let labels = kept
-            .iter()
-            .map(|(m, _, _, span)| {
-                let start = ex.map(text, span.start, false);
-                let end = ex.map(text, span.end, true).max(start);
-                let label = sanitize::cap(&sanitize::one_line(&m.label), 80).into_owned();
-                ex_starts.push((
-                    start,
-                    m.position.line.saturating_sub(1),
-                    m.position.column.saturating_sub(1),
-                ));
-                let s = SourceSpan::new(start.into(), end - start);
-                if m.primary {
-                    LabeledSpan::new_primary_with_span(Some(label), s)
-                } else {
-                    LabeledSpan::new_with_span(Some(label), s)
+        // Labels outside the window of their line all point at the same
+        // ellipsis: one label there says how many.
+        let mut labels: Vec<LabeledSpan> = Vec::new();
+        let mut hidden: Vec<(usize, usize, usize)> = Vec::new();
+        for (m, _, _, span) in &kept {
+            let start = ex.map(text, span.start, false);
+            let end = ex.map(text, span.end, true).max(start);
+            let label = sanitize::cap(&sanitize::one_line(&m.label), 80).into_owned();
+            if !m.primary && ex.outside_window(*span) {
+                if let Some(h) = hidden.iter_mut().find(|h| h.0 == start && h.1 == end) {
+                    h.2 += 1;
+                    continue;
                 }
-            })
-            .collect();
+                hidden.push((start, end, 0));
+            }
+            ex_starts.push((
+                start,
+                m.position.line.saturating_sub(1),
+                m.position.column.saturating_sub(1),
+            ));
+            let s = SourceSpan::new(start.into(), end - start);
+            labels.push(if m.primary {
+                LabeledSpan::new_primary_with_span(Some(label), s)
+            } else {
+                LabeledSpan::new_with_span(Some(label), s)
+            });
+        }
+        for (start, end, more) in hidden.into_iter().filter(|h| h.2 > 0) {
+            if let Some(l) = labels
+                .iter_mut()
+                .find(|l| l.offset() == start && l.offset() + l.len() == end)
+            {
+                let text = format!(
+                    "{} (and {more} more outside the window)",
+                    l.label().unwrap_or("")
+                );
+                *l = LabeledSpan::new_with_span(Some(text), *l.inner());
+            }
+        }
         ex.starts = ex_starts;
         Some((ex, labels))
     }
@@ -275,6 +295,20 @@ impl Excerpt {
             v_text,
             v_trail,
         });
+    }
+
+    /// Does `span` lie on one line, wholly in text cut from its window?
+    fn outside_window(&self, span: Span) -> bool {
+        let i = self
+            .lines
+            .partition_point(|l| l.start <= span.start)
+            .saturating_sub(1);
+        let Some(l) = self.lines.get(i) else {
+            return false;
+        };
+        span.end <= l.end
+            && ((l.win_start > l.start && span.end <= l.win_start && span.start < l.win_start)
+                || (l.win_end < l.end && span.start >= l.win_end && span.end > l.win_end))
     }
 
     /// The excerpt offset of file offset `o` in `text` (a span's end
@@ -363,5 +397,151 @@ impl SourceCode for Excerpt {
             0,
             g.last - g.first + 1,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(file: &SourceFile, span: Span, label: &str, primary: bool) -> Mark {
+        Mark {
+            span,
+            position: Position::resolve(file, span),
+            label: label.into(),
+            primary,
+        }
+    }
+
+    fn at(file: &SourceFile, needle: &str) -> Span {
+        let s = file.text.find(needle).unwrap();
+        Span::new(s, s + needle.len())
+    }
+
+    fn shown<'a>(ex: &'a Excerpt, l: &LabeledSpan) -> &'a str {
+        &ex.text[l.offset()..l.offset() + l.len()]
+    }
+
+    #[test]
+    fn copies_only_the_lines_around_the_span() {
+        let mut text = "x: 1\n".repeat(50_000);
+        text.push_str("port: 6667\n");
+        text.push_str(&"y: 2\n".repeat(50_000));
+        let f = SourceFile::new("big.yml", text);
+        let span = at(&f, "6667");
+        let (ex, labels) = Excerpt::build(&f, "big.yml", &[mark(&f, span, "p", true)], 80).unwrap();
+        assert_eq!(ex.text, "x: 1\nport: 6667\ny: 2\n");
+        assert_eq!(shown(&ex, &labels[0]), "6667");
+        let c = ex.read_span(labels[0].inner(), 1, 1).unwrap();
+        assert_eq!(c.line(), 50_000 - 1);
+        assert_eq!(c.line_count(), 3);
+        let c = ex.read_span(labels[0].inner(), 0, 0).unwrap();
+        assert_eq!((c.line(), c.column()), (50_000, 6));
+    }
+
+    #[test]
+    fn long_lines_are_cut_to_a_window_around_the_span() {
+        let text = format!(
+            "a: 1\nq: '{}', 6667, '{}'\nb: 2\n",
+            "a".repeat(70_000),
+            "b".repeat(5_000)
+        );
+        let f = SourceFile::new("l.yml", text);
+        let span = at(&f, "6667");
+        let (ex, labels) = Excerpt::build(&f, "l.yml", &[mark(&f, span, "p", true)], 60).unwrap();
+        let lines: Vec<&str> = ex.text.lines().collect();
+        assert_eq!(lines[0], "a: 1");
+        assert!(
+            lines[1].starts_with('…') && lines[1].ends_with('…'),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].chars().count() <= 62, "{}", lines[1]);
+        assert_eq!(shown(&ex, &labels[0]), "6667");
+        let c = ex.read_span(labels[0].inner(), 0, 0).unwrap();
+        assert_eq!((c.line(), c.column()), (1, 70_007));
+    }
+
+    #[test]
+    fn escapes_keep_the_label_on_its_text() {
+        let text = "v: \"\u{1b}]52;c;QQ==\u{7}\u{202e}\" 6667\r\nw: 1\r\n";
+        let f = SourceFile::new("e.yml", text);
+        let span = at(&f, "6667");
+        let (ex, labels) =
+            Excerpt::build(&f, "e\u{1b}.yml", &[mark(&f, span, "p\u{7}", true)], 80).unwrap();
+        assert_eq!(ex.text, "v: \"\\x1b]52;c;QQ==\\x07\\u{202e}\" 6667\nw: 1\n");
+        assert_eq!(shown(&ex, &labels[0]), "6667");
+        assert_eq!(labels[0].label(), Some("p\\x07"));
+        assert_eq!(ex.name, "e\\x1b.yml");
+    }
+
+    #[test]
+    fn labels_outside_the_window_share_one_ellipsis() {
+        let vals: Vec<String> = (0..40)
+            .map(|i| format!("'{}{i}', {}", "z".repeat(30), 50_000 + i))
+            .collect();
+        let text = format!("p: [{}]\n", vals.join(", "));
+        let f = SourceFile::new("m.yml", text);
+        let mut marks = vec![mark(&f, at(&f, "50000"), "p", true)];
+        for i in 1..10 {
+            marks.push(mark(
+                &f,
+                at(&f, &(50_000 + i).to_string()),
+                &format!("also {i}"),
+                false,
+            ));
+        }
+        let (ex, labels) = Excerpt::build(&f, "m.yml", &marks, 80).unwrap();
+        assert_eq!(shown(&ex, &labels[0]), "50000");
+        let on_ellipsis: Vec<&LabeledSpan> =
+            labels.iter().filter(|l| shown(&ex, l) == "…").collect();
+        assert_eq!(on_ellipsis.len(), 1, "{labels:?}");
+        assert!(on_ellipsis[0]
+            .label()
+            .unwrap()
+            .contains("more outside the window"));
+    }
+
+    #[test]
+    fn odd_spans_do_not_panic() {
+        let f = SourceFile::new("o.yml", "é: ü\nx\n");
+        let bad = [
+            Span::new(1, 2),
+            Span::new(5, 3),
+            Span::new(3, 99),
+            Span::new(f.text.len(), f.text.len()),
+            Span::new(0, f.text.len()),
+        ];
+        for s in bad {
+            let m = Mark {
+                span: s,
+                position: Position {
+                    line: 1,
+                    column: 1,
+                    end_line: 1,
+                    end_column: 1,
+                    offset: 0,
+                    length: 0,
+                },
+                label: "l".into(),
+                primary: true,
+            };
+            if let Some((ex, labels)) = Excerpt::build(&f, "o.yml", &[m], 40) {
+                for l in &labels {
+                    assert!(l.offset() + l.len() <= ex.text.len());
+                    let _ = ex.read_span(l.inner(), 1, 1).unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spans_over_many_lines_show_their_first_line() {
+        let text = "a\n".repeat(200);
+        let f = SourceFile::new("s.yml", text);
+        let span = Span::new(0, f.text.len());
+        let (ex, labels) = Excerpt::build(&f, "s.yml", &[mark(&f, span, "all", true)], 40).unwrap();
+        assert_eq!(ex.text.lines().count(), 2);
+        assert_eq!(shown(&ex, &labels[0]), "a");
     }
 }

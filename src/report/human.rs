@@ -255,3 +255,94 @@ fn wrap(text: &str, width: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Position;
+    use crate::lint::FileStatus;
+    use crate::source::Span;
+
+    fn diag(file: &str, message: &str, span: Span, src: &SourceFile) -> Diagnostic {
+        Diagnostic {
+            code: "RL201",
+            check: "known-fp-pattern",
+            pattern: Some("irc-client".into()),
+            severity: Severity::Warning,
+            message: message.into(),
+            note: Some("n\u{1b}[2J".into()),
+            help: Some("h\u{9b}".into()),
+            file: file.into(),
+            format: None,
+            rule: None,
+            span,
+            position: Position::resolve(src, span),
+            labels: Vec::new(),
+            suggestion: None,
+            key: String::new(),
+        }
+    }
+
+    fn result(diags: Vec<Diagnostic>, src: SourceFile) -> FileResult {
+        FileResult {
+            path: "a.yml".into(),
+            source: Some(src),
+            format: None,
+            status: FileStatus::Checked(1),
+            diagnostics: diags,
+        }
+    }
+
+    fn opts() -> HumanOptions {
+        HumanOptions {
+            color: false,
+            quiet: false,
+            width: 100,
+        }
+    }
+
+    #[test]
+    fn nothing_unsafe_and_no_workflow_command_at_a_line_start() {
+        let src = SourceFile::new("a.yml", "p: 6667\n");
+        let d = diag(
+            "::add-mask::x.yml",
+            "m\n::stop-commands::t \u{1b}]0;title\u{7}",
+            Span::new(3, 7),
+            &src,
+        );
+        let r = vec![result(vec![d], src)];
+        let out = render(&r, &Summary::from_results(&r, 0), &opts());
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out}");
+        for line in out.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line}");
+        }
+        assert!(out.contains("\\x3a:add-mask::x.yml:1:4"), "{out}");
+        assert!(out.contains("\\x1b]0;title\\x07"), "{out}");
+        assert!(out.contains("= note: n\\x1b[2J"), "{out}");
+        assert!(out.contains("= help: h\\x9b"), "{out}");
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let src = SourceFile::new("a.yml", "p: 6667\n");
+        let d = diag("a.yml", &"m".repeat(50_000), Span::new(3, 7), &src);
+        let r = vec![result(vec![d], src)];
+        let out = render(&r, &Summary::from_results(&r, 0), &opts());
+        assert!(out.len() < 5_000, "{}", out.len());
+        assert!(out.contains("(49000 more characters)"));
+    }
+
+    #[test]
+    fn the_plain_form_keeps_every_finding() {
+        let src = SourceFile::new("a.yml", "p: 6667\nq: 7000\n");
+        let a = diag("a.yml", "first", Span::new(3, 7), &src);
+        let b = diag("a.yml", "second", Span::new(11, 15), &src);
+        let r = result(vec![a, b], src);
+        let mut out = String::new();
+        plain_file(&mut out, &r, false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "a.yml:1:4  warning[RL201] irc-client: first");
+        assert_eq!(lines[1], "a.yml:2:4  warning[RL201] irc-client: second");
+        assert!(lines[2].contains("could not be drawn"), "{out}");
+    }
+}

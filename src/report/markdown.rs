@@ -35,9 +35,7 @@ const PROSE_AFTER_EXCLUSION: &str = "For a prebuilt Elastic rule";
 
 /// Line breaks as spaces, unsafe characters as visible escapes.
 fn flat(s: &str) -> String {
-    sanitize::terminal(s)
-        .replace("\r\n", " ")
-        .replace(['\n', '\r'], " ")
+    sanitize::terminal(&s.replace("\r\n", " ").replace(['\n', '\r'], " ")).into_owned()
 }
 
 /// Escape text for a table cell: `|` (with an odd number of backslashes
@@ -565,5 +563,52 @@ mod tests {
         let md = render(&r, &Summary::from_results(&r, 0), &ws(), &[]);
         assert!(md.len() < 65_536, "{}", md.len());
         assert!(md.contains("the details of "), "{}", &md[md.len() - 300..]);
+    }
+
+    #[test]
+    fn code_spans_survive_line_breaks_and_backticks() {
+        assert_eq!(code("a\n\n<img src=x>"), "`a  <img src=x>`");
+        assert_eq!(code("x\r\ny"), "`x y`");
+        assert_eq!(code("``"), "``` `` ```");
+        assert_eq!(code(""), "`  `");
+        assert!(code(&"v".repeat(10_000)).contains("more characters)"));
+    }
+
+    #[test]
+    fn prose_is_inert() {
+        assert_eq!(
+            prose("see <img src=x> *b* [l](u) @octocat a#1 www.x.io http://e"),
+            "see \\<img src=x\\> \\*b\\* \\[l\\](u) `@octocat` `a#1` `www.x.io` `http://e`"
+        );
+        assert_eq!(prose("- x"), "\\- x");
+        assert_eq!(prose("12. x"), "12\\. x");
+        assert_eq!(prose("1 x"), "1 x");
+        assert_eq!(prose("a\n\nb"), "a  b");
+        // A backtick in a value shifts the code parts; each part is still
+        // either a code span or escaped prose.
+        assert_eq!(message("`f` matches `a`b`: t"), "`f` matches `a`b`: t`");
+        assert_eq!(message("`v` is `<b>`"), "`v` is `<b>`");
+        assert_eq!(message("x`@me` <i>"), "x`@me` \\<i\\>");
+    }
+
+    #[test]
+    fn cells_escape_pipes_whatever_backslashes_precede() {
+        assert_eq!(cell("a|b"), "a\\|b");
+        assert_eq!(cell("a\\|b"), "a\\\\\\|b");
+        assert_eq!(cell("a\\\\|b"), "a\\\\\\|b");
+        assert_eq!(cell("rules\\a.yml"), "rules\\a.yml");
+    }
+
+    #[test]
+    fn the_exception_sentence_is_prose() {
+        let t = "and not x\n\nFor a prebuilt Elastic rule your team does not edit, do this.";
+        assert_eq!(
+            split_prose(t),
+            (
+                "and not x",
+                Some("For a prebuilt Elastic rule your team does not edit, do this.")
+            )
+        );
+        assert_eq!(split_prose("a\n\nb"), ("a\n\nb", None));
     }
 }
