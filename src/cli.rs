@@ -644,7 +644,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             ));
         }
         return Outcome {
-            stdout: s,
+            stdout: report::sanitize::terminal(&s).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -658,7 +658,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             None => text.push_str(&facts),
         }
         return Outcome {
-            stdout: text,
+            stdout: report::sanitize::terminal(&text).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -730,7 +730,7 @@ pub fn patterns_with(format: ListFormat, g: &GlobalArgs) -> Outcome {
                 "\n{} patterns; `rulelint explain <id>` for details\n",
                 knowledge.patterns.len()
             ));
-            s
+            report::sanitize::terminal(&s).into_owned()
         }
     };
     Outcome {

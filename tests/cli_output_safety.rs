@@ -486,3 +486,63 @@ fn markdown_prose_stays_out_of_code_blocks() {
     assert!(!eql[0].1.contains("Kibana"), "{md}");
     assert!(prose.contains("Kibana rule exception"), "{md}");
 }
+
+/// A team catalogue (from the repository under review) with escapes and
+/// Markdown in its prose: `explain`, `patterns` and the reports keep them
+/// inert.
+#[test]
+fn team_catalogue_text_is_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = "patterns:
+  - id: team-irc-bouncer
+    title: \"Bouncer \\e]0;owned\\a <img src=x> @octocat\"
+    rationale: \"Runs \\e[2J a bouncer. [x](https://evil.example) @org/team\"
+    benign: [\"the \\u202e bouncer\"]
+    trigger:
+      - concepts: [destination.port]
+        ports: [6667]
+    exclusion:
+      summary: exclude the bouncer
+      name: irc_bouncer
+      fields:
+        - concept: source.ip
+          op: cidr
+          fact: irc_bouncers
+          placeholder: <your IRC bouncers>
+";
+    fs::create_dir(dir.path().join("knowledge")).unwrap();
+    fs::write(dir.path().join("knowledge/team.yml"), team).unwrap();
+    fs::write(
+        dir.path().join("rulelint.toml"),
+        "[knowledge]\nextend = [\"knowledge/team.yml\"]\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("irc.yml"), irc_rule("T", "'x.exe'")).unwrap();
+    let cmd = |args: &[&str]| {
+        let out = Command::cargo_bin("rulelint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, explain, err) = cmd(&["explain", "team-irc-bouncer"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(explain.contains("Bouncer \\x1b]0;owned\\x07"), "{explain}");
+    let (_, list, _) = cmd(&["patterns"]);
+    assert!(list.contains("team-irc-bouncer"));
+    let (code, human, _) = cmd(&["check", "--color", "never", "irc.yml"]);
+    assert_eq!(code, Some(1));
+    assert!(human.contains("team-irc-bouncer"), "{human}");
+    for out in [&explain, &list, &human] {
+        assert_eq!(raw_controls(out), Vec::<char>::new(), "{out}");
+    }
+    let (_, md, _) = cmd(&["check", "--format", "markdown", "irc.yml"]);
+    assert!(md.contains("team-irc-bouncer"), "{md}");
+    assert_eq!(live_markdown(&md), Vec::<String>::new(), "{md}");
+}
