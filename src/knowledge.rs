@@ -9,6 +9,8 @@ use crate::source::{SourceFile, Span};
 use serde::Deserialize;
 use std::collections::HashMap;
 
+pub mod facts;
+
 /// The embedded catalogue files, in load order.
 pub const BUILTIN_PATTERN_FILES: &[(&str, &str)] = &[
     (
@@ -475,7 +477,7 @@ impl Knowledge {
         if !kebab {
             out.push("id must be kebab-case (a-z, 0-9, -)".to_string());
         }
-        if p.severity.parse::<crate::diagnostic::Severity>().is_err() {
+        if p.severity.parse::<crate::severity::Severity>().is_err() {
             out.push(format!(
                 "severity `{}` must be error, warning, info or hint",
                 p.severity

@@ -1,7 +1,10 @@
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use std::io::Write;
 
 fn main() {
+    rulelint::lint::install_panic_hook();
     let cli = match rulelint::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

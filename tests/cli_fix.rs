@@ -1,5 +1,6 @@
-//! `check --fix`: applies exclusions, keeps every other byte, refuses
-//! placeholders unless asked, and uses the configured environment facts.
+//! `check --fix`: applies exclusions, keeps every other byte, writes
+//! catalogue default values only with `--unsafe-fixes`, refuses placeholders
+//! unless asked, and uses the configured environment facts.
 
 use assert_cmd::Command;
 use std::fs;
@@ -22,6 +23,7 @@ fn fix_applies_the_exclusion_and_keeps_the_rest() {
             "check",
             "--isolated",
             "--fix",
+            "--unsafe-fixes",
             "--format",
             "json",
             "irc.yml",
@@ -58,6 +60,41 @@ fn fix_applies_the_exclusion_and_keeps_the_rest() {
         .collect();
     assert!(!pats.contains(&"ephemeral-port"), "{pats:?}");
     assert!(pats.contains(&"irc-client"), "{pats:?}");
+}
+
+#[test]
+fn plain_fix_never_writes_catalogue_defaults() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("irc.yml");
+    fs::write(&p, IRC).unwrap();
+    let out = rulelint(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--fix",
+            "--format",
+            "json",
+            "irc.yml",
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not fixed irc.yml:12: RL201 ephemeral-port")
+            && stderr.contains("--unsafe-fixes"),
+        "{stderr}"
+    );
+    assert!(!stderr.lines().any(|l| l.starts_with("fixed ")), "{stderr}");
+    assert_eq!(fs::read_to_string(&p).unwrap(), IRC);
+    // The JSON report says why: the suggestion is unsafe.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let eph = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pattern"] == "ephemeral-port")
+        .expect("ephemeral-port finding");
+    assert_eq!(eph["suggestion"]["applicability"], "unsafe");
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn exclusion() -> Exclusion {
                 values: vec![ExclusionValue {
                     text: "\\jenkins.exe".into(),
                     numeric: false,
-                    placeholder: false,
+                    origin: rulelint::suggest::ValueOrigin::Catalogue,
                 }],
             },
             ExclusionField {
@@ -52,12 +52,12 @@ fn exclusion() -> Exclusion {
                     ExclusionValue {
                         text: "svc \"ci\"".into(),
                         numeric: false,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                     ExclusionValue {
                         text: "jenkins".into(),
                         numeric: false,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                 ],
             },
@@ -123,8 +123,8 @@ fn eql_exclusions_apply_to_corpus_rules() {
         let file = SourceFile::new(path.clone(), text.clone());
         let s = suggest::render(&rule, &file, &excl, &[trigger.shift(base)])
             .unwrap_or_else(|| panic!("{}: no suggestion", path.display()));
-        assert!(!s.edits.is_empty(), "{}: no edits", path.display());
-        if s.edits.len() > 1 {
+        assert!(!s.fix.edits.is_empty(), "{}: no edits", path.display());
+        if s.fix.edits.len() > 1 {
             wrapped += 1;
         }
         if parsed.anchors.steps.len() > 1 {
@@ -138,7 +138,7 @@ fn eql_exclusions_apply_to_corpus_rules() {
         }
 
         let mut edited = text.clone();
-        let mut edits = s.edits.clone();
+        let mut edits = s.fix.edits.clone();
         edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
         for e in &edits {
             edited.replace_range(e.offset..e.offset + e.length, &e.replacement);

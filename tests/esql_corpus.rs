@@ -167,7 +167,7 @@ fn esql_corpus_exclusions_reparse() {
                 values: vec![ExclusionValue {
                     text: r#"rulelint "test".exe"#.into(),
                     numeric: false,
-                    placeholder: false,
+                    origin: rulelint::suggest::ValueOrigin::Catalogue,
                 }],
             },
             ExclusionField {
@@ -177,12 +177,12 @@ fn esql_corpus_exclusions_reparse() {
                     ExclusionValue {
                         text: "80".into(),
                         numeric: true,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                     ExclusionValue {
                         text: "443".into(),
                         numeric: true,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                 ],
             },
@@ -234,9 +234,9 @@ fn esql_corpus_exclusions_reparse() {
         };
         let file = SourceFile::new(&f, text.clone());
         let sugg = rulelint::suggest::render(&rule, &file, &excl, &[]).expect("a suggestion");
-        assert_eq!(sugg.edits.len(), 1);
+        assert_eq!(sugg.fix.edits.len(), 1);
         let mut edited = text.clone();
-        let e = &sugg.edits[0];
+        let e = &sugg.fix.edits[0];
         if Some(e.offset) == rule.anchors.first_aggregation {
             at_anchor += 1;
         }

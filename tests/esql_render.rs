@@ -11,7 +11,7 @@ fn num(t: &str) -> ExclusionValue {
     ExclusionValue {
         text: t.to_string(),
         numeric: true,
-        placeholder: false,
+        origin: rulelint::suggest::ValueOrigin::Catalogue,
     }
 }
 
@@ -19,7 +19,7 @@ fn s(t: &str) -> ExclusionValue {
     ExclusionValue {
         text: t.to_string(),
         numeric: false,
-        placeholder: false,
+        origin: rulelint::suggest::ValueOrigin::Catalogue,
     }
 }
 
@@ -134,7 +134,7 @@ fn rule(file_text: &str, with_delims: bool) -> (SourceFile, DetectionRule) {
 
 fn apply(text: &str, sugg: &Suggestion) -> String {
     let mut out = text.to_string();
-    let mut edits = sugg.edits.clone();
+    let mut edits = sugg.fix.edits.clone();
     edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
     for e in edits {
         out.replace_range(e.offset..e.offset + e.length, &e.replacement);
@@ -165,7 +165,7 @@ fn roundtrip(file_text: &str, e: &Exclusion, with_delims: bool) -> (Suggestion, 
     let (file, r) = rule(file_text, with_delims);
     let sugg = suggest::render(&r, &file, e, &[]).expect("a suggestion");
     assert_eq!(sugg.language, Language::Esql);
-    assert_eq!(sugg.edits.len(), 1, "{sugg:#?}");
+    assert_eq!(sugg.fix.edits.len(), 1, "{sugg:#?}");
     let edited = apply(file_text, &sugg);
     let q = query_of(&edited);
     let p = parse(&q);
@@ -215,7 +215,7 @@ fn inserted_as_a_new_line_before_the_first_stats() {
     assert_eq!(sugg.text, "| WHERE NOT (source.port IN (80, 443))");
     assert!(!sugg.has_placeholders);
     assert_eq!(
-        sugg.edits[0].offset,
+        sugg.fix.edits[0].offset,
         STATS_RULE.find("| stats").unwrap(),
         "right before the `|` of STATS"
     );
@@ -334,7 +334,7 @@ fn placeholders_are_quoted_and_flagged() {
         vec![ExclusionValue {
             text: "<your DNS servers>".into(),
             numeric: true,
-            placeholder: true,
+            origin: rulelint::suggest::ValueOrigin::Placeholder,
         }],
     )]);
     let (file, r) = rule(file, false);
@@ -368,7 +368,7 @@ fn text_that_cannot_go_in_a_literal_string_gives_no_edit() {
     let e = excl(vec![field("a", Op::Eq, vec![s("it'''s")])]);
     let (file, r) = rule(file, false);
     let sugg = suggest::render(&r, &file, &e, &[]).unwrap();
-    assert!(sugg.edits.is_empty());
+    assert!(sugg.fix.edits.is_empty());
     assert_eq!(sugg.text, "| WHERE NOT (a == \"it'''s\")");
 }
 

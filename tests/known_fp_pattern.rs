@@ -195,15 +195,12 @@ fn run_format(format: &str, exts: &[&str]) {
             }
         };
         let result = rulelint::lint_source(&k, &opts, SourceFile::new(path, text), &display, true);
-        let parse_errors: Vec<&Diagnostic> = result
-            .diagnostics
-            .iter()
-            .filter(|d| d.code.starts_with("RL0") && d.severity == Severity::Error)
-            .collect();
+        let parse_errors: Vec<&Diagnostic> =
+            result.diagnostics.iter().filter(|d| d.is_fatal()).collect();
         let findings: Vec<&Diagnostic> = result
             .diagnostics
             .iter()
-            .filter(|d| d.code == "RL201")
+            .filter(|d| d.code == rulelint::checks::Code::KnownFpPattern)
             .collect();
         let expect = match expectation(&k, &stem) {
             Ok(e) => e,

@@ -1,70 +1,86 @@
 //! `RL201 known-fp-pattern`: the rule's logic matches a known
 //! false-positive pattern of the catalogue and does not exclude it.
 
+use super::{Check, CheckContext, Code};
+use crate::declare_check;
 use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
 use crate::knowledge::{ExclusionFieldSpec, Handled, Knowledge, Matcher, Pattern};
 use crate::rule::{Cmp, DetectionRule, Format, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
-use crate::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
-use std::collections::BTreeMap;
+use crate::suggest::{self, Exclusion, ExclusionField, ExclusionValue, ValueOrigin};
 
-pub const CODE: &str = "RL201";
-pub const NAME: &str = "known-fp-pattern";
-pub const SUMMARY: &str =
-    "The rule matches a known false-positive pattern and does not exclude it.";
-pub const DOC: &str = r#"## What it does
+declare_check! {
+    /// The rule matches a known false-positive pattern and does not exclude it.
+    ///
+    /// ## What it does
+    ///
+    /// Matches the rule's detection logic, in positive position, against the
+    /// catalogue of known false-positive patterns (`rulelint patterns`). When a
+    /// pattern applies and the rule does not already exclude it, reports the
+    /// triggering value with the reason and a ready-to-paste exclusion in the
+    /// rule's own language.
+    ///
+    /// ## Why
+    ///
+    /// Detection rules that fire on benign activity bury a SOC. What is known about
+    /// these false positives usually lives only as free text in the rule's notes:
+    /// this check turns it into a concrete exclusion. A rule that already excludes
+    /// the pattern (in negative position, on the pattern's exclusion concept, with
+    /// values that cover its benign actors) gives no finding; a rule that excludes
+    /// the right field but not the benign actors gets an `info` finding pointing at
+    /// the existing exclusion.
+    ///
+    /// ## Example
+    ///
+    /// Flagged (Sigma):
+    ///
+    /// ```yaml
+    /// detection:
+    ///     selection:
+    ///         DestinationPort: 6667
+    ///     condition: selection
+    /// ```
+    ///
+    /// Clean:
+    ///
+    /// ```yaml
+    /// detection:
+    ///     selection:
+    ///         DestinationPort: 6667
+    ///     filter_ephemeral_port:
+    ///         SourcePort: [80, 443]
+    ///     condition: selection and not filter_ephemeral_port
+    /// ```
+    ///
+    /// ## Fix safety
+    ///
+    /// The suggested exclusion narrows what the rule detects. Values in angle
+    /// brackets (`<your DNS servers>`) are placeholders: fill them in, or set the
+    /// matching `[environment]` fact in the configuration.
+    ///
+    /// ## References
+    ///
+    /// * `rulelint explain <pattern>` for each pattern's rationale and references.
+    pub struct KnownFpPattern {
+        code: "RL201",
+        name: "known-fp-pattern",
+        category: FalsePositive,
+        severity: Warning,
+        fix: Sometimes,
+    }
+}
 
-Matches the rule's detection logic, in positive position, against the
-catalogue of known false-positive patterns (`rulelint patterns`). When a
-pattern applies and the rule does not already exclude it, reports the
-triggering value with the reason and a ready-to-paste exclusion in the
-rule's own language.
+impl Check for KnownFpPattern {
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
+        let c = Context {
+            knowledge: ctx.knowledge,
+            environment: ctx.environment,
+        };
+        out.extend(check(&c, ctx.file, rule, ctx.display));
+    }
+}
 
-## Why
-
-Detection rules that fire on benign activity bury a SOC. What is known about
-these false positives usually lives only as free text in the rule's notes:
-this check turns it into a concrete exclusion. A rule that already excludes
-the pattern (in negative position, on the pattern's exclusion concept, with
-values that cover its benign actors) gives no finding; a rule that excludes
-the right field but not the benign actors gets an `info` finding pointing at
-the existing exclusion.
-
-## Example
-
-Flagged (Sigma):
-
-```yaml
-detection:
-    selection:
-        DestinationPort: 6667
-    condition: selection
-```
-
-Clean:
-
-```yaml
-detection:
-    selection:
-        DestinationPort: 6667
-    filter_ephemeral_port:
-        SourcePort: [80, 443]
-    condition: selection and not filter_ephemeral_port
-```
-
-## Fix safety
-
-The suggested exclusion narrows what the rule detects. Values in angle
-brackets (`<your DNS servers>`) are placeholders: fill them in, or set the
-matching `[environment]` fact in the configuration.
-
-## References
-
-* `rulelint explain <pattern>` for each pattern's rationale and references.
-"#;
-
-/// Organisation facts (configuration `[environment]`): fact name → values.
-pub type Environment = BTreeMap<String, Vec<String>>;
+pub use super::Environment;
 
 /// Everything a knowledge-driven check needs besides the rule.
 #[derive(Debug, Clone, Copy)]
@@ -588,8 +604,7 @@ fn check_pattern(
     };
 
     Some(Diagnostic {
-        code: CODE,
-        check: NAME,
+        code: Code::KnownFpPattern,
         pattern: Some(pattern.id.clone()),
         severity,
         message,
@@ -694,7 +709,7 @@ fn values_for(ctx: &Context<'_>, spec: &ExclusionFieldSpec) -> Vec<ExclusionValu
                     .map(|v| ExclusionValue {
                         numeric: v.parse::<i64>().is_ok(),
                         text: v.clone(),
-                        placeholder: false,
+                        origin: ValueOrigin::Fact,
                     })
                     .collect();
             }
@@ -707,7 +722,7 @@ fn values_for(ctx: &Context<'_>, spec: &ExclusionFieldSpec) -> Vec<ExclusionValu
             .map(|v| ExclusionValue {
                 numeric: v.parse::<i64>().is_ok(),
                 text: v.clone(),
-                placeholder: false,
+                origin: ValueOrigin::Catalogue,
             })
             .collect();
     }
@@ -717,7 +732,7 @@ fn values_for(ctx: &Context<'_>, spec: &ExclusionFieldSpec) -> Vec<ExclusionValu
             .clone()
             .unwrap_or_else(|| format!("<{}>", spec.concept)),
         numeric: false,
-        placeholder: true,
+        origin: ValueOrigin::Placeholder,
     }]
 }
 
@@ -772,7 +787,7 @@ fn build_exclusion(
                     Some(n) => {
                         let sep = if windows_rule(rule) { '\\' } else { '/' };
                         for v in &mut values {
-                            if !v.placeholder {
+                            if !v.is_placeholder() {
                                 let windows = sep == '\\';
                                 let exe = windows && !v.text.to_ascii_lowercase().ends_with(".exe");
                                 v.text =

@@ -53,7 +53,7 @@ fn command(s: Severity) -> &'static str {
 
 /// One workflow command for one diagnostic.
 pub fn annotation(d: &Diagnostic, file: &str) -> String {
-    let what = d.pattern.as_deref().unwrap_or(d.check);
+    let what = d.pattern.as_deref().unwrap_or(d.check());
     let mut title = format!("{} {what}", d.code);
     if let Some(t) = d.rule.as_ref().and_then(|r| r.title.as_deref()) {
         title.push_str(&format!(" in {t}"));
@@ -113,8 +113,7 @@ mod tests {
 
     fn diag(title: &str, message: &str, severity: Severity) -> Diagnostic {
         Diagnostic {
-            code: "RL201",
-            check: "known-fp-pattern",
+            code: crate::checks::Code::KnownFpPattern,
             pattern: Some("ephemeral-port".into()),
             severity,
             message: message.into(),

@@ -80,7 +80,7 @@ fn header(d: &Diagnostic, color: bool) -> String {
     } else {
         ("", "")
     };
-    let what = d.pattern.as_deref().unwrap_or(d.check);
+    let what = d.pattern.as_deref().unwrap_or(d.check());
     format!(
         "{}:{}:{}  {on}{sev}[{}]{off} {}: {}",
         sanitize::one_line(&d.file),
@@ -97,7 +97,7 @@ fn marks(d: &Diagnostic) -> Vec<Mark> {
     let primary = Mark {
         span: d.span,
         position: d.position,
-        label: d.pattern.clone().unwrap_or_else(|| d.check.to_string()),
+        label: d.pattern.clone().unwrap_or_else(|| d.check().to_string()),
         primary: true,
     };
     std::iter::once(primary)
@@ -265,8 +265,7 @@ mod tests {
 
     fn diag(file: &str, message: &str, span: Span, src: &SourceFile) -> Diagnostic {
         Diagnostic {
-            code: "RL201",
-            check: "known-fp-pattern",
+            code: crate::checks::Code::KnownFpPattern,
             pattern: Some("irc-client".into()),
             severity: Severity::Warning,
             message: message.into(),

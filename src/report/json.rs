@@ -15,6 +15,7 @@
 //!     "suggestion": {
 //!       "language": "sigma" | "kql" | "eql" | "esql" | "lucene" | "spl",
 //!       "text", "edits": [{"offset", "length", "replacement"}] (omitted when empty),
+//!       "applicability": "safe" | "unsafe" | "needs-facts" | "display-only",
 //!       "has_placeholders"
 //!     } | null
 //!   }]
@@ -84,14 +85,16 @@ pub struct JsonLabel<'a> {
     pub message: &'a str,
 }
 
-/// The exclusion to add. A fix's applicability, when diagnostics carry
-/// one, belongs next to `edits`.
+/// The exclusion to add: the text to paste, and the edits that apply it
+/// with how safe they are to apply unread (`--fix` applies `safe`,
+/// `--unsafe-fixes` adds `unsafe`).
 #[derive(Serialize)]
 pub struct JsonSuggestion<'a> {
     pub language: &'static str,
     pub text: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<JsonEdit<'a>>,
+    pub applicability: &'static str,
     pub has_placeholders: bool,
 }
 
@@ -148,7 +151,8 @@ impl<'a> From<&'a Suggestion> for JsonSuggestion<'a> {
         JsonSuggestion {
             language: s.language.as_str(),
             text: &s.text,
-            edits: s.edits.iter().map(JsonEdit::from).collect(),
+            edits: s.fix.edits.iter().map(JsonEdit::from).collect(),
+            applicability: s.fix.applicability.as_str(),
             has_placeholders: s.has_placeholders,
         }
     }
@@ -157,8 +161,8 @@ impl<'a> From<&'a Suggestion> for JsonSuggestion<'a> {
 impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
     fn from(d: &'a Diagnostic) -> Self {
         JsonDiagnostic {
-            code: d.code,
-            check: d.check,
+            code: d.code.as_str(),
+            check: d.check(),
             pattern: d.pattern.as_deref(),
             severity: d.severity.as_str(),
             message: &d.message,
@@ -192,7 +196,7 @@ pub fn render(results: &[FileResult], summary: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::Severity;
+    use crate::diagnostic::{Applicability, Fix, Severity};
     use crate::lint::FileStatus;
     use crate::rule::{Format, Language};
     use crate::source::{SourceFile, Span};
@@ -203,8 +207,7 @@ mod tests {
         let span = Span::new(3, 7);
         let other = Span::new(11, 15);
         Diagnostic {
-            code: "RL201",
-            check: "known-fp-pattern",
+            code: crate::checks::Code::KnownFpPattern,
             pattern: Some("irc-client".into()),
             severity: Severity::Warning,
             message: "`a` matches `6667`".into(),
@@ -226,7 +229,10 @@ mod tests {
             suggestion: Some(Suggestion {
                 language: Language::Esql,
                 text: "x".into(),
-                edits: vec![Edit::insert(16, "y")],
+                fix: Fix {
+                    edits: vec![Edit::insert(16, "y")],
+                    applicability: Applicability::Unsafe,
+                },
                 has_placeholders: false,
             }),
             key: "k".into(),
@@ -259,6 +265,7 @@ mod tests {
                     "language": "esql",
                     "text": "x",
                     "edits": [{"offset": 16, "length": 0, "replacement": "y"}],
+                    "applicability": "unsafe",
                     "has_placeholders": false
                 }
             })

@@ -12,6 +12,7 @@
 
 use super::{sanitize, Context, Summary};
 use crate::baseline::Entry;
+use crate::checks::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{FileResult, FileStatus};
 use crate::rule::Language;
@@ -183,7 +184,7 @@ fn plural(n: usize, w: &str) -> String {
 }
 
 fn is_error(d: &Diagnostic) -> bool {
-    d.code.starts_with("RL0") && d.severity == Severity::Error
+    d.is_fatal()
 }
 
 /// Render the summary. `stale` are baseline entries that no longer occur.
@@ -258,10 +259,10 @@ fn tables(
     cut: &mut Vec<String>,
 ) {
     // By pattern (or check, for diagnostics without a pattern).
-    let mut by_pattern: BTreeMap<(&str, &str, Option<&str>), (usize, Severity)> = BTreeMap::new();
+    let mut by_pattern: BTreeMap<(Code, &str, Option<&str>), (usize, Severity)> = BTreeMap::new();
     for (_, d) in all {
         let e = by_pattern
-            .entry((d.code, d.check, d.pattern.as_deref()))
+            .entry((d.code, d.check(), d.pattern.as_deref()))
             .or_insert((0, d.severity));
         e.0 += 1;
         e.1 = e.1.max(d.severity);
@@ -359,7 +360,7 @@ fn stale_section(out: &mut String, stale: &[Entry], cut: &mut Vec<String>) {
 fn detail(out: &mut String, file: &str, d: &Diagnostic) {
     let what = match &d.pattern {
         Some(p) => format!("{} {}", d.code, code(p)),
-        None => format!("{} {}", d.code, d.check),
+        None => format!("{} {}", d.code, d.check()),
     };
     let loc = format!("{file}:{}:{}", d.position.line, d.position.column);
     let _ = writeln!(out, "#### {} {} — {what}\n", d.severity, code(&loc));
@@ -403,11 +404,10 @@ mod tests {
 
     fn diag(pattern: Option<&str>, message: &str, lang: Option<Language>) -> Diagnostic {
         Diagnostic {
-            code: if pattern.is_some() { "RL201" } else { "RL002" },
-            check: if pattern.is_some() {
-                "known-fp-pattern"
+            code: if pattern.is_some() {
+                Code::KnownFpPattern
             } else {
-                "invalid-yaml"
+                Code::InvalidYaml
             },
             pattern: pattern.map(str::to_string),
             severity: if pattern.is_some() {
@@ -437,7 +437,10 @@ mod tests {
             suggestion: lang.map(|l| Suggestion {
                 language: l,
                 text: "filter_x:\n    SourcePort: 80\n".into(),
-                edits: Vec::new(),
+                fix: crate::diagnostic::Fix {
+                    edits: Vec::new(),
+                    applicability: crate::diagnostic::Applicability::DisplayOnly,
+                },
                 has_placeholders: true,
             }),
             key: String::new(),

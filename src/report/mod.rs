@@ -46,7 +46,7 @@ impl Summary {
             for d in &r.diagnostics {
                 // Parse errors count as errors, parse notes (opaque parts,
                 // legacy syntax) as neither; everything else is a finding.
-                if d.code.starts_with("RL0") {
+                if d.code.category() == crate::checks::Category::Parse {
                     match d.severity {
                         crate::diagnostic::Severity::Error => s.errors += 1,
                         crate::diagnostic::Severity::Warning => s.findings += 1,

@@ -8,7 +8,7 @@
 //! fix when it can be applied mechanically. Parse errors are results too.
 
 use super::paths::{slashed, Context};
-use crate::checks::{self, CheckInfo};
+use crate::checks::{self, CheckMeta, Code};
 use crate::config;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::knowledge::{Knowledge, Pattern};
@@ -127,16 +127,8 @@ pub fn file_uri(path: &std::path::Path, dir: bool) -> String {
     u
 }
 
-fn check_tags(c: &CheckInfo) -> Vec<&'static str> {
-    let block = match c.code.get(..3) {
-        Some("RL0") => "parse",
-        Some("RL1") => "hygiene",
-        Some("RL2") => "false-positive",
-        Some("RL3") => "correctness",
-        Some("RL4") => "cost",
-        _ => "other",
-    };
-    vec!["detection-rule", block]
+fn check_tags(c: &CheckMeta) -> Vec<&'static str> {
+    vec!["detection-rule", c.category.as_str()]
 }
 
 /// Link to the rule's section of `docs/checks.md` in the repository
@@ -157,17 +149,18 @@ fn help_uri(heading: &str) -> String {
     )
 }
 
-fn check_rule(c: &CheckInfo) -> Value {
-    let full = first_paragraph(c.doc);
+fn check_rule(c: &CheckMeta) -> Value {
+    let (summary, doc) = (c.summary(), c.doc());
+    let full = first_paragraph(&doc);
     json!({
         "id": c.code,
         "name": pascal(c.name),
         "helpUri": help_uri(&format!("{} {}", c.code, c.name)),
-        "shortDescription": {"text": sentence(c.summary)},
-        "fullDescription": {"text": sentence(if full.is_empty() { c.summary } else { &full })},
+        "shortDescription": {"text": sentence(summary)},
+        "fullDescription": {"text": sentence(if full.is_empty() { summary } else { &full })},
         "help": {
-            "text": format!("{}\n\n{}", c.summary, c.doc.trim()),
-            "markdown": format!("**{} {}**: {}\n\n{}", c.code, c.name, c.summary, c.doc.trim()),
+            "text": format!("{summary}\n\n{doc}"),
+            "markdown": format!("**{} {}**: {summary}\n\n{doc}", c.code, c.name),
         },
         "defaultConfiguration": {"level": level(c.severity)},
         "properties": {"tags": check_tags(c)},
@@ -247,7 +240,7 @@ fn pattern_rule(p: &Pattern) -> Value {
     let mut tags = vec!["detection-rule".to_string(), "false-positive".to_string()];
     tags.extend(p.taxonomy.iter().cloned());
     json!({
-        "id": format!("{}/{}", crate::checks::known_fp_pattern::CODE, p.id),
+        "id": format!("{}/{}", Code::KnownFpPattern, p.id),
         "name": pascal(&p.id),
         "helpUri": help_uri(&p.id),
         "shortDescription": {"text": sentence(&p.title)},
@@ -355,7 +348,7 @@ impl Rules {
         }
         for p in &knowledge.patterns {
             rules.push(
-                format!("{}/{}", checks::known_fp_pattern::CODE, p.id),
+                format!("{}/{}", Code::KnownFpPattern, p.id),
                 pattern_rule(p),
             );
         }
@@ -377,7 +370,7 @@ impl Rules {
                 id.to_string(),
                 json!({
                     "id": id,
-                    "shortDescription": {"text": sentence(d.check)},
+                    "shortDescription": {"text": sentence(d.check())},
                     "defaultConfiguration": {"level": level(d.severity)},
                 }),
             ),
@@ -403,7 +396,7 @@ impl Fingerprints {
         let base = fingerprint(&[
             rel,
             &rule_key,
-            d.code,
+            d.code.as_str(),
             d.pattern.as_deref().unwrap_or(""),
             &d.key,
         ]);
@@ -457,14 +450,14 @@ fn related_locations(loc: &Value, src: Option<&SourceFile>, d: &Diagnostic) -> V
     json!(related)
 }
 
-/// `fixes`: the suggestion's edits, when every edit lies in the file.
-/// (Where a fix's applicability would be reported.)
+/// `fixes`: the suggestion's edits, when every edit lies in the file, with
+/// their applicability.
 fn fixes(loc: &Value, src: &SourceFile, d: &Diagnostic) -> Option<Value> {
-    let s = d.suggestion.as_ref()?;
-    if s.edits.is_empty() || s.edits.iter().any(|e| e.span.end > src.text.len()) {
+    let fix = &d.suggestion.as_ref()?.fix;
+    if fix.edits.is_empty() || fix.edits.iter().any(|e| e.span.end > src.text.len()) {
         return None;
     }
-    let replacements: Vec<Value> = s
+    let replacements: Vec<Value> = fix
         .edits
         .iter()
         .map(|e| {
@@ -486,13 +479,14 @@ fn fixes(loc: &Value, src: &SourceFile, d: &Diagnostic) -> Option<Value> {
             "artifactLocation": loc.clone(),
             "replacements": replacements,
         }],
+        "properties": {"applicability": fix.applicability.as_str()},
     }]))
 }
 
 /// `properties`: what SARIF has no place for.
 fn properties(d: &Diagnostic) -> Value {
     let mut props = Map::new();
-    props.insert("check".into(), json!(d.check));
+    props.insert("check".into(), json!(d.check()));
     if let Some(p) = &d.pattern {
         props.insert("pattern".into(), json!(p));
     }
@@ -609,8 +603,7 @@ mod tests {
         let span = Span::new(start, start + value.len());
         let at = src.text.find("    condition").unwrap();
         Diagnostic {
-            code: "RL201",
-            check: "known-fp-pattern",
+            code: Code::KnownFpPattern,
             pattern: Some("ephemeral-port".into()),
             severity: Severity::Warning,
             message: format!(
@@ -636,16 +629,19 @@ mod tests {
             suggestion: Some(Suggestion {
                 language: Language::Sigma,
                 text: "filter_ephemeral_port:\n    SourcePort: [80, 443]".into(),
-                edits: vec![
-                    Edit::insert(
-                        at,
-                        "    filter_ephemeral_port:\n        SourcePort: [80, 443]\n",
-                    ),
-                    Edit::new(
-                        Span::new(src.text.len() - 1, src.text.len() - 1),
-                        " and not filter_ephemeral_port",
-                    ),
-                ],
+                fix: crate::diagnostic::Fix {
+                    applicability: crate::diagnostic::Applicability::Unsafe,
+                    edits: vec![
+                        Edit::insert(
+                            at,
+                            "    filter_ephemeral_port:\n        SourcePort: [80, 443]\n",
+                        ),
+                        Edit::new(
+                            Span::new(src.text.len() - 1, src.text.len() - 1),
+                            " and not filter_ephemeral_port",
+                        ),
+                    ],
+                },
                 has_placeholders: false,
             }),
             key: format!("ephemeral-port|DestinationPort|{value}"),
@@ -657,7 +653,7 @@ mod tests {
         let d = finding(&src, "6667");
         let parse_err = lint::file_error(
             "rules/bad.yml",
-            "RL002",
+            Code::InvalidYaml,
             "invalid YAML: did not find expected key".into(),
             None,
         );
@@ -755,6 +751,7 @@ mod tests {
             .ends_with("#rl201-known-fp-pattern"));
         let fix = &r["fixes"][0];
         assert_eq!(fix["description"]["text"], "exclude server replies.");
+        assert_eq!(fix["properties"]["applicability"], "unsafe");
         let reps = fix["artifactChanges"][0]["replacements"]
             .as_array()
             .unwrap();
@@ -816,7 +813,7 @@ mod tests {
             status: FileStatus::Failed,
             diagnostics: vec![lint::file_error(
                 "/elsewhere/x.yml",
-                "RL001",
+                Code::UnreadableFile,
                 "cannot read".into(),
                 None,
             )],

@@ -119,15 +119,28 @@ pub struct Anchors {
     /// SPL datamodel object prefix used by the search (`Processes`,
     /// `All_Traffic`), and whether `drop_dm_object_name` strips it.
     pub datamodel: Option<String>,
+    /// SPL: every `tstats` command, in order.
+    pub tstats: Vec<TstatsCall>,
+}
+
+/// An SPL `tstats` command: what it reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TstatsCall {
+    /// The command, from `tstats` to the end of its arguments.
+    pub span: Span,
+    /// `from datamodel=…` names a datamodel.
+    pub names_datamodel: bool,
+    /// Datamodel-style field names it uses (`Processes.process_name`).
+    pub datamodel_fields: Vec<String>,
 }
 
 /// A problem a parser found: an error (the rule cannot be checked) or a
 /// note (part of the logic is opaque, legacy syntax, …).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseIssue {
-    /// An `RL0xx` code, see `checks::parse_codes`.
+    /// A parse code (`RL0xx`), declared in `checks::parse`.
     pub code: &'static str,
-    pub severity: crate::diagnostic::Severity,
+    pub severity: crate::severity::Severity,
     pub message: String,
     pub span: Span,
     pub help: Option<String>,
@@ -137,7 +150,7 @@ impl ParseIssue {
     pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         ParseIssue {
             code,
-            severity: crate::diagnostic::Severity::Error,
+            severity: crate::severity::Severity::Error,
             message: message.into(),
             span,
             help: None,
@@ -147,7 +160,7 @@ impl ParseIssue {
     pub fn info(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         ParseIssue {
             code,
-            severity: crate::diagnostic::Severity::Info,
+            severity: crate::severity::Severity::Info,
             message: message.into(),
             span,
             help: None,

@@ -37,7 +37,6 @@ pub fn render(
     let optional = |name: &str| field_is_optional(rule, file, name);
     let cond = condition_with(excl, &optional)?;
     let clause = format!("and not {cond}");
-    let has_placeholders = excl.has_placeholders();
     let steps = &rule.anchors.steps;
     let chosen = choose_steps(steps, triggers, rule.anchors.query);
 
@@ -51,12 +50,7 @@ pub fn render(
     let text = format!("{text}\n\n{}", super::kql::exception_note(excl));
 
     let edits = build_edits(rule, file, steps, &chosen, &clause).unwrap_or_default();
-    Some(Suggestion {
-        language: Language::Eql,
-        text,
-        edits,
-        has_placeholders,
-    })
+    Some(excl.suggestion(Language::Eql, text, edits))
 }
 
 /// The steps (indices into `steps`) an exclusion belongs in: those whose
@@ -275,7 +269,7 @@ fn literal(v: &ExclusionValue) -> String {
         && t.parse::<f64>().is_ok()
         && t.bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
-    if v.numeric && !v.placeholder && is_number {
+    if v.numeric && !v.is_placeholder() && is_number {
         t.to_string()
     } else {
         quote(&v.text)
@@ -482,6 +476,7 @@ fn toml_unescape(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suggest::ValueOrigin;
 
     /// The clause, without the Kibana exception note that follows it.
     fn head(t: &str) -> &str {
@@ -494,7 +489,7 @@ mod tests {
         ExclusionValue {
             text: t.to_string(),
             numeric: t.parse::<f64>().is_ok(),
-            placeholder: false,
+            origin: ValueOrigin::Catalogue,
         }
     }
 
@@ -634,7 +629,7 @@ mod tests {
         let (rule, file) = rule_in_file(q, kind);
         let triggers = trigger_spans(&rule, trigger_field);
         let s = render(&rule, &file, ex, &triggers).expect("a suggestion");
-        let edited = apply(&file.text, &s.edits);
+        let edited = apply(&file.text, &s.fix.edits);
         (s, query_of(&edited))
     }
 
@@ -646,7 +641,7 @@ mod tests {
         assert_eq!(head(&s.text), "and not source.port in (80, 443)");
         assert!(s.text.contains("Kibana rule exception"), "{}", s.text);
         assert!(!s.has_placeholders);
-        assert_eq!(s.edits.len(), 1);
+        assert_eq!(s.fix.edits.len(), 1);
         assert_eq!(
             edited,
             "network where destination.port == 6667 and source.port > 1024 and not source.port in (80, 443)"
@@ -659,7 +654,7 @@ mod tests {
         let q = "process where process.name == \"a\" or process.name == \"b\"";
         let ex = excl(vec![field("process.parent.name", Op::Eq, &["jenkins"])]);
         let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "process.name");
-        assert_eq!(s.edits.len(), 2);
+        assert_eq!(s.fix.edits.len(), 2);
         assert_eq!(
             edited,
             "process where (process.name == \"a\" or process.name == \"b\") and not ?process.parent.name == \"jenkins\""
@@ -723,7 +718,7 @@ mod tests {
         assert_eq!(cat.len(), 1);
         let s = render(&rule, &file, &ex, &cat).unwrap();
         assert_eq!(head(&s.text), "step 2: and not ?c == \"x\"");
-        let edited = query_of(&apply(&file.text, &s.edits));
+        let edited = query_of(&apply(&file.text, &s.fix.edits));
         assert_eq!(negated_in_steps(&edited, "c", "x"), vec![false, true]);
     }
 
@@ -734,11 +729,11 @@ mod tests {
         let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
         let s = render(&rule, &file, &ex, &[]).unwrap();
         assert_eq!(head(&s.text), "and not ?c == \"x\"");
-        assert!(s.edits.is_empty());
+        assert!(s.fix.edits.is_empty());
         // a plain query needs no trigger
         let (rule, file) = rule_in_file("process where a == 1", StringKind::MultiLiteral);
         let s = render(&rule, &file, &ex, &[]).unwrap();
-        assert_eq!(s.edits.len(), 1);
+        assert_eq!(s.fix.edits.len(), 1);
     }
 
     #[test]
@@ -751,13 +746,13 @@ mod tests {
         )]);
         for kind in [StringKind::Basic, StringKind::MultiBasic] {
             let (s, edited) = suggest(q, kind, &ex, "process.name");
-            assert_eq!(s.edits.len(), 1);
+            assert_eq!(s.fix.edits.len(), 1);
             assert!(
-                s.edits[0]
+                s.fix.edits[0]
                     .replacement
                     .contains("\\\"*\\\\\\\\jenkins.exe\\\""),
                 "{:?}",
-                s.edits[0]
+                s.fix.edits[0]
             );
             assert_eq!(
                 edited,
@@ -776,7 +771,7 @@ mod tests {
         let q = "process where a : \"x or y\" and b == 1";
         let ex = excl(vec![field("c", Op::Eq, &["z"])]);
         let (s, edited) = suggest(q, StringKind::Basic, &ex, "a");
-        assert_eq!(s.edits.len(), 1);
+        assert_eq!(s.fix.edits.len(), 1);
         assert_eq!(edited, format!("{q} and not ?c == \"z\""));
     }
 
@@ -786,10 +781,10 @@ mod tests {
         let ex = excl(vec![field("c", Op::Eq, &["it's"])]);
         let (rule, file) = rule_in_file(q, StringKind::Literal);
         let s = render(&rule, &file, &ex, &[]).unwrap();
-        assert!(s.edits.is_empty());
+        assert!(s.fix.edits.is_empty());
         let ex = excl(vec![field("c", Op::Eq, &["ok"])]);
         let s = render(&rule, &file, &ex, &[]).unwrap();
-        let edited = query_of(&apply(&file.text, &s.edits));
+        let edited = query_of(&apply(&file.text, &s.fix.edits));
         assert_eq!(edited, "process where a == 1 and not ?c == \"ok\"");
     }
 
@@ -862,7 +857,7 @@ mod tests {
             values: vec![ExclusionValue {
                 text: "<your DNS servers>".into(),
                 numeric: false,
-                placeholder: true,
+                origin: ValueOrigin::Placeholder,
             }],
         }]);
         let (rule, file) = rule_in_file(
@@ -879,7 +874,7 @@ mod tests {
         let v = ExclusionValue {
             text: "53".into(),
             numeric: true,
-            placeholder: true,
+            origin: ValueOrigin::Placeholder,
         };
         assert_eq!(literal(&v), "\"53\"");
     }
@@ -932,8 +927,8 @@ mod tests {
             rule.anchors.query = None;
             let ex = excl(vec![field("a", Op::Eq, &["x\\y"])]);
             let s = render(&rule, &file, &ex, &[]).unwrap();
-            assert_eq!(s.edits.len(), 1, "{kind:?}");
-            let edited = query_of(&apply(&file.text, &s.edits));
+            assert_eq!(s.fix.edits.len(), 1, "{kind:?}");
+            let edited = query_of(&apply(&file.text, &s.fix.edits));
             assert_eq!(edited, "process where a == 1 and not a == \"x\\\\y\"");
         }
         assert_eq!(query_key_before("no key here", 5), None);

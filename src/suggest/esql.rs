@@ -24,12 +24,7 @@ pub fn render(
     let cond = condition(excl)?;
     let command = format!("| WHERE NOT ({cond})");
     let edits = insertion(rule, file, excl, &command).into_iter().collect();
-    Some(Suggestion {
-        language: Language::Esql,
-        text: command,
-        edits,
-        has_placeholders: excl.has_placeholders(),
-    })
+    Some(excl.suggestion(Language::Esql, command, edits))
 }
 
 /// The condition that matches the excluded events: every field's test,
@@ -147,7 +142,7 @@ fn like_escape(text: &str) -> String {
 
 /// A value: a number unquoted when it is one, anything else quoted.
 fn value(v: &ExclusionValue) -> String {
-    if v.numeric && !v.placeholder && is_number(&v.text) {
+    if v.numeric && !v.is_placeholder() && is_number(&v.text) {
         v.text.clone()
     } else {
         string(&v.text)

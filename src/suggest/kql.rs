@@ -28,12 +28,11 @@ pub fn render(
             edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
         }
     }
-    Some(Suggestion {
-        language: Language::Kql,
-        text: format!("{appended}\n\n{}", exception_note(excl)),
+    Some(excl.suggestion(
+        Language::Kql,
+        format!("{appended}\n\n{}", exception_note(excl)),
         edits,
-        has_placeholders: excl.has_placeholders(),
-    })
+    ))
 }
 
 /// The decoded query text of the string whose content is `content`.
@@ -181,7 +180,7 @@ fn value(op: Op, v: &ExclusionValue) -> String {
             .collect::<Vec<_>>()
             .join("*"),
         _ => {
-            if v.placeholder {
+            if v.is_placeholder() {
                 quote(t)
             } else if v.numeric && !t.is_empty() && t.parse::<f64>().is_ok() {
                 t.to_string()
@@ -237,12 +236,13 @@ pub fn exception_note(excl: &Exclusion) -> String {
 mod tests {
     use super::*;
     use crate::rule::Logic;
+    use crate::suggest::ValueOrigin;
 
     fn ev(text: &str, numeric: bool) -> ExclusionValue {
         ExclusionValue {
             text: text.into(),
             numeric,
-            placeholder: false,
+            origin: ValueOrigin::Catalogue,
         }
     }
 
@@ -283,7 +283,7 @@ mod tests {
                     values: vec![ExclusionValue {
                         text: "<your CI service account>".into(),
                         numeric: false,
-                        placeholder: true,
+                        origin: ValueOrigin::Placeholder,
                     }],
                 },
                 ExclusionField {

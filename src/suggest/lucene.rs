@@ -33,12 +33,11 @@ pub fn render(
             edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
         }
     }
-    Some(Suggestion {
-        language: Language::Lucene,
-        text: format!("{appended}\n\n{}", exception_note(excl)),
+    Some(excl.suggestion(
+        Language::Lucene,
+        format!("{appended}\n\n{}", exception_note(excl)),
         edits,
-        has_placeholders: excl.has_placeholders(),
-    })
+    ))
 }
 
 /// `NOT field:(a OR b)` or `NOT (a:x AND b:(y OR z))`.
@@ -152,8 +151,12 @@ fn value(op: Op, v: &ExclusionValue) -> String {
             .join("*"),
         _ => {
             let keyword = matches!(t, "AND" | "OR" | "NOT" | "TO");
-            if v.placeholder || t.is_empty() || keyword || t.chars().any(is_special) {
-                if v.numeric && !v.placeholder && t.parse::<f64>().is_ok() && !t.starts_with('-') {
+            if v.is_placeholder() || t.is_empty() || keyword || t.chars().any(is_special) {
+                if v.numeric
+                    && !v.is_placeholder()
+                    && t.parse::<f64>().is_ok()
+                    && !t.starts_with('-')
+                {
                     t.to_string()
                 } else {
                     quote(t)
@@ -168,12 +171,13 @@ fn value(op: Op, v: &ExclusionValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suggest::ValueOrigin;
 
     fn ev(text: &str, numeric: bool) -> ExclusionValue {
         ExclusionValue {
             text: text.into(),
             numeric,
-            placeholder: false,
+            origin: ValueOrigin::Catalogue,
         }
     }
 
@@ -208,7 +212,7 @@ mod tests {
                     values: vec![ExclusionValue {
                         text: "<your admins>".into(),
                         numeric: false,
-                        placeholder: true,
+                        origin: ValueOrigin::Placeholder,
                     }],
                 },
             ],

@@ -11,7 +11,7 @@ pub mod lucene;
 pub mod sigma;
 pub mod spl;
 
-use crate::diagnostic::Suggestion;
+use crate::diagnostic::{Applicability, Edit, Fix, Suggestion};
 use crate::rule::{DetectionRule, Language, Op};
 use crate::source::{SourceFile, Span};
 
@@ -31,9 +31,27 @@ pub struct ExclusionValue {
     pub text: String,
     /// A number: written unquoted where the language allows it.
     pub numeric: bool,
+    /// Where the value comes from.
+    pub origin: ValueOrigin,
+}
+
+/// Where an exclusion value comes from; decides whether `--fix` may write
+/// it without an explicit opt-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueOrigin {
+    /// The user's `[environment]` facts.
+    Fact,
+    /// The catalogue's default benign actors (`jenkins`, `80`).
+    Catalogue,
     /// A placeholder the user must replace (`<your DNS servers>`): always
     /// quoted, never guessed as a number.
-    pub placeholder: bool,
+    Placeholder,
+}
+
+impl ExclusionValue {
+    pub fn is_placeholder(&self) -> bool {
+        self.origin == ValueOrigin::Placeholder
+    }
 }
 
 /// What to exclude: all `fields` must match for an event to be excluded
@@ -49,9 +67,39 @@ pub struct Exclusion {
 impl Exclusion {
     /// Some value is a placeholder the user must fill in.
     pub fn has_placeholders(&self) -> bool {
-        self.fields
-            .iter()
-            .any(|f| f.values.iter().any(|v| v.placeholder))
+        self.values().any(ExclusionValue::is_placeholder)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &ExclusionValue> {
+        self.fields.iter().flat_map(|f| f.values.iter())
+    }
+
+    /// How safe it is to write this exclusion with `edits`: only values
+    /// the user supplied are safe; catalogue defaults change what the rule
+    /// detects without the user's say; placeholders need facts first.
+    pub fn applicability(&self, edits: &[Edit]) -> Applicability {
+        if edits.is_empty() {
+            Applicability::DisplayOnly
+        } else if self.has_placeholders() {
+            Applicability::NeedsFacts
+        } else if self.values().all(|v| v.origin == ValueOrigin::Fact) {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        }
+    }
+
+    /// The suggestion that writes this exclusion as `text` with `edits`.
+    pub fn suggestion(&self, language: Language, text: String, edits: Vec<Edit>) -> Suggestion {
+        Suggestion {
+            language,
+            text,
+            fix: Fix {
+                applicability: self.applicability(&edits),
+                edits,
+            },
+            has_placeholders: self.has_placeholders(),
+        }
     }
 }
 

@@ -81,12 +81,7 @@ pub fn render(
         .map(|s| edits(text, s, &body, &new, nl))
         .unwrap_or_default();
 
-    Some(Suggestion {
-        language: Language::Sigma,
-        text: shown,
-        edits,
-        has_placeholders: excl.has_placeholders(),
-    })
+    Some(excl.suggestion(Language::Sigma, shown, edits))
 }
 
 fn modifier(op: Op) -> Option<&'static str> {
@@ -282,7 +277,7 @@ fn yaml_key(key: &str) -> String {
 /// with Sigma's wildcard characters escaped.
 fn sigma_value(v: &ExclusionValue, op: Op) -> String {
     let t = v.text.as_str();
-    if v.numeric && !v.placeholder && is_number(t) {
+    if v.numeric && !v.is_placeholder() && is_number(t) {
         return t.to_string();
     }
     if op == Op::Cidr {
@@ -430,6 +425,7 @@ mod tests {
     use crate::diagnostic::Severity;
     use crate::format::sigma::parse;
     use crate::rule::Logic;
+    use crate::suggest::ValueOrigin;
 
     /// `(field, op, [(value, numeric)])`
     type Spec<'a> = (&'a str, Op, Vec<(&'a str, bool)>);
@@ -447,7 +443,11 @@ mod tests {
                         .map(|(t, numeric)| ExclusionValue {
                             text: t.into(),
                             numeric,
-                            placeholder: t.starts_with('<'),
+                            origin: if t.starts_with('<') {
+                                ValueOrigin::Placeholder
+                            } else {
+                                ValueOrigin::Catalogue
+                            },
                         })
                         .collect(),
                 })
@@ -477,8 +477,8 @@ mod tests {
         );
         let rule = &parsed.rules[0];
         let s = render(rule, &file, ex, &[]).expect("a suggestion");
-        assert!(!s.edits.is_empty(), "no edits for:\n{text}");
-        let fixed = apply(text, &s.edits);
+        assert!(!s.fix.edits.is_empty(), "no edits for:\n{text}");
+        let fixed = apply(text, &s.fix.edits);
         let f2 = SourceFile::new("r.yml", fixed.clone());
         let p2 = parse(&f2);
         assert!(
@@ -662,7 +662,7 @@ mod tests {
     fn a_matching_not_1_of_pattern_needs_no_condition_change() {
         let text = rule4("selection and not 1 of filter*");
         let (s, fixed) = round_trip(&text, &ports());
-        assert_eq!(s.edits.len(), 1);
+        assert_eq!(s.fix.edits.len(), 1);
         assert!(s
             .text
             .ends_with("condition: selection and not 1 of filter*\n"));
@@ -703,7 +703,7 @@ mod tests {
         let file = SourceFile::new("r.yml", text);
         let p = parse(&file);
         let s = render(&p.rules[0], &file, &ports(), &[]).unwrap();
-        assert!(s.edits.is_empty());
+        assert!(s.fix.edits.is_empty());
         assert!(s
             .text
             .contains("condition: selection and not filter_ephemeral_port"));

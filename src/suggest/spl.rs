@@ -43,12 +43,11 @@ pub fn render(
     }
     let has_placeholders = excl.has_placeholders();
     let text_only = |names: Vec<String>| -> Option<Suggestion> {
-        Some(Suggestion {
-            language: Language::Spl,
-            text: format!("| search {}", clause(excl, &names)?),
-            edits: Vec::new(),
-            has_placeholders,
-        })
+        Some(excl.suggestion(
+            Language::Spl,
+            format!("| search {}", clause(excl, &names)?),
+            Vec::new(),
+        ))
     };
     let given: Vec<String> = excl.fields.iter().map(|f| f.field.clone()).collect();
     let Some(query) = rule.anchors.query else {
@@ -90,12 +89,7 @@ pub fn render(
             None => Vec::new(),
         }
     };
-    Some(Suggestion {
-        language: Language::Spl,
-        text,
-        edits,
-        has_placeholders,
-    })
+    Some(excl.suggestion(Language::Spl, text, edits))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,17 +276,17 @@ fn quote(s: &str) -> String {
 fn value(op: Op, v: &ExclusionValue) -> Option<String> {
     // `*` is always a wildcard in a search and cannot be escaped: a value
     // holding one would exclude more than asked.
-    if v.text.contains('*') && !v.placeholder {
+    if v.text.contains('*') && !v.is_placeholder() {
         return None;
     }
     match op {
-        Op::Eq if v.numeric && !v.placeholder => Some(v.text.clone()),
+        Op::Eq if v.numeric && !v.is_placeholder() => Some(v.text.clone()),
         Op::Eq => Some(quote(&v.text)),
         Op::EndsWith => Some(quote(&format!("*{}", v.text))),
         Op::StartsWith => Some(quote(&format!("{}*", v.text))),
         Op::Contains => Some(quote(&format!("*{}*", v.text))),
         Op::Cidr
-            if !v.placeholder
+            if !v.is_placeholder()
                 && v.text
                     .chars()
                     .all(|c| c.is_ascii_hexdigit() || ".:/".contains(c)) =>
@@ -307,12 +301,13 @@ fn value(op: Op, v: &ExclusionValue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suggest::ValueOrigin;
 
     fn ev(text: &str) -> ExclusionValue {
         ExclusionValue {
             text: text.into(),
             numeric: text.parse::<i64>().is_ok(),
-            placeholder: false,
+            origin: ValueOrigin::Catalogue,
         }
     }
 
@@ -356,7 +351,7 @@ mod tests {
         );
         let rule = &parsed.rules[0];
         let s = render(rule, &file, x, &[]).expect("a suggestion");
-        let edited = apply(yaml, &s.edits);
+        let edited = apply(yaml, &s.fix.edits);
         let again = splunk::parse(&SourceFile::new("r.yml", edited.clone()));
         assert!(
             again
@@ -537,10 +532,10 @@ mod tests {
         x.fields[0].values[0] = ExclusionValue {
             text: "<your scanners>".into(),
             numeric: false,
-            placeholder: true,
+            origin: ValueOrigin::Placeholder,
         };
         let s = render(&rule, &file, &x, &[]).unwrap();
-        assert!(s.has_placeholders && s.edits.is_empty());
+        assert!(s.has_placeholders && s.fix.edits.is_empty());
         assert!(s
             .text
             .starts_with("| search NOT (dest=\"<your scanners>\")"));

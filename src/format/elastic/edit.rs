@@ -1,7 +1,7 @@
 //! Edits that extend the query string of an Elastic rule in place.
 
 use super::string::{self, StrKind};
-use crate::diagnostic::Edit;
+use crate::source::Edit;
 use crate::source::{SourceFile, Span};
 
 /// Edits turning the query whose string content is `content` into

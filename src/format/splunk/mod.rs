@@ -390,6 +390,9 @@ fn rule_from_map(
                 if let Some((_, s)) = &mut anchors.filter_macro {
                     *s = map.span(*s);
                 }
+                for t in &mut anchors.tstats {
+                    t.span = map.span(t.span);
+                }
                 if let Some(spec) = a.datamodel_spec {
                     let spec = spec.to_lowercase();
                     if !meta.data.contains(&spec) {

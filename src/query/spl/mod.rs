@@ -76,6 +76,9 @@ pub fn analyze(text: &str) -> Analysis {
     for i in &mut a.issues {
         i.span = fix(i.span);
     }
+    for t in &mut a.anchors.tstats {
+        t.span = fix(t.span);
+    }
     a.logic.map_spans(&fix);
     a
 }
@@ -130,6 +133,7 @@ fn analyze_inner(text: &str) -> Analysis {
         first_aggregation: out.first_aggregation,
         filter_macro: filter_macro.as_ref().map(|f| (f.name.clone(), f.span)),
         datamodel: dm.as_ref().map(|d| d.0.clone()),
+        tstats: std::mem::take(&mut ctx.tstats_calls),
         ..Anchors::default()
     };
     Analysis {

@@ -6,7 +6,7 @@ use super::env::{FieldEnv, Origin};
 use super::eval::{EvalParser, Expr};
 use super::lex::{self, Arg, ArgKind, Cmd, SyntaxError};
 use super::search::{self, CmpOp};
-use crate::rule::{Cmp, Field, Logic, Op, ParseIssue, Value};
+use crate::rule::{Cmp, Field, Logic, Op, ParseIssue, TstatsCall, Value};
 use crate::source::Span;
 use std::collections::BTreeMap;
 
@@ -59,6 +59,8 @@ pub(crate) struct Ctx<'s> {
     /// `(object prefix, datamodel spec)` per datamodel read, with whether
     /// it was read at the top level.
     pub datamodels: Vec<(String, String, bool)>,
+    /// Every `tstats` command, in order.
+    pub tstats_calls: Vec<TstatsCall>,
     sub_depth: usize,
     stage: Option<usize>,
 }
@@ -197,6 +199,7 @@ impl<'s> Ctx<'s> {
             issues: Vec::new(),
             filter_macros: Vec::new(),
             datamodels: Vec::new(),
+            tstats_calls: Vec::new(),
             sub_depth: 0,
             stage: None,
         }
@@ -744,37 +747,24 @@ impl<'s> Ctx<'s> {
                 self.datamodels.push((object, spec, self.sub_depth == 0));
             }
         }
-        // Datamodel fields (`Processes.process_name`) without a datamodel:
-        // tstats then reads index-time fields, which have no such names, so
-        // the search silently matches nothing.
-        if self.datamodels.len() == models_before {
-            let text = self.text(Span::new(start, end)).to_string();
-            let dm_field = dotted_names(&text).into_iter().find(|n| {
-                n.split('.').count() >= 2
-                    && n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-            });
-            if let Some(field) = dm_field {
-                let at = args
-                    .first()
-                    .map(|a| a.span)
-                    .unwrap_or(Span::new(start, end));
-                self.issues.push(
-                    ParseIssue {
-                        code: "RL014",
-                        severity: crate::diagnostic::Severity::Warning,
-                        message: format!(
-                            "`tstats` uses the datamodel field `{field}` but names no datamodel: it reads index-time fields only and matches nothing"
-                        ),
-                        span: trim_span(self.src, Span::new(start.min(at.start), end)),
-                        help: None,
-                    }
-                    .with_help(format!(
-                        "add `from datamodel=<Model>` (e.g. `from datamodel=Endpoint.{}`)",
-                        field.split('.').next().unwrap_or("Processes")
-                    )),
-                );
-            }
-        }
+        // What the command reads, for checks: whether it names a datamodel,
+        // and the datamodel-style fields (`Processes.process_name`) it uses.
+        let text = self.text(Span::new(start, end)).to_string();
+        let at = args
+            .first()
+            .map(|a| a.span)
+            .unwrap_or(Span::new(start, end));
+        self.tstats_calls.push(TstatsCall {
+            span: trim_span(self.src, Span::new(start.min(at.start), end)),
+            names_datamodel: self.datamodels.len() > models_before,
+            datamodel_fields: dotted_names(&text)
+                .into_iter()
+                .filter(|n| {
+                    n.split('.').count() >= 2
+                        && n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                })
+                .collect(),
+        });
         // The where clause: a search expression over datamodel fields.
         self.env = FieldEnv::default();
         let mut logic = None;
