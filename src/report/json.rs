@@ -1,33 +1,11 @@
-//! `--format json`: one JSON document, a stable contract (version 1).
+//! `--format json`: one JSON document, a stable contract (version 1),
+//! described field by field in `docs/output.md`.
 //!
-//! ```text
-//! {
-//!   "version": 1,
-//!   "summary": {"files", "rules", "findings", "errors", "skipped", "elapsed_ms"},
-//!   "diagnostics": [{
-//!     "code": "RL201", "check": "known-fp-pattern", "pattern": "ephemeral-port" | null,
-//!     "severity": "error" | "warning" | "info" | "hint",
-//!     "message", "note" | null, "help" | null,
-//!     "file": the path as shown, "format": "sigma" | "elastic" | "splunk" | null,
-//!     "rule": {"id" | null, "title" | null} | null,
-//!     "span": {"line", "column", "end_line", "end_column", "offset", "length"},
-//!     "labels": [{"position": {...as span}, "message"}]      (omitted when empty)
-//!     "suggestion": {
-//!       "language": "sigma" | "kql" | "eql" | "esql" | "lucene" | "spl",
-//!       "text", "edits": [{"offset", "length", "replacement"}] (omitted when empty),
-//!       "applicability": "safe" | "unsafe" | "needs-facts" | "display-only",
-//!       "has_placeholders"
-//!     } | null
-//!   }]
-//! }
-//! ```
-//!
-//! Lines and columns are 1-based, columns count characters; offsets and
-//! lengths count bytes of the file. Fields are only ever added (a consumer
-//! ignores fields it does not know); a change to an existing field bumps
-//! `version`. The structs below are the contract: they are filled from the
-//! internal diagnostics, never serialised from them, so a change inside
-//! the linter cannot change the output by accident.
+//! Fields are only ever added (a consumer ignores fields it does not know);
+//! a change to an existing field bumps `version`. The structs below are the
+//! contract: they are filled from the internal diagnostics, never
+//! serialised from them, so a change inside the linter cannot change the
+//! output by accident.
 
 use super::Summary;
 use crate::diagnostic::{Diagnostic, Edit, Label, Position, RuleRef, Suggestion};
