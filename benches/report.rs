@@ -3,7 +3,8 @@
 //! hand:
 //!
 //! ```sh
-//! cargo bench --bench report
+//! cargo bench --bench report             # both shapes
+//! cargo bench --bench report -- rules    # one of rules, lines
 //! ```
 //!
 //! Two shapes: many Sigma rules in one file (4x is 4,000 findings in about
@@ -83,11 +84,20 @@ fn bench(shape: &str, text: String, k: &Knowledge) {
 }
 
 fn main() {
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |shape: &str| only.is_empty() || only.iter().any(|o| o == shape);
     let k = Knowledge::builtin().expect("catalogue");
-    for n in [500, 1000, 2000] {
-        bench("rules", many_rules(n), &k);
+    if wanted("rules") {
+        for n in [500, 1000, 2000] {
+            bench("rules", many_rules(n), &k);
+        }
     }
-    for n in [500, 1000, 2000] {
-        bench("long lines", long_lines(n), &k);
+    if wanted("lines") {
+        for n in [500, 1000, 2000] {
+            bench("long lines", long_lines(n), &k);
+        }
     }
 }
