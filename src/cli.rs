@@ -157,7 +157,9 @@ pub struct CheckArgs {
     #[arg(long, requires = "fix")]
     pub unsafe_fixes: bool,
     /// With `--fix`, also apply exclusions that still hold placeholders
-    /// such as `<your DNS servers>`.
+    /// such as `<your DNS servers>` (in every rule language; never into an
+    /// address-block match such as Sigma `|cidr` or EQL `cidrMatch`, which
+    /// no toolchain accepts with a placeholder: set the fact instead).
     #[arg(long, requires = "fix")]
     pub fix_placeholders: bool,
     /// Do not read files larger than this (bytes, or a number with KB, MB

@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
 pub mod parse;
+pub mod proposal;
 pub mod tstats_without_datamodel;
 pub mod unused_suppression;
 

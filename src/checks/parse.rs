@@ -23,9 +23,15 @@ declare_check! {
 declare_check! {
     /// The file cannot be read, is not UTF-8, or is binary.
     ///
-    /// A rule file must be readable UTF-8 text. Binary files, files in another encoding and paths that are directories or lack read permission are reported here; the other files are still checked.
+    /// A rule file must be readable UTF-8 text. Binary files, files in
+    /// another encoding, paths that are directories or lack read permission,
+    /// files larger than the size limit (`--max-file-size`, `max-file-size`
+    /// in the configuration; 4 MB by default) and files that are not regular
+    /// files (FIFOs, devices, sockets) are reported here without being read;
+    /// the other files are still checked.
     ///
-    /// **Fix:** convert the file to UTF-8, or exclude it with `--exclude`.
+    /// **Fix:** convert the file to UTF-8, raise the size limit, or exclude
+    /// the file with `--exclude`.
     pub struct UnreadableFile {
         code: "RL001",
         name: "unreadable-file",

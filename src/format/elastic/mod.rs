@@ -12,15 +12,13 @@
 //! query (negated filters under `Not`), so an exclusion written there
 //! counts as one.
 
-mod edit;
 mod filters;
 pub mod string;
 
-pub use edit::{append_to_query, apply as apply_edits};
-
 use crate::query::{self, QueryParse};
 use crate::rule::{
-    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
+    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, Quoting,
+    RuleMeta, Schema,
 };
 use crate::source::{OffsetMap, SourceFile, Span};
 use toml::de::{DeTable, DeValue};
@@ -455,8 +453,17 @@ impl<'t> Cx<'t> {
             return None;
         };
         let raw = span_of(v);
+        let mut quoting = None;
         let (decoded, map, content) = match string::decode(self.text, raw) {
-            Some(d) if d.value == value.as_ref() => (d.value, d.map, d.content),
+            Some(d) if d.value == value.as_ref() => {
+                quoting = Some(match d.kind {
+                    string::StrKind::Basic => Quoting::TomlBasic,
+                    string::StrKind::MultiBasic => Quoting::TomlMultiBasic,
+                    string::StrKind::Literal => Quoting::TomlLiteral,
+                    string::StrKind::MultiLiteral => Quoting::TomlMultiLiteral,
+                });
+                (d.value, d.map, d.content)
+            }
             _ => {
                 // Should not happen; fall back to the whole string.
                 let content = string::content_span(self.text, raw);
@@ -471,6 +478,7 @@ impl<'t> Cx<'t> {
         self.issues.extend(q.issues);
         let mut anchors = q.anchors;
         anchors.query = Some(content);
+        anchors.query_quoting = quoting;
         Some((q.logic, anchors))
     }
 }
@@ -505,6 +513,9 @@ pub(crate) fn map_query(mut q: QueryParse, map: &OffsetMap) -> QueryParse {
     a.steps = a.steps.iter().map(|s| f(*s)).collect();
     a.detection = a.detection.map(f);
     a.first_aggregation = a.first_aggregation.map(|o| map.offset(o));
+    for c in &mut a.commands {
+        c.pipe = map.offset(c.pipe);
+    }
     if let Some((_, s)) = &mut a.filter_macro {
         *s = f(*s);
     }

@@ -101,6 +101,11 @@ pub fn parse(text: &str) -> QueryParse {
             }
         }
     }
+    anchors.steps_need_parens = anchors
+        .steps
+        .iter()
+        .map(|s| has_top_level_or(text.get(s.start..s.end).unwrap_or("")))
+        .collect();
     for pipe in &q.pipes {
         match pipe {
             parser::Pipe::Filter(c) => parts.push(lw.cond(c)),

@@ -11,6 +11,7 @@
 //! datamodel prefix that `drop_dm_object_name` removed (the unprefixed CIM
 //! name, which the concept table maps).
 
+use crate::rule::FieldScope;
 use std::collections::BTreeMap;
 
 /// What a name in the pipeline holds.
@@ -39,6 +40,28 @@ pub struct FieldEnv {
 }
 
 impl FieldEnv {
+    /// The names visible here, as recorded in a rule's anchors.
+    pub fn scope(&self) -> FieldScope {
+        let aliases = self
+            .known
+            .iter()
+            .filter_map(|(n, o)| match o {
+                Origin::Raw { field, modifiers } if modifiers.is_empty() => {
+                    Some((n.clone(), field.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut shadowed: Vec<String> = self.known.keys().cloned().collect();
+        shadowed.extend(self.removed.iter().cloned());
+        FieldScope {
+            aliases,
+            shadowed,
+            closed: self.closed,
+            dropped: self.dropped.clone(),
+        }
+    }
+
     /// The origin of `name` as used at this point.
     pub fn origin(&self, name: &str) -> Origin {
         match self.known.get(name) {

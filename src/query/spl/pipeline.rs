@@ -59,6 +59,9 @@ pub(crate) struct Ctx<'s> {
     /// `(object prefix, datamodel spec)` per datamodel read, with whether
     /// it was read at the top level.
     pub datamodels: Vec<(String, String, bool)>,
+    /// Every generating `tstats` (of the search or a subsearch) with the
+    /// datamodel object it reads, in order.
+    pub tstats_points: Vec<(Option<String>, TstatsWhere)>,
     /// Every `tstats` command, in order.
     pub tstats_calls: Vec<TstatsCall>,
     sub_depth: usize,
@@ -199,6 +202,7 @@ impl<'s> Ctx<'s> {
             issues: Vec::new(),
             filter_macros: Vec::new(),
             datamodels: Vec::new(),
+            tstats_points: Vec::new(),
             tstats_calls: Vec::new(),
             sub_depth: 0,
             stage: None,
@@ -363,7 +367,7 @@ impl<'s> Ctx<'s> {
                     }
                 }
                 "tstats" => {
-                    let t = self.tstats(start, end, top && generating_tstats)?;
+                    let t = self.tstats(start, end, generating_tstats)?;
                     if let Some(l) = t.0 {
                         filters.push(l);
                     }
@@ -804,6 +808,10 @@ impl<'s> Ctx<'s> {
             known.insert(n, o);
         }
         self.env.close(known);
+        if let Some(i) = &info {
+            let object = self.datamodels[models_before..].last().map(|d| d.0.clone());
+            self.tstats_points.push((object, i.clone()));
+        }
         Ok((logic, info))
     }
 
