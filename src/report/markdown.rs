@@ -30,9 +30,6 @@ const MAX_VALUE: usize = 500;
 const MAX_PROSE: usize = 2_000;
 /// Longest suggested exclusion shown, in characters.
 const MAX_BLOCK: usize = 4_000;
-/// The paragraph the Elastic renderers put after an exclusion: prose that
-/// belongs outside the code block.
-const PROSE_AFTER_EXCLUSION: &str = "For a prebuilt Elastic rule";
 
 /// Line breaks as spaces, unsafe characters as visible escapes.
 fn flat(s: &str) -> String {
@@ -157,14 +154,34 @@ pub fn fenced(lang: &str, text: &str) -> String {
     s
 }
 
-/// The exclusion to paste and the prose paragraph after it, if any.
-pub fn split_prose(text: &str) -> (&str, Option<&str>) {
-    match text.rfind("\n\n") {
-        Some(i) if text[i + 2..].starts_with(PROSE_AFTER_EXCLUSION) => {
-            (&text[..i], Some(&text[i + 2..]))
+/// What the help says after the exclusion, paragraph by paragraph, each
+/// marked prose or not: a paragraph of one line ending a sentence is prose
+/// (the Kibana exception, the placeholder advice), as is a line ending with
+/// `:` that introduces the lines after it; anything else is more text to
+/// paste (a filter macro), shown as code.
+pub fn help_after<'a>(help: &'a str, exclusion: &str) -> Vec<(bool, &'a str)> {
+    let exclusion = exclusion.trim_end();
+    let rest = match help.find(exclusion) {
+        Some(i) if !exclusion.is_empty() => &help[i + exclusion.len()..],
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for p in rest
+        .split("\n\n")
+        .map(|p| p.trim_matches('\n'))
+        .filter(|p| !p.trim().is_empty())
+    {
+        match p.split_once('\n') {
+            None => out.push((p.trim_end().ends_with(['.', '!', '?']), p)),
+            // A line introducing code: `Or define the filter macro:`.
+            Some((intro, code)) if intro.trim_end().ends_with(':') => {
+                out.push((true, intro));
+                out.push((false, code));
+            }
+            Some(_) => out.push((false, p)),
         }
-        _ => (text, None),
     }
+    out
 }
 
 /// The info string of a fenced block for a rule language.
@@ -379,12 +396,20 @@ fn detail(out: &mut String, file: &str, d: &Diagnostic) {
                 .unwrap_or("suggested exclusion")
                 .trim_end_matches(':');
             let _ = writeln!(out, "Suggested exclusion ({}):\n", prose(summary));
-            let (text, after) = split_prose(&s.text);
-            out.push_str(&fenced(fence_lang(s.language), text));
-            if let Some(p) = after {
-                let _ = writeln!(out, "\n{}", message(p));
+            out.push_str(&fenced(fence_lang(s.language), &s.text));
+            let after = help
+                .as_deref()
+                .map(|h| help_after(h, &s.text))
+                .unwrap_or_default();
+            for (is_prose, p) in &after {
+                out.push('\n');
+                if *is_prose {
+                    let _ = writeln!(out, "{}", message(p));
+                } else {
+                    out.push_str(&fenced(fence_lang(s.language), p));
+                }
             }
-            if s.has_placeholders {
+            if s.has_placeholders && !after.iter().any(|(_, p)| p.contains("placeholder")) {
                 out.push_str("\nReplace the `<placeholders>`, or set the matching `[environment]` facts in `rulelint.toml`.\n");
             }
             out.push('\n');
@@ -603,15 +628,18 @@ mod tests {
     }
 
     #[test]
-    fn the_exception_sentence_is_prose() {
-        let t = "and not x\n\nFor a prebuilt Elastic rule your team does not edit, do this.";
+    fn help_after_the_exclusion_is_prose_or_code() {
+        let help = "exclude:\nand not x\n\nSet the fact `a`.\n\nOr define the macro:\n[m]\ndefinition = y\n\n[n]\nz\n\nFor a prebuilt Elastic rule, do this.";
         assert_eq!(
-            split_prose(t),
-            (
-                "and not x",
-                Some("For a prebuilt Elastic rule your team does not edit, do this.")
-            )
+            help_after(help, "and not x\n"),
+            vec![
+                (true, "Set the fact `a`."),
+                (true, "Or define the macro:"),
+                (false, "[m]\ndefinition = y"),
+                (false, "[n]\nz"),
+                (true, "For a prebuilt Elastic rule, do this."),
+            ]
         );
-        assert_eq!(split_prose("a\n\nb"), ("a\n\nb", None));
+        assert!(help_after("other", "and not x").is_empty());
     }
 }
