@@ -2,8 +2,10 @@
 //! suggestion needs to place an exclusion in the rule's own language.
 
 pub mod logic;
+pub mod persistent;
 
 pub use logic::{Cmp, Field, Keyword, Logic, Op, Opaque, Parsed, Value};
+pub use persistent::{PList, PMap};
 
 use crate::source::Span;
 use serde::Serialize;
@@ -209,33 +211,37 @@ pub struct TstatsAnchor {
 }
 
 /// The names under which event fields are visible at one point of an SPL
-/// pipeline.
+/// pipeline. Persistent: the scopes of consecutive stages share what they
+/// have in common, so recording one per stage costs no copy.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldScope {
-    /// Names holding an event field as read: `(name, field)`.
-    pub aliases: Vec<(String, String)>,
-    /// Names bound to something else, or renamed away.
-    pub shadowed: Vec<String>,
-    /// After an aggregation or projection only `aliases` exist.
+    /// Every name bound here: `Some(field)` when it holds an event field
+    /// as read, `None` when it holds something else.
+    pub names: PMap<Option<String>>,
+    /// Names renamed away or removed while the set was open.
+    pub removed: PMap<()>,
+    /// After an aggregation or projection only `names` exist.
     pub closed: bool,
-    /// Datamodel prefixes removed by `drop_dm_object_name`, in order.
-    pub dropped: Vec<String>,
+    /// Datamodel prefixes removed by `drop_dm_object_name`, newest first.
+    pub dropped: PList<String>,
 }
 
 impl FieldScope {
-    /// `field` without a datamodel prefix that was dropped.
+    /// `field` without a datamodel prefix that was dropped (the first
+    /// dropped prefix that matches).
     pub fn strip_dropped(&self, field: &str) -> String {
-        for p in &self.dropped {
+        let mut out = None;
+        for p in self.dropped.iter() {
             if let Some(rest) = field
                 .strip_prefix(p.as_str())
                 .and_then(|r| r.strip_prefix('.'))
             {
                 if !rest.is_empty() {
-                    return rest.to_string();
+                    out = Some(rest);
                 }
             }
         }
-        field.to_string()
+        out.unwrap_or(field).to_string()
     }
 
     /// The name under which the event field `field` (named as in the
@@ -243,19 +249,20 @@ impl FieldScope {
     /// referenced here, if it still exists.
     pub fn name_for(&self, field: &str) -> Option<String> {
         let want = self.strip_dropped(field);
-        let mut best: Option<&String> = None;
-        for (n, f) in &self.aliases {
+        let mut best: Option<&str> = None;
+        for (n, f) in self.names.iter() {
+            let Some(f) = f else { continue };
             if f == field || self.strip_dropped(f) == want {
                 // Prefer the name that is the field itself.
-                if best.is_none() || n == &want {
+                if best.is_none() || n == want {
                     best = Some(n);
                 }
             }
         }
         if let Some(n) = best {
-            return Some(n.clone());
+            return Some(n.to_string());
         }
-        if self.closed || self.shadowed.contains(&want) {
+        if self.closed || self.names.contains_key(&want) || self.removed.contains_key(&want) {
             return None;
         }
         Some(want)

@@ -34,6 +34,50 @@ const LANGUAGES: &[(&str, Language)] = &[
     ("lucene", Language::Lucene),
 ];
 
+/// The language of a query that names none: EQL when it starts like an
+/// EQL query (`sequence`, `sample`, `<category> where`, `any where`), else
+/// KQL.
+pub fn infer_language(query: &str) -> Language {
+    let mut rest = query;
+    // Leading blank space and comments.
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
+    let word_len = |t: &str| {
+        t.bytes()
+            .position(|c| !(c.is_ascii_alphanumeric() || c == b'_'))
+            .unwrap_or(t.len())
+    };
+    let n = word_len(rest);
+    let (first, after) = rest.split_at(n);
+    let starts_alpha = first
+        .bytes()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let next_is_blank = after.is_empty() || after.starts_with(char::is_whitespace);
+    if !starts_alpha || !next_is_blank {
+        return Language::Kql;
+    }
+    if first.eq_ignore_ascii_case("sequence") || first.eq_ignore_ascii_case("sample") {
+        return Language::Eql;
+    }
+    let after = after.trim_start();
+    let m = word_len(after);
+    let ends = after[m..].is_empty() || after[m..].starts_with(char::is_whitespace);
+    if after[..m].eq_ignore_ascii_case("where") && ends {
+        Language::Eql
+    } else {
+        Language::Kql
+    }
+}
+
 /// A cheap sniff (no TOML parse): a `[rule]` table that sets `type`,
 /// `query` or `language`, or a `[metadata]` table next to a `[rule]` table.
 pub fn looks_like_rule(text: &str) -> bool {
@@ -276,7 +320,11 @@ impl<'t> Cx<'t> {
         });
 
         let mut meta = RuleMeta {
-            id: self.string(rule, "rule_id"),
+            // Elastic Defend behaviour rules name it `id`.
+            id: match rule.get("rule_id") {
+                Some(_) => self.string(rule, "rule_id"),
+                None => self.string(rule, "id"),
+            },
             title: self.string(rule, "name"),
             level: self.string(rule, "severity"),
             description: self.string(rule, "description"),
@@ -395,6 +443,12 @@ impl<'t> Cx<'t> {
         let Some(v) = rule.get("language") else {
             return Lang::Known(match rule_type {
                 Some("eql") => Language::Eql,
+                // No type and no language (Elastic Defend behaviour rules):
+                // the query's shape tells.
+                None => match rule.get("query").map(|q| q.get_ref()) {
+                    Some(DeValue::String(q)) => infer_language(q),
+                    _ => Language::Kql,
+                },
                 _ => Language::Kql,
             });
         };

@@ -345,7 +345,7 @@ fn detection(
             continue;
         }
         let logic = detection::selection(text, name, v, issues);
-        if !anchors.selections.iter().any(|s| s == name) {
+        if !sels.contains_key(name) {
             anchors.selections.push(name.to_string());
         }
         sels.insert(name.to_string(), logic);

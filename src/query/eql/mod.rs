@@ -79,6 +79,9 @@ pub fn parse(text: &str) -> QueryParse {
         Err(e) => return failed(text, *e),
     };
     let mut lw = lower::Lowerer::new(text);
+    if let parser::Body::Sequence { steps, .. } | parser::Body::Sample { steps } = &q.body {
+        lw.aliases = steps.iter().filter_map(|s| s.alias.clone()).collect();
+    }
     let mut anchors = Anchors::default();
     let mut parts = Vec::new();
     match &q.body {
