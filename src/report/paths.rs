@@ -7,17 +7,9 @@
 //! file.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// `p` with the platform's separators as `/`; every other character kept.
-pub fn slashed(p: &Path) -> String {
-    let s = p.to_string_lossy();
-    if std::path::MAIN_SEPARATOR == '/' {
-        s.into_owned()
-    } else {
-        s.replace(std::path::MAIN_SEPARATOR, "/")
-    }
-}
+pub use crate::source::slashed;
 
 /// Where one reported file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +95,7 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn names_keep_their_characters() {
