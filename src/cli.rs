@@ -499,6 +499,15 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         OutputFormat::Github => report::github::render(&results, &summary, &ctx),
         OutputFormat::Markdown => report::markdown::render(&results, &summary, &ctx, &stale),
     };
+    // Text for people can quote rule values; a CI runner reading stdout
+    // must never take one of its lines for a workflow command. (The GitHub
+    // format escapes its own values; JSON and SARIF lines never start so.)
+    let stdout = match args.format {
+        OutputFormat::Human | OutputFormat::Markdown => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
+        _ => stdout,
+    };
     let any_error = results.iter().any(|r| r.status == lint::FileStatus::Failed);
     let fail = args
         .fail_on
