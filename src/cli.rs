@@ -277,7 +277,7 @@ fn init() -> Outcome {
 }
 
 fn display_path(p: &std::path::Path) -> String {
-    let s = p.to_string_lossy().replace('\\', "/");
+    let s = report::paths::slashed(p);
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
@@ -482,6 +482,8 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 && std::io::stdout().is_terminal()
         }
     };
+    let ctx = report::Context::new(ws.root.clone())
+        .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
     let stdout = match args.format {
         OutputFormat::Human => report::human::render(
             &results,
@@ -493,9 +495,18 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             },
         ),
         OutputFormat::Json => report::json::render(&results, &summary),
-        OutputFormat::Sarif => report::sarif::render(&results, &knowledge, &ws),
-        OutputFormat::Github => report::github::render(&results, &summary, &ws),
-        OutputFormat::Markdown => report::markdown::render(&results, &summary, &ws, &stale),
+        OutputFormat::Sarif => report::sarif::render(&results, &knowledge, &ctx),
+        OutputFormat::Github => report::github::render(&results, &summary, &ctx),
+        OutputFormat::Markdown => report::markdown::render(&results, &summary, &ctx, &stale),
+    };
+    // Text for people can quote rule values; a CI runner reading stdout
+    // must never take one of its lines for a workflow command. (The GitHub
+    // format escapes its own values; JSON and SARIF lines never start so.)
+    let stdout = match args.format {
+        OutputFormat::Human | OutputFormat::Markdown => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
+        _ => stdout,
     };
     let any_error = results.iter().any(|r| r.status == lint::FileStatus::Failed);
     let fail = args
@@ -677,7 +688,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             ));
         }
         return Outcome {
-            stdout: s,
+            stdout: report::sanitize::terminal(&s).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -691,7 +702,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             None => text.push_str(&facts),
         }
         return Outcome {
-            stdout: text,
+            stdout: report::sanitize::terminal(&text).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -754,7 +765,7 @@ pub fn patterns_with(format: ListFormat, g: &GlobalArgs) -> Outcome {
                 "\n{} patterns; `rulelint explain <id>` for details\n",
                 knowledge.patterns.len()
             ));
-            s
+            report::sanitize::terminal(&s).into_owned()
         }
     };
     Outcome {

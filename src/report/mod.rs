@@ -1,10 +1,15 @@
 //! Reporters: the only code (with `main.rs`) that produces output text.
 
+mod excerpt;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod paths;
+pub mod sanitize;
 pub mod sarif;
+
+pub use paths::Context;
 
 use crate::lint::{FileResult, FileStatus};
 

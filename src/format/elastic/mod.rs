@@ -465,12 +465,7 @@ impl<'t> Cx<'t> {
         } else if lower == "es|ql" || lower == "es_ql" {
             Some("esql")
         } else {
-            LANGUAGES
-                .iter()
-                .map(|(name, _)| (*name, strsim::jaro_winkler(&lower, name)))
-                .filter(|(_, score)| *score > 0.75)
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(name, _)| name)
+            crate::did_you_mean::did_you_mean(&lower, LANGUAGES.iter().map(|(name, _)| *name))
         };
         let mut issue = ParseIssue::error(
             "RL011",

@@ -16,7 +16,7 @@
 //! Positions are offsets into the decoded condition text, mapped to file
 //! bytes with an [`OffsetMap`].
 
-use super::detection::did_you_mean;
+use crate::did_you_mean::did_you_mean;
 use crate::rule::{Logic, ParseIssue};
 use crate::source::{OffsetMap, Span};
 use indexmap::IndexMap;
