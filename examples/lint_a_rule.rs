@@ -47,7 +47,7 @@ fn main() {
             d.position.line,
             d.position.column,
             d.code,
-            d.pattern.as_deref().unwrap_or(d.check),
+            d.pattern.as_deref().unwrap_or(d.check()),
             d.message
         );
         if let Some(s) = &d.suggestion {

@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 
 pub const VERSION: u32 = 1;
 
+/// A baseline file larger than this is not read.
+pub const MAX_SIZE: u64 = 256 * 1024 * 1024;
+
 /// A baseline file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,7 +105,8 @@ impl Baseline {
                 if is_fatal(d) {
                     continue;
                 }
-                *counts.entry(key_of(&file, d)).or_default() += 1;
+                let n = counts.entry(key_of(&file, d)).or_default();
+                *n = n.saturating_add(1);
             }
         }
         Baseline {
@@ -115,8 +119,10 @@ impl Baseline {
         }
     }
 
-    /// Read a baseline; errors name the position.
+    /// Read a baseline (a leading UTF-8 byte-order mark is allowed);
+    /// errors name the position.
     pub fn parse(display: &str, text: &str) -> Result<Baseline, String> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let b: Baseline = serde_json::from_str(text).map_err(|e| {
             if e.line() > 0 {
                 format!(
@@ -154,7 +160,8 @@ impl Baseline {
     pub fn filter(&self, results: &mut [FileResult], rel: &dyn Fn(&str) -> String) -> Filtered {
         let mut left: BTreeMap<Key, usize> = BTreeMap::new();
         for e in &self.entries {
-            *left.entry(e.key()).or_default() += e.count;
+            let n = left.entry(e.key()).or_default();
+            *n = n.saturating_add(e.count);
         }
         let mut out = Filtered::default();
         for r in results.iter_mut() {
@@ -182,6 +189,13 @@ impl Baseline {
     }
 }
 
+/// The number of findings `entries` cover (at most `usize::MAX`).
+pub fn total(entries: &[Entry]) -> usize {
+    entries
+        .iter()
+        .fold(0usize, |n, e| n.saturating_add(e.count))
+}
+
 /// A line describing a stale entry, for the summary.
 pub fn describe(e: &Entry) -> String {
     let what = e.pattern.as_deref().unwrap_or(&e.code);
@@ -203,8 +217,7 @@ mod tests {
 
     fn d(line: usize, code: &'static str, key: &str, severity: Severity) -> Diagnostic {
         Diagnostic {
-            code,
-            check: "known-fp-pattern",
+            code: crate::checks::Code::from_code(code).expect("a declared code"),
             pattern: Some("ephemeral-port".into()),
             severity,
             message: "m".into(),
@@ -330,6 +343,46 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("unknown field `line`"), "{e}");
         let e = Baseline::parse("b.json", "[]").unwrap_err();
+        assert!(e.contains("invalid baseline"), "{e}");
+    }
+
+    fn entry(key: &str, count: usize) -> Entry {
+        Entry {
+            file: "repo/rules/a.yml".into(),
+            rule: Some("1111".into()),
+            code: "RL201".into(),
+            pattern: Some("ephemeral-port".into()),
+            key: key.into(),
+            count,
+        }
+    }
+
+    #[test]
+    fn counts_saturate_instead_of_wrapping() {
+        let k = "ephemeral-port|DestinationPort|6667";
+        let b = Baseline {
+            version: VERSION,
+            generated_by: None,
+            entries: vec![entry(k, usize::MAX), entry(k, usize::MAX)],
+        };
+        let text = b.to_json();
+        assert!(text.contains(&usize::MAX.to_string()), "{text}");
+        let b = Baseline::parse("b.json", &text).unwrap();
+        let mut results = vec![result(vec![d(3, "RL201", k, Severity::Warning)])];
+        let f = b.filter(&mut results, &rel);
+        assert_eq!(f.baselined, 1);
+        assert!(results[0].diagnostics.is_empty());
+        assert_eq!(f.stale.len(), 1);
+        assert_eq!(f.stale[0].count, usize::MAX - 1);
+        assert_eq!(total(&b.entries), usize::MAX);
+        assert_eq!(total(&[entry(k, 2), entry(k, 3)]), 5);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let b = Baseline::parse("b.json", "\u{feff}{\"version\": 1, \"entries\": []}").unwrap();
+        assert!(b.entries.is_empty());
+        let e = Baseline::parse("b.json", "\u{feff}\u{feff}{}").unwrap_err();
         assert!(e.contains("invalid baseline"), "{e}");
     }
 }

@@ -144,14 +144,38 @@ pub struct CheckArgs {
     pub skip_non_rules: bool,
     /// Apply the suggested exclusions to the rule files (each edit is
     /// re-parsed and kept only when the rule still parses and the finding
-    /// is gone). Suggestions with placeholders are not applied unless
-    /// `--fix-placeholders` is given; set the `[environment]` facts instead.
+    /// is gone). Only exclusions whose values all come from your
+    /// `[environment]` facts are applied; `--unsafe-fixes` adds those with
+    /// catalogue default values, `--fix-placeholders` those with
+    /// placeholders. A rule file that is a symbolic link, has several hard
+    /// links or changed during the run is left as it is and reported.
     #[arg(long)]
     pub fix: bool,
+    /// With `--fix`, also apply exclusions that use the catalogue's default
+    /// values (`jenkins`, `gitlab-runner`): they change what the rule
+    /// detects without values you supplied, so review them first.
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
     /// With `--fix`, also apply exclusions that still hold placeholders
-    /// such as `<your DNS servers>`.
+    /// such as `<your DNS servers>` (in every rule language; never into an
+    /// address-block match such as Sigma `|cidr` or EQL `cidrMatch`, which
+    /// no toolchain accepts with a placeholder: set the fact instead).
     #[arg(long, requires = "fix")]
     pub fix_placeholders: bool,
+    /// Do not read files larger than this (bytes, or a number with KB, MB
+    /// or GB); they are reported as RL001. Default: `max-file-size` of the
+    /// configuration, else 4MB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub max_file_size: Option<u64>,
+    /// Walk directories without honouring `.gitignore` and `.ignore` files.
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+fn parse_size_arg(s: &str) -> Result<u64, String> {
+    config::parse_size(s)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{s}` is not a size; write e.g. 8MB or 8388608"))
 }
 
 /// The outcome of a command: text for stdout and stderr, and the exit code.
@@ -203,10 +227,8 @@ fn config_errors(es: &[ConfigError]) -> Outcome {
 /// check the settings against it.
 pub fn setup(g: &GlobalArgs) -> Result<Setup, Outcome> {
     let ws = Workspace::current();
-    let config =
-        Config::load(g.config.as_deref(), g.isolated, &ws.cwd).map_err(|e| config_errors(&e))?;
-    let knowledge = config.knowledge().map_err(|e| config_errors(&e))?;
-    let settings = config.resolve(&knowledge).map_err(|e| config_errors(&e))?;
+    let (config, knowledge, settings) = config::load_all(g.config.as_deref(), g.isolated, &ws.cwd)
+        .map_err(|e| config_errors(&e))?;
     Ok(Setup {
         ws,
         config,
@@ -255,7 +277,7 @@ fn init() -> Outcome {
 }
 
 fn display_path(p: &std::path::Path) -> String {
-    let s = p.to_string_lossy().replace('\\', "/");
+    let s = report::paths::slashed(p);
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
@@ -277,7 +299,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let baseline = match &args.baseline {
         Some(p) => {
             let shown = p.display().to_string();
-            match std::fs::read_to_string(p) {
+            let text = crate::fsio::read_regular(p, baseline::MAX_SIZE)
+                .map_err(|e| e.to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()));
+            match text {
                 Ok(t) => match Baseline::parse(&shown, &t) {
                     Ok(b) => Some(b),
                     Err(e) => return usage_error(e),
@@ -295,15 +320,27 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         Ok(g) => g,
         Err(e) => return usage_error(e),
     };
-    let (candidates, missing) = discover::discover(&args.paths, &include, &exclude);
+    let found = discover::discover_with(&args.paths, &include, &exclude, args.no_ignore);
+    let (candidates, missing) = (found.candidates, found.errors);
     let opts = LintOptions {
         environment: settings.environment.clone(),
+        max_file_size: args.max_file_size.or(settings.max_file_size),
+        disabled: checks::Code::ALL
+            .iter()
+            .copied()
+            .filter(|c| !settings.may_enable(*c))
+            .collect(),
     };
     let mut fix_report = String::new();
+    for i in &found.ignored {
+        fix_report.push_str(&format!("rulelint: note: {}\n", i.note()));
+    }
+    let mut write_failed = false;
     if args.fix {
         for c in &candidates {
             let display = display_path(&c.path);
-            let Ok(bytes) = std::fs::read(&c.path) else {
+            // Unreadable files are reported by the linter below.
+            let Ok(bytes) = crate::fsio::read_rule(&c.path, opts.max_file_size) else {
                 continue;
             };
             let Ok(text) = lint::decode(&display, bytes) else {
@@ -319,17 +356,29 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 &opts,
                 &file,
                 &display,
-                args.fix_placeholders,
+                fix::FixMode {
+                    unsafe_fixes: args.unsafe_fixes,
+                    placeholders: args.fix_placeholders,
+                },
                 &settle,
             );
+            let mut unwritten = None;
             if let Some(new_text) = &res.text {
-                if let Err(e) = fix::write_atomic(&c.path, new_text) {
-                    return usage_error(format!("cannot write {display}: {e}"));
+                if let Err(e) = fix::write_atomic(&c.path, &file.text, new_text) {
+                    fix_report.push_str(&format!(
+                        "rulelint: error: cannot write {display}: {e}; its fixes are not applied\n"
+                    ));
+                    write_failed = true;
+                    unwritten = Some(format!("not written: {e}"));
                 }
             }
             for o in &res.outcomes {
-                let what = o.pattern.as_deref().unwrap_or(o.code);
-                match &o.reason {
+                let what = o.pattern.as_deref().unwrap_or(o.code.name());
+                let reason = match (&o.reason, &unwritten) {
+                    (None, Some(w)) => Some(w),
+                    (r, _) => r.as_ref(),
+                };
+                match reason {
                     None => fix_report
                         .push_str(&format!("fixed {display}:{}: {} {what}\n", o.line, o.code)),
                     Some(r) => fix_report.push_str(&format!(
@@ -372,7 +421,12 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             source: None,
             format: None,
             status: lint::FileStatus::Failed,
-            diagnostics: vec![lint::file_error(&display, "RL001", msg.clone(), None)],
+            diagnostics: vec![lint::file_error(
+                &display,
+                checks::Code::UnreadableFile,
+                msg.clone(),
+                None,
+            )],
         });
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
@@ -395,7 +449,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             ));
         }
         if !f.stale.is_empty() {
-            let n: usize = f.stale.iter().map(|e| e.count).sum();
+            let n = baseline::total(&f.stale);
             stderr.push_str(&format!(
                 "rulelint: {n} finding{} recorded in the baseline no longer occur{} (fixed); refresh it with --write-baseline:\n",
                 if n == 1 { "" } else { "s" },
@@ -409,13 +463,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     }
     if let Some(p) = &args.write_baseline {
         let b = Baseline::from_results(&results, &rel);
-        let tmp = p.with_extension("rulelint-tmp");
-        let written = std::fs::write(&tmp, b.to_json()).and_then(|()| std::fs::rename(&tmp, p));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
+        if let Err(e) = crate::fsio::replace_file(p, None, b.to_json().as_bytes()) {
             return usage_error(format!("cannot write baseline {}: {e}", p.display()));
         }
-        let n: usize = b.entries.iter().map(|e| e.count).sum();
+        let n = baseline::total(&b.entries);
         stderr.push_str(&format!(
             "rulelint: wrote {} with {n} finding{}\n",
             p.display(),
@@ -431,6 +482,8 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 && std::io::stdout().is_terminal()
         }
     };
+    let ctx = report::Context::new(ws.root.clone())
+        .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
     let stdout = match args.format {
         OutputFormat::Human => report::human::render(
             &results,
@@ -442,9 +495,18 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             },
         ),
         OutputFormat::Json => report::json::render(&results, &summary),
-        OutputFormat::Sarif => report::sarif::render(&results, &knowledge, &ws),
-        OutputFormat::Github => report::github::render(&results, &summary, &ws),
-        OutputFormat::Markdown => report::markdown::render(&results, &summary, &ws, &stale),
+        OutputFormat::Sarif => report::sarif::render(&results, &knowledge, &ctx),
+        OutputFormat::Github => report::github::render(&results, &summary, &ctx),
+        OutputFormat::Markdown => report::markdown::render(&results, &summary, &ctx, &stale),
+    };
+    // Text for people can quote rule values; a CI runner reading stdout
+    // must never take one of its lines for a workflow command. (The GitHub
+    // format escapes its own values; JSON and SARIF lines never start so.)
+    let stdout = match args.format {
+        OutputFormat::Human | OutputFormat::Markdown => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
+        _ => stdout,
     };
     let any_error = results.iter().any(|r| r.status == lint::FileStatus::Failed);
     let fail = args
@@ -457,7 +519,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             .iter()
             .flat_map(|r| &r.diagnostics)
             .any(|d| d.severity >= fail);
-    let code = if any_error {
+    let code = if any_error || write_failed {
         2
     } else if any_finding {
         1
@@ -471,26 +533,9 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     }
 }
 
-/// Example exclusion of a pattern, in words and Sigma-like notation.
+/// A pattern's exclusion in words, one line per field.
 fn exclusion_lines(p: &Pattern) -> Vec<String> {
-    p.exclusion
-        .fields
-        .iter()
-        .map(|f| {
-            let vals = f.values_text();
-            let op = if f.op == "eq" {
-                String::new()
-            } else {
-                format!(" ({})", f.op)
-            };
-            let fact = f
-                .fact
-                .as_ref()
-                .map(|x| format!("  [environment fact: {x}]"))
-                .unwrap_or_default();
-            format!("not {}{op}: {vals}{fact}", f.concept)
-        })
-        .collect()
+    p.exclusion.describe()
 }
 
 fn trigger_lines(p: &Pattern) -> Vec<String> {
@@ -620,16 +665,17 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
         Ok(s) => s,
         Err(o) => return o,
     };
-    if let Some(c) = checks::find(name) {
+    if let Some(code) = checks::Code::find(name) {
+        let c = code.meta();
         let mut s = format!(
             "{} {} ({})\n\n{}\n\n{}\n",
             c.code,
             c.name,
             c.severity,
-            c.summary,
-            c.doc.trim()
+            c.summary(),
+            c.doc()
         );
-        if c.code == "RL201" {
+        if code == checks::Code::KnownFpPattern {
             s.push_str(&format!(
                 "\nPatterns ({}): {}\n",
                 knowledge.patterns.len(),
@@ -642,7 +688,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             ));
         }
         return Outcome {
-            stdout: s,
+            stdout: report::sanitize::terminal(&s).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -656,7 +702,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             None => text.push_str(&facts),
         }
         return Outcome {
-            stdout: text,
+            stdout: report::sanitize::terminal(&text).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -665,17 +711,8 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
         .iter()
         .flat_map(|c| [c.code, c.name])
         .chain(knowledge.patterns.iter().map(|p| p.id.as_str()));
-    let best = candidates
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&name.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(s, _)| *s > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let hint = match best {
-        Some((_, c)) => format!("; did you mean `{c}`?"),
+    let hint = match crate::did_you_mean::did_you_mean(name, candidates) {
+        Some(c) => format!("; did you mean `{c}`?"),
         None => "; see `rulelint patterns` for the catalogue".into(),
     };
     usage_error(format!("unknown check or pattern `{name}`{hint}"))
@@ -728,7 +765,7 @@ pub fn patterns_with(format: ListFormat, g: &GlobalArgs) -> Outcome {
                 "\n{} patterns; `rulelint explain <id>` for details\n",
                 knowledge.patterns.len()
             ));
-            s
+            report::sanitize::terminal(&s).into_owned()
         }
     };
     Outcome {

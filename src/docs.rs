@@ -11,22 +11,29 @@ pub fn checks_markdown(k: &Knowledge) -> String {
     let mut s = String::new();
     s.push_str("# rulelint checks and false-positive patterns\n\n");
     s.push_str("<!-- Generated from src/checks and knowledge/ by `RULELINT_BLESS=1 cargo test --test docs`; do not edit. -->\n\n");
-    s.push_str("## Checks\n\n| code | name | severity | summary |\n| --- | --- | --- | --- |\n");
-    for c in CHECKS {
+    s.push_str("## Checks\n\n| code | name | category | severity | fix | summary |\n| --- | --- | --- | --- | --- | --- |\n");
+    let mut checks: Vec<_> = CHECKS.iter().collect();
+    checks.sort_by_key(|c| c.code);
+    for c in &checks {
         let _ = writeln!(
             s,
-            "| `{}` | `{}` | {} | {} |",
-            c.code, c.name, c.severity, c.summary
+            "| `{}` | `{}` | {} | {} | {} | {} |",
+            c.code,
+            c.name,
+            c.category.as_str(),
+            c.severity,
+            c.fix.as_str(),
+            c.summary()
         );
     }
-    for c in CHECKS {
+    for c in &checks {
         let _ = write!(
             s,
             "\n### {} {}\n\n{}\n\n{}\n",
             c.code,
             c.name,
-            c.summary,
-            c.doc.trim()
+            c.summary(),
+            c.doc()
         );
     }
     s.push_str("\n## Patterns\n\n| id | severity | title |\n| --- | --- | --- |\n");
@@ -45,14 +52,8 @@ pub fn checks_markdown(k: &Knowledge) -> String {
             let _ = writeln!(s, "* {b}");
         }
         let _ = write!(s, "\nSuggested exclusion: {}.\n\n", p.exclusion.summary);
-        for f in &p.exclusion.fields {
-            let vals = f.values_text();
-            let fact = f
-                .fact
-                .as_ref()
-                .map(|x| format!(" (configuration fact `{x}`)"))
-                .unwrap_or_default();
-            let _ = writeln!(s, "* `{}` {}: {}{}", f.concept, f.op, vals, fact);
+        for line in p.exclusion.describe() {
+            let _ = writeln!(s, "* {line}");
         }
         if !p.references.is_empty() {
             s.push_str("\nReferences:\n\n");

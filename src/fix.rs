@@ -4,7 +4,8 @@
 //! result, and keep it only when the file still parses without errors and
 //! the finding is gone. Every byte outside the edits is kept as it was.
 
-use crate::diagnostic::{Diagnostic, Edit, Severity};
+use crate::checks::Code;
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Severity};
 use crate::knowledge::Knowledge;
 use crate::lint::{lint_source, FileStatus, LintOptions};
 use crate::source::SourceFile;
@@ -12,7 +13,7 @@ use crate::source::SourceFile;
 /// What happened to one finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixOutcome {
-    pub code: &'static str,
+    pub code: Code,
     pub pattern: Option<String>,
     pub line: usize,
     pub applied: bool,
@@ -52,23 +53,47 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Option<String> {
     Some(out)
 }
 
-fn fixable(d: &Diagnostic, placeholders: bool) -> Result<&[Edit], String> {
-    if d.code != "RL201" {
-        return Err("no automatic fix for this finding".into());
+/// Which fixes `--fix` applies: [`Applicability::Safe`] always, the others
+/// on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FixMode {
+    /// `--unsafe-fixes`: also exclusions with the catalogue's default values.
+    pub unsafe_fixes: bool,
+    /// `--fix-placeholders`: also exclusions that hold placeholders.
+    pub placeholders: bool,
+}
+
+impl FixMode {
+    pub fn allows(self, a: Applicability) -> bool {
+        match a {
+            Applicability::Safe => true,
+            Applicability::Unsafe => self.unsafe_fixes,
+            Applicability::NeedsFacts => self.placeholders,
+            Applicability::DisplayOnly => false,
+        }
     }
+}
+
+/// Why `--fix` leaves a fix of this applicability alone.
+fn refusal(a: Applicability) -> &'static str {
+    match a {
+        Applicability::Safe => "",
+        Applicability::Unsafe => "the exclusion uses the catalogue's default values, which change what the rule detects: review it and pass --unsafe-fixes, or set the environment facts in the configuration",
+        Applicability::NeedsFacts => "the exclusion has placeholders: set the environment facts in the configuration, or pass --fix-placeholders",
+        Applicability::DisplayOnly => "the suggestion cannot be applied mechanically: its help says what to set or paste",
+    }
+}
+
+/// The edits of `d` that `mode` allows, or why there are none.
+fn fixable(d: &Diagnostic, mode: FixMode) -> Result<&[Edit], String> {
     let Some(s) = &d.suggestion else {
         return Err("no suggestion to apply (extend the existing exclusion by hand)".into());
     };
-    if s.has_placeholders && !placeholders {
-        return Err(
-            "the exclusion has placeholders: set the environment facts in the configuration, or pass --fix-placeholders"
-                .into(),
-        );
+    if mode.allows(s.fix.applicability) {
+        Ok(&s.fix.edits)
+    } else {
+        Err(refusal(s.fix.applicability).into())
     }
-    if s.edits.is_empty() {
-        return Err("the suggestion cannot be applied mechanically; paste it by hand".into());
-    }
-    Ok(&s.edits)
 }
 
 /// Fix every fixable finding of one file's text.
@@ -77,13 +102,13 @@ pub fn fix_text(
     opts: &LintOptions,
     file: &SourceFile,
     display: &str,
-    placeholders: bool,
+    mode: FixMode,
     settle: &dyn Fn(&mut Vec<Diagnostic>),
 ) -> FixResult {
     let mut text = file.text.clone();
     let mut outcomes = Vec::new();
     let mut changed = false;
-    let mut refused: Vec<(Option<String>, &'static str)> = Vec::new();
+    let mut refused: Vec<(Option<String>, Code)> = Vec::new();
     for _ in 0..64 {
         let mut res = lint_source(
             knowledge,
@@ -101,13 +126,13 @@ pub fn fix_text(
             if refused.contains(&(d.pattern.clone(), d.code)) {
                 continue;
             }
-            match fixable(d, placeholders) {
+            match fixable(d, mode) {
                 Ok(edits) => {
                     next = Some((d.clone(), edits.to_vec()));
                     break;
                 }
                 Err(reason) => {
-                    if d.code == "RL201" {
+                    if d.suggestion.is_some() {
                         refused.push((d.pattern.clone(), d.code));
                         outcomes.push(FixOutcome {
                             code: d.code,
@@ -170,25 +195,17 @@ pub fn fix_text(
     }
 }
 
-/// Write `text` to `path` atomically (a temporary file in the same
-/// directory, then a rename), keeping the file's permissions.
-pub fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.rulelint-fix.{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+/// Replace the rule file at `path`, read as `read`, with `text`: through
+/// a fresh temporary file in the same directory and a rename, keeping the
+/// file's permissions. A file that changed since it was read, a symbolic
+/// link and a file with several hard links are left as they are (see
+/// [`crate::fsio::replace_file`]).
+pub fn write_atomic(
+    path: &std::path::Path,
+    read: &str,
+    text: &str,
+) -> Result<(), crate::fsio::WriteError> {
+    crate::fsio::replace_file(path, Some(read.as_bytes()), text.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,11 +1,15 @@
 //! The linting pipeline: read → sniff → parse → resolve concepts → checks.
 
-use crate::checks::{self, known_fp_pattern};
+use crate::checks::proposal::Finding;
+use crate::checks::{Check, CheckContext, Code, Environment, RULE_CHECKS};
 use crate::diagnostic::{Diagnostic, Position, Severity};
 use crate::format;
 use crate::knowledge::Knowledge;
-use crate::rule::{Format, ParseIssue};
+use crate::rule::{DetectionRule, Format, ParseIssue};
 use crate::source::{SourceFile, Span};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 /// What linting one file produced.
@@ -33,7 +37,11 @@ pub enum FileStatus {
 /// Options for linting, independent of the command line.
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
-    pub environment: known_fp_pattern::Environment,
+    pub environment: Environment,
+    /// Checks not to run (disabled by the configuration for every file).
+    pub disabled: BTreeSet<Code>,
+    /// Files larger than this many bytes are not read (default 4 MB).
+    pub max_file_size: Option<u64>,
 }
 
 /// Turn a parser issue into a diagnostic.
@@ -43,13 +51,12 @@ pub fn issue_diagnostic(
     format: Option<Format>,
     issue: &ParseIssue,
 ) -> Diagnostic {
-    let name = checks::find(issue.code)
-        .map(|c| c.name)
-        .unwrap_or("parse-error");
+    // Parsers name their codes as declared in `checks::parse`; a test
+    // keeps every code they use declared.
+    let code = Code::from_code(issue.code).unwrap_or(Code::InternalError);
     let span = clamp(issue.span, file.text.len());
     Diagnostic {
-        code: issue.code,
-        check: name,
+        code,
         pattern: None,
         severity: issue.severity,
         message: issue.message.clone(),
@@ -62,7 +69,7 @@ pub fn issue_diagnostic(
         position: Position::resolve(file, span),
         labels: Vec::new(),
         suggestion: None,
-        key: format!("{}|{}", issue.code, issue.message),
+        key: format!("{code}|{}", issue.message),
     }
 }
 
@@ -72,16 +79,9 @@ fn clamp(span: Span, len: usize) -> Span {
 }
 
 /// An error about a file that has no text to point into (unreadable).
-pub fn file_error(
-    display: &str,
-    code: &'static str,
-    message: String,
-    help: Option<String>,
-) -> Diagnostic {
-    let name = checks::find(code).map(|c| c.name).unwrap_or("parse-error");
+pub fn file_error(display: &str, code: Code, message: String, help: Option<String>) -> Diagnostic {
     Diagnostic {
         code,
-        check: name,
         pattern: None,
         severity: Severity::Error,
         message: message.clone(),
@@ -110,7 +110,7 @@ pub fn decode(display: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> 
     if bytes.contains(&0) {
         return Err(Box::new(file_error(
             display,
-            "RL001",
+            Code::UnreadableFile,
             "binary file (contains NUL bytes), not a rule".into(),
             Some("exclude it with `--exclude`".into()),
         )));
@@ -125,7 +125,7 @@ pub fn decode(display: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> 
             let lc = sf.line_col(valid);
             let mut d = file_error(
                 display,
-                "RL001",
+                Code::UnreadableFile,
                 format!(
                     "invalid UTF-8 at line {}, column {} (byte {valid})",
                     lc.line, lc.column
@@ -157,7 +157,7 @@ pub fn lint_source(
             if file.text.trim().is_empty() {
                 let d = file_error(
                     display,
-                    "RL012",
+                    Code::EmptyRuleFile,
                     "the file is empty".into(),
                     Some("write a rule or remove the file".into()),
                 );
@@ -181,17 +181,11 @@ pub fn lint_source(
             }
         }
     };
-    let parsed =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format::parse(fmt, &file)));
+    let parsed = catching(|| format::parse(fmt, &file));
     let mut parsed = match parsed {
         Ok(p) => p,
-        Err(_) => {
-            let d = file_error(
-                display,
-                "RL004",
-                "internal error while parsing this file; please report it".into(),
-                None,
-            );
+        Err(at) => {
+            let d = internal_error(display, "reading this file", &at);
             return FileResult {
                 path: display.into(),
                 source: Some(file),
@@ -209,38 +203,46 @@ pub fn lint_source(
     if parsed.rules.is_empty() && !diags.iter().any(|d| d.severity == Severity::Error) {
         diags.push(file_error(
             display,
-            "RL012",
+            Code::EmptyRuleFile,
             format!("no {} rule found in this file", fmt.as_str()),
             None,
         ));
     }
-    let failed = diags.iter().any(|d| d.severity == Severity::Error);
-    let ctx = known_fp_pattern::Context {
-        knowledge,
-        environment: &opts.environment,
-    };
     for rule in &mut parsed.rules {
         if let Some(l) = &mut rule.logic {
             knowledge.fields.resolve(rule.schema, l);
         }
     }
-    for rule in &parsed.rules {
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            known_fp_pattern::check(&ctx, &file, rule, display)
-        }));
-        match found {
-            Ok(ds) => diags.extend(ds),
-            Err(_) => diags.push(file_error(
-                display,
-                "RL004",
-                "internal error while checking this rule; please report it".into(),
-                None,
-            )),
-        }
-    }
+    let ctx = CheckContext {
+        knowledge,
+        environment: &opts.environment,
+        file: &file,
+        display,
+    };
+    let checks: Vec<&dyn Check> = RULE_CHECKS
+        .iter()
+        .copied()
+        .filter(|c| !opts.disabled.contains(&c.code()))
+        .collect();
+    let findings = run_checks(&ctx, &checks, &parsed.rules, &mut diags);
+    // The rendering stage: each proposed exclusion in the rule's language.
+    diags.extend(crate::suggest::stage::render(
+        &parsed.rules,
+        &file,
+        findings,
+    ));
+    let failed = diags.iter().any(Diagnostic::is_fatal);
     if file.text.contains("rulelint") {
         let names = crate::config::Names::new(knowledge);
-        crate::suppress::apply(&file, display, Some(fmt), &names.all(), !failed, &mut diags);
+        crate::suppress::apply(
+            &file,
+            display,
+            Some(fmt),
+            &names.all(),
+            !failed,
+            &opts.disabled,
+            &mut diags,
+        );
     }
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     FileResult {
@@ -254,6 +256,85 @@ pub fn lint_source(
         source: Some(file),
         diagnostics: diags,
     }
+}
+
+/// The dispatch loop: every enabled check on every rule. A panic in a
+/// check keeps what was found so far and becomes one `RL000` in `diags`.
+fn run_checks(
+    ctx: &CheckContext<'_>,
+    checks: &[&dyn Check],
+    rules: &[DetectionRule],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut current = None;
+    let ran = catching(|| {
+        for rule in rules {
+            for check in checks {
+                current = Some(check.code());
+                check.check_rule(ctx, rule, &mut findings);
+            }
+        }
+    });
+    if let Err(at) = ran {
+        let what = match current {
+            Some(code) => format!("running {} {}", code, code.name()),
+            None => "running the checks".to_string(),
+        };
+        diags.push(internal_error(ctx.display, &what, &at));
+    }
+    findings
+}
+
+/// `RL000`: rulelint itself failed on this file.
+fn internal_error(display: &str, doing: &str, at: &str) -> Diagnostic {
+    file_error(
+        display,
+        Code::InternalError,
+        format!("internal error while {doing}; the file was not fully checked"),
+        Some(format!(
+            "please report it with this file (or a reduced copy){}",
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!(": {at}")
+            }
+        )),
+    )
+}
+
+thread_local! {
+    /// Set while [`catching`] runs: the panic hook records instead of
+    /// printing.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    /// Where the last caught panic happened (`src/x.rs:12`).
+    static PANIC_AT: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Run `f`, turning a panic into `Err(location)`. Nothing is printed for a
+/// panic caught here once [`install_panic_hook`] ran.
+fn catching<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let was = CATCHING.with(|c| c.replace(true));
+    let r = std::panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(was));
+    r.map_err(|_| PANIC_AT.with(|p| std::mem::take(&mut *p.borrow_mut())))
+}
+
+/// Keep panics that the linter catches (they become `RL000` diagnostics)
+/// off stderr; any other panic prints one line naming where it happened.
+/// The panic's own message, which may quote rule text, is never printed.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if CATCHING.with(Cell::get) {
+            PANIC_AT.with(|p| *p.borrow_mut() = at);
+        } else {
+            eprintln!("rulelint: internal error at {at}; please report it");
+        }
+    }));
 }
 
 /// Read and lint one path.
@@ -271,23 +352,11 @@ pub fn lint_path(
         status: FileStatus::Failed,
         diagnostics: vec![d],
     };
-    if path.is_dir() {
-        return failed(file_error(
-            display,
-            "RL001",
-            "is a directory, not a rule file".into(),
-            None,
-        ));
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::fsio::read_rule(path, opts.max_file_size) {
         Ok(b) => b,
         Err(e) => {
-            return failed(file_error(
-                display,
-                "RL001",
-                format!("cannot read the file: {e}"),
-                None,
-            ))
+            let message = format!("cannot read the file: {e}");
+            return failed(file_error(display, Code::UnreadableFile, message, e.help()));
         }
     };
     match decode(display, bytes) {
@@ -299,5 +368,107 @@ pub fn lint_path(
             explicit,
         ),
         Err(d) => failed(*d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Category, Declared};
+
+    struct Panics;
+
+    impl Declared for Panics {
+        fn code(&self) -> Code {
+            Code::TstatsWithoutDatamodel
+        }
+    }
+
+    impl Check for Panics {
+        fn check_rule(&self, ctx: &CheckContext<'_>, _: &DetectionRule, out: &mut Vec<Finding>) {
+            out.push(
+                file_error(
+                    ctx.display,
+                    Code::TstatsWithoutDatamodel,
+                    "before".into(),
+                    None,
+                )
+                .into(),
+            );
+            panic!("a check failed on {}", ctx.display);
+        }
+    }
+
+    /// Parsers sit below the registry and name their codes as strings
+    /// (`ParseIssue::error("RL004", …)`); every such string must be a
+    /// declared parse code, or the issue would turn into `RL000`.
+    #[test]
+    fn every_code_the_parsers_name_is_a_declared_parse_code() {
+        fn walk(dir: &Path, found: &mut Vec<(String, String)>) {
+            for e in std::fs::read_dir(dir).expect("read src") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).expect("read");
+                    let bytes = text.as_bytes();
+                    for (i, _) in text.match_indices("\"RL") {
+                        let code = &text[i + 1..(i + 6).min(text.len())];
+                        if bytes.get(i + 6) == Some(&b'"')
+                            && code[2..].bytes().all(|b| b.is_ascii_digit())
+                        {
+                            found.push((p.display().to_string(), code.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        for dir in ["format", "query", "rule"] {
+            walk(&root.join(dir), &mut found);
+        }
+        assert!(found.len() > 50, "too few codes found: {}", found.len());
+        for (file, code) in found {
+            let c = Code::from_code(&code)
+                .unwrap_or_else(|| panic!("{file}: `{code}` is not a declared code"));
+            assert_eq!(c.category(), Category::Parse, "{file}: `{code}`");
+        }
+    }
+
+    #[test]
+    fn a_panicking_check_becomes_one_internal_error_and_keeps_the_rest() {
+        let k = Knowledge::builtin().expect("catalogue");
+        let file = SourceFile::new(
+            "r.yml",
+            "title: t\nlogsource: {category: process_creation}\ndetection:\n  s: {Image: x}\n  condition: s\n",
+        );
+        let parsed = format::parse(Format::Sigma, &file);
+        assert_eq!(parsed.rules.len(), 1);
+        let ctx = CheckContext {
+            knowledge: &k,
+            environment: &Environment::new(),
+            file: &file,
+            display: "r.yml",
+        };
+        let mut diags = Vec::new();
+        let found = run_checks(&ctx, &[&Panics, &Panics], &parsed.rules, &mut diags);
+        diags.extend(found.into_iter().map(|f| f.diagnostic));
+        diags.sort_by_key(|d| d.code != Code::TstatsWithoutDatamodel);
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            vec![Code::TstatsWithoutDatamodel, Code::InternalError]
+        );
+        let d = &diags[1];
+        assert!(d.is_fatal());
+        assert!(
+            d.message.contains("RL014 tstats-without-datamodel"),
+            "{}",
+            d.message
+        );
+        // The panic's own text (which may quote the rule) is not repeated.
+        assert!(!d.message.contains("a check failed"), "{}", d.message);
+        assert!(!d.help.as_deref().unwrap_or("").contains("a check failed"));
     }
 }

@@ -1,5 +1,6 @@
 //! Source files, byte spans and the byte-offset → line/column index.
 
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// A half-open byte range `[start, end)` into the text of one rule file.
@@ -55,7 +56,8 @@ pub struct LineCol {
     pub column: usize,
 }
 
-/// Maps byte offsets to lines and columns.
+/// Maps byte offsets to lines and columns. A line ends at `\n`, at `\r\n`
+/// or at a `\r` alone (old Mac line endings), as YAML counts lines.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
@@ -64,8 +66,9 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 line_starts.push(i + 1);
             }
         }
@@ -151,6 +154,21 @@ mod tests {
         let f = text.find('f').unwrap();
         assert_eq!(idx.line_col(text, f), LineCol { line: 2, column: 5 });
         assert_eq!(idx.line_col(text, 999).line, 3);
+    }
+
+    #[test]
+    fn every_line_ending_starts_a_line() {
+        let text = "a: 1\rb: 2\r\nc: 3\nd: é\re";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 5);
+        let at = |s: &str| idx.line_col(text, text.find(s).unwrap());
+        assert_eq!(at("b"), LineCol { line: 2, column: 1 });
+        assert_eq!(at("c"), LineCol { line: 3, column: 1 });
+        assert_eq!(at("d"), LineCol { line: 4, column: 1 });
+        assert_eq!(at("e"), LineCol { line: 5, column: 1 });
+        // The `\r` of a `\r\n` belongs to its line.
+        assert_eq!(idx.line_col(text, 9), LineCol { line: 2, column: 5 });
+        assert_eq!(idx.line_start(3), Some(11));
     }
 
     #[test]
@@ -311,5 +329,40 @@ mod offset_map_tests {
     fn identity_is_a_shift() {
         let m = OffsetMap::identity(100, 10);
         assert_eq!(m.span(Span::new(2, 5)), Span::new(102, 105));
+    }
+}
+
+/// A replacement of the bytes under `span`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    #[serde(skip)]
+    pub span: Span,
+    pub offset: usize,
+    pub length: usize,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn new(span: Span, replacement: impl Into<String>) -> Self {
+        Edit {
+            span,
+            offset: span.start,
+            length: span.len(),
+            replacement: replacement.into(),
+        }
+    }
+
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit::new(Span::point(at), text)
+    }
+}
+
+/// `p` with the platform's separators as `/`; every other character kept.
+pub fn slashed(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        s.into_owned()
+    } else {
+        s.replace(std::path::MAIN_SEPARATOR, "/")
     }
 }

@@ -20,20 +20,12 @@
 //! `RL101 unused-suppression` note, so stale suppressions get cleaned up.
 //! Errors that stop a file from being checked cannot be suppressed.
 
-use crate::config::{did_you_mean, is_fatal};
-use crate::diagnostic::{Diagnostic, Position, Severity};
+use crate::checks::Code;
+use crate::diagnostic::{Diagnostic, Position};
+use crate::did_you_mean::did_you_mean;
 use crate::rule::Format;
 use crate::source::{SourceFile, Span};
-
-pub const UNUSED_CODE: &str = "RL101";
-pub const UNUSED_NAME: &str = "unused-suppression";
-pub const UNUSED_SUMMARY: &str = "A `rulelint: allow(...)` comment suppresses nothing.";
-pub const UNUSED_DOC: &str = "An inline suppression names a check or pattern that reports nothing on the lines it covers, usually because the rule was fixed since. Stale suppressions hide future findings, so remove them.\n\n**Example:** `# rulelint: allow(ephemeral-port) -- NAT replies` above a selection that no longer matches a high port.\n\n**Fix:** remove the id from the comment, or the comment when it names nothing else.";
-pub const INVALID_CODE: &str = "RL102";
-pub const INVALID_NAME: &str = "invalid-suppression";
-pub const INVALID_SUMMARY: &str =
-    "A `rulelint:` comment is malformed or names an unknown check or pattern.";
-pub const INVALID_DOC: &str = "The comment syntax is `# rulelint: allow(ID, ...) -- reason`, where each ID is a check code (`RL201`), a check name (`known-fp-pattern`) or a pattern id (`ephemeral-port`, see `rulelint patterns`). The message suggests the closest known id.\n\n**Fix:** correct the id or the comment.";
+use std::collections::BTreeSet;
 
 /// What a suppression covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,8 +360,8 @@ pub fn parse(text: &str, format: Option<Format>) -> (Vec<Suppression>, Vec<Malfo
 }
 
 fn matches_id(id: &str, d: &Diagnostic) -> bool {
-    d.code.eq_ignore_ascii_case(id)
-        || d.check.eq_ignore_ascii_case(id)
+    d.code.as_str().eq_ignore_ascii_case(id)
+        || d.code.name().eq_ignore_ascii_case(id)
         || d.pattern.as_deref() == Some(id)
 }
 
@@ -381,8 +373,7 @@ fn covers(scope: Scope, d: &Diagnostic) -> bool {
 }
 
 struct Hygiene {
-    code: &'static str,
-    severity: Severity,
+    code: Code,
     span: Span,
     message: String,
     help: Option<String>,
@@ -392,7 +383,6 @@ struct Hygiene {
 fn hygiene(file: &SourceFile, display: &str, format: Option<Format>, h: Hygiene) -> Diagnostic {
     let Hygiene {
         code,
-        severity,
         span,
         message,
         help,
@@ -400,13 +390,8 @@ fn hygiene(file: &SourceFile, display: &str, format: Option<Format>, h: Hygiene)
     } = h;
     Diagnostic {
         code,
-        check: if code == UNUSED_CODE {
-            UNUSED_NAME
-        } else {
-            INVALID_NAME
-        },
         pattern: None,
-        severity,
+        severity: code.meta().severity,
         message,
         note: None,
         help,
@@ -424,13 +409,15 @@ fn hygiene(file: &SourceFile, display: &str, format: Option<Format>, h: Hygiene)
 /// Apply the file's suppressions to `diags`: remove the suppressed ones and
 /// add `RL101` / `RL102` diagnostics. `known` are the valid ids (check
 /// codes, check names, pattern ids); `checked` is false when the file could
-/// not be fully checked (then unused suppressions are not reported).
+/// not be fully checked (then unused suppressions are not reported);
+/// `disabled` checks report nothing.
 pub fn apply(
     file: &SourceFile,
     display: &str,
     format: Option<Format>,
     known: &[&str],
     checked: bool,
+    disabled: &BTreeSet<Code>,
     diags: &mut Vec<Diagnostic>,
 ) {
     if !file.text.contains("rulelint") {
@@ -444,20 +431,19 @@ pub fn apply(
             display,
             format,
             Hygiene {
-                code: INVALID_CODE,
-                severity: Severity::Warning,
+                code: Code::InvalidSuppression,
                 span: m.span,
                 message: format!("malformed suppression comment: {}", m.message),
                 help: None,
-                key: format!("{INVALID_CODE}|{}", file.slice(m.span).trim()),
+                key: format!("{}|{}", Code::InvalidSuppression, file.slice(m.span).trim()),
             },
         ));
     }
-    let is_known = |id: &str| crate::checks::find(id).is_some() || known.contains(&id);
+    let is_known = |id: &str| Code::find(id).is_some() || known.contains(&id);
     // For each id of each suppression: did it suppress something?
     let mut used: Vec<Vec<bool>> = sups.iter().map(|s| vec![false; s.ids.len()]).collect();
     diags.retain(|d| {
-        if is_fatal(d) || d.code == UNUSED_CODE || d.code == INVALID_CODE {
+        if d.is_fatal() || d.code.category() == crate::checks::Category::Suppression {
             return true;
         }
         let mut hit = false;
@@ -486,15 +472,14 @@ pub fn apply(
                     display,
                     format,
                     Hygiene {
-                        code: INVALID_CODE,
-                        severity: Severity::Warning,
+                        code: Code::InvalidSuppression,
                         span: *span,
                         message: format!("unknown check or pattern `{id}` in suppression comment"),
                         help: Some(help),
-                        key: format!("{INVALID_CODE}|{id}"),
+                        key: format!("{}|{id}", Code::InvalidSuppression),
                     },
                 ));
-            } else if checked && !used[si][ii] {
+            } else if checked && !used[si][ii] && !names_disabled(id, disabled) {
                 let help = if s.ids.len() == 1 {
                     "remove the comment".to_string()
                 } else {
@@ -510,29 +495,36 @@ pub fn apply(
                     display,
                     format,
                     Hygiene {
-                        code: UNUSED_CODE,
-                        severity: Severity::Info,
+                        code: Code::UnusedSuppression,
                         span: *span,
                         message: format!("unused suppression: `{id}` reports nothing {what}"),
                         help: Some(help),
-                        key: format!("{UNUSED_CODE}|{id}"),
+                        key: format!("{}|{id}", Code::UnusedSuppression),
                     },
                 ));
             }
         }
     }
+    extra.retain(|d| !disabled.contains(&d.code));
     diags.extend(extra);
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// A suppression of a check that did not run is not stale: the check may
+/// report again once enabled. Ids that are not codes are pattern ids.
+fn names_disabled(id: &str, disabled: &BTreeSet<Code>) -> bool {
+    let code = Code::find(id).unwrap_or(Code::KnownFpPattern);
+    disabled.contains(&code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Severity;
 
     fn d(code: &'static str, pattern: Option<&str>, line: usize, sev: Severity) -> Diagnostic {
         Diagnostic {
-            code,
-            check: crate::checks::find(code).map(|c| c.name).unwrap_or("x"),
+            code: Code::from_code(code).expect("a declared code"),
             pattern: pattern.map(str::to_string),
             severity: sev,
             message: "m".into(),
@@ -568,7 +560,7 @@ mod tests {
     fn run(text: &str, format: Option<Format>, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         let sf = SourceFile::new("f.yml", text);
         let mut ds = diags;
-        apply(&sf, "f.yml", format, KNOWN, true, &mut ds);
+        apply(&sf, "f.yml", format, KNOWN, true, &BTreeSet::new(), &mut ds);
         ds
     }
 
@@ -642,7 +634,7 @@ mod tests {
         );
         let got: Vec<_> = ds
             .iter()
-            .map(|d| (d.code, d.position.line, d.position.column))
+            .map(|d| (d.code.as_str(), d.position.line, d.position.column))
             .collect();
         // line 3 suppressed; line 4 suppressed by RL201; dns-server unused
         // on line 4 (its finding is on line 1).
@@ -664,7 +656,7 @@ mod tests {
         let ds = run(text, None, vec![]);
         let got: Vec<_> = ds
             .iter()
-            .map(|d| (d.code, d.position.line, d.message.as_str()))
+            .map(|d| (d.code.as_str(), d.position.line, d.message.as_str()))
             .collect();
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(got[0].0, "RL102");
@@ -686,14 +678,14 @@ mod tests {
     fn fatal_errors_are_never_suppressed() {
         let text = "# rulelint: allow(RL002, invalid-yaml)\na: [\n";
         let ds = run(text, None, vec![d("RL002", None, 2, Severity::Error)]);
-        assert!(ds.iter().any(|d| d.code == "RL002"));
+        assert!(ds.iter().any(|d| d.code.as_str() == "RL002"));
     }
 
     #[test]
     fn unused_is_not_reported_for_unchecked_files() {
         let sf = SourceFile::new("f.yml", "a: 1 # rulelint: allow(RL201)\n");
         let mut ds = Vec::new();
-        apply(&sf, "f.yml", None, KNOWN, false, &mut ds);
+        apply(&sf, "f.yml", None, KNOWN, false, &BTreeSet::new(), &mut ds);
         assert!(ds.is_empty());
     }
 
@@ -708,7 +700,7 @@ mod tests {
         assert!(ds.is_empty(), "{ds:?}");
         let text = "a: 1 # rulelint: allow(Ephemeral-Port)\n";
         let ds = run(text, None, vec![]);
-        assert_eq!(ds[0].code, "RL102");
+        assert_eq!(ds[0].code.as_str(), "RL102");
     }
 
     #[test]
@@ -728,7 +720,7 @@ mod tests {
             for f in [None, Some(Format::Elastic)] {
                 let sf = SourceFile::new("f", t);
                 let mut ds = Vec::new();
-                apply(&sf, "f", f, KNOWN, true, &mut ds);
+                apply(&sf, "f", f, KNOWN, true, &BTreeSet::new(), &mut ds);
             }
         }
     }

@@ -18,7 +18,12 @@
 //! * `flagged_<id>*`: a finding for the pattern with the catalogue's
 //!   severity; `clean_<id>*`: no finding for the pattern;
 //! * `partial_<id>*`: exactly one `info` finding for the pattern (the rule
-//!   excludes the right field but not every benign actor).
+//!   excludes the right field but not every benign actor);
+//! * `lowered_<id>*`: exactly one finding for the pattern one severity
+//!   level below the catalogue's (a deprecated rule, a broad list);
+//! * `nofield_<id>*`: exactly one finding for the pattern without a
+//!   suggestion, whose help says the log source has no field for the
+//!   exclusion.
 //!
 //! Any other file name, or a file that is not YAML or TOML, is a failure:
 //! nothing in a fixture folder is passed over.
@@ -29,9 +34,9 @@
 //! turn a failing expectation green. All failures and snapshot mismatches
 //! of a run are reported together.
 //!
-//! Diagnostics are matched to a check by its name (`Diagnostic::check`).
+//! Diagnostics are matched to a check by its name (`Diagnostic::code.name()`).
 
-use rulelint::checks::{self, CheckInfo};
+use rulelint::checks::{self, CheckMeta};
 use rulelint::{Diagnostic, Knowledge, LintOptions, Severity, SourceFile};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -65,7 +70,7 @@ fn snake(id: &str) -> String {
 
 /// The check a fixture folder is named after: its name in snake_case,
 /// exactly (not a code, not another spelling).
-fn check_of_folder(folder: &str) -> Result<&'static CheckInfo, String> {
+fn check_of_folder(folder: &str) -> Result<&'static CheckMeta, String> {
     let name = folder.replace('_', "-");
     match checks::find(&name) {
         Some(c) if c.name == name && snake(c.name) == folder => Ok(c),
@@ -117,6 +122,8 @@ enum Kind {
     Flagged,
     Clean,
     Partial,
+    Lowered,
+    NoField,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,14 +134,14 @@ struct Expect {
 
 /// Read the expectation of `check` from a file name. For RL201 the pattern
 /// id is the longest catalogue id (in snake_case) the rest starts with.
-fn expectation(k: &Knowledge, check: &CheckInfo, name: &str) -> Result<Expect, String> {
+fn expectation(k: &Knowledge, check: &CheckMeta, name: &str) -> Result<Expect, String> {
     let stem = [".yml", ".yaml", ".toml"]
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
         .ok_or("not a rule file (.yml, .yaml or .toml)")?;
     let per_pattern = check.name == KNOWN_FP_PATTERN;
     let prefixes: &[&str] = if per_pattern {
-        &["flagged_", "clean_", "partial_"]
+        &["flagged_", "clean_", "partial_", "lowered_", "nofield_"]
     } else {
         &["flagged_", "clean_"]
     };
@@ -145,7 +152,9 @@ fn expectation(k: &Knowledge, check: &CheckInfo, name: &str) -> Result<Expect, S
     let kind = match kind {
         "flagged_" => Kind::Flagged,
         "clean_" => Kind::Clean,
-        _ => Kind::Partial,
+        "partial_" => Kind::Partial,
+        "lowered_" => Kind::Lowered,
+        _ => Kind::NoField,
     };
     if !per_pattern {
         return Ok(Expect {
@@ -245,12 +254,12 @@ fn render(code: &str, found: &[&Diagnostic]) -> String {
 }
 
 /// The failures of one file against its expectation, empty when it holds.
-fn judge(k: &Knowledge, check: &CheckInfo, expect: &Expect, ds: &[Diagnostic]) -> Vec<String> {
+fn judge(k: &Knowledge, check: &CheckMeta, expect: &Expect, ds: &[Diagnostic]) -> Vec<String> {
     let mut failures = Vec::new();
-    let mine: Vec<&Diagnostic> = ds.iter().filter(|d| d.check == check.name).collect();
+    let mine: Vec<&Diagnostic> = ds.iter().filter(|d| d.code.name() == check.name).collect();
     let other_errors: Vec<&Diagnostic> = ds
         .iter()
-        .filter(|d| d.severity == Severity::Error && d.check != check.name)
+        .filter(|d| d.severity == Severity::Error && d.code.name() != check.name)
         .collect();
     if !other_errors.is_empty() {
         failures.push(format!(
@@ -284,7 +293,7 @@ fn judge(k: &Knowledge, check: &CheckInfo, expect: &Expect, ds: &[Diagnostic]) -
         Kind::Flagged => {
             let want: Severity = k
                 .pattern(id)
-                .and_then(|p| p.severity.parse().ok())
+                .map(|p| p.severity)
                 .unwrap_or(Severity::Warning);
             if !of_pattern.iter().any(|d| d.severity == want) {
                 failures.push(format!(
@@ -298,6 +307,34 @@ fn judge(k: &Knowledge, check: &CheckInfo, expect: &Expect, ds: &[Diagnostic]) -
                 failures.push(format!(
                     "expected no {code} finding for `{id}`, found: {}",
                     describe_all(&of_pattern)
+                ));
+            }
+        }
+        Kind::Lowered => {
+            let want = match k.pattern(id).map(|p| p.severity) {
+                Some(Severity::Error) => Severity::Warning,
+                Some(Severity::Warning) => Severity::Info,
+                _ => Severity::Hint,
+            };
+            if of_pattern.len() != 1 || of_pattern[0].severity != want {
+                failures.push(format!(
+                    "expected one {code} {want} finding for `{id}`, found: {}",
+                    describe_all(&mine)
+                ));
+            }
+        }
+        Kind::NoField => {
+            let ok = of_pattern.len() == 1
+                && of_pattern[0].suggestion.is_none()
+                && of_pattern[0]
+                    .help
+                    .as_deref()
+                    .is_some_and(|h| h.contains("has no field for"));
+            if !ok {
+                failures.push(format!(
+                    "expected one {code} finding for `{id}` without a suggestion, \
+                     saying the log source has no field, found: {}",
+                    describe_all(&mine)
                 ));
             }
         }
@@ -366,7 +403,7 @@ fn run_folder(k: &Knowledge, folder: &str) -> (String, usize) {
         let mine: Vec<&Diagnostic> = result
             .diagnostics
             .iter()
-            .filter(|d| d.check == check.name)
+            .filter(|d| d.code.name() == check.name)
             .collect();
         let stem = rel
             .rsplit_once('.')

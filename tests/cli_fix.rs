@@ -1,5 +1,6 @@
-//! `check --fix`: applies exclusions, keeps every other byte, refuses
-//! placeholders unless asked, and uses the configured environment facts.
+//! `check --fix`: applies exclusions, keeps every other byte, writes
+//! catalogue default values only with `--unsafe-fixes`, refuses placeholders
+//! unless asked, and uses the configured environment facts.
 
 use assert_cmd::Command;
 use std::fs;
@@ -10,7 +11,7 @@ fn rulelint(dir: &std::path::Path) -> Command {
     c
 }
 
-const IRC: &str = "# leading comment kept\r\ntitle: IRC to the Internet\r\nid: 5f0c0a8e-6b8e-4c55-9c61-2c2f6a1d7a11\r\nstatus: test\r\nlogsource:\r\n    category: network_connection\r\n    product: windows\r\ndetection:\r\n    selection:\r\n        Initiated: 'true'\r\n        DestinationPort:\r\n            - 6667   # classic IRC\r\n            - 6697\r\n    condition: selection\r\nlevel: medium\r\n";
+const IRC: &str = "# leading comment kept\r\ntitle: IRC to the Internet\r\nid: 5f0c0a8e-6b8e-4c55-9c61-2c2f6a1d7a11\r\nstatus: test\r\nlogsource:\r\n    category: network_connection\r\n    product: windows\r\ndetection:\r\n    selection:\r\n        Protocol: tcp\r\n        DestinationPort:\r\n            - 6667   # classic IRC\r\n            - 6697\r\n    condition: selection\r\nlevel: medium\r\n";
 
 #[test]
 fn fix_applies_the_exclusion_and_keeps_the_rest() {
@@ -22,6 +23,7 @@ fn fix_applies_the_exclusion_and_keeps_the_rest() {
             "check",
             "--isolated",
             "--fix",
+            "--unsafe-fixes",
             "--format",
             "json",
             "irc.yml",
@@ -61,6 +63,41 @@ fn fix_applies_the_exclusion_and_keeps_the_rest() {
 }
 
 #[test]
+fn plain_fix_never_writes_catalogue_defaults() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("irc.yml");
+    fs::write(&p, IRC).unwrap();
+    let out = rulelint(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--fix",
+            "--format",
+            "json",
+            "irc.yml",
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not fixed irc.yml:12: RL201 ephemeral-port")
+            && stderr.contains("--unsafe-fixes"),
+        "{stderr}"
+    );
+    assert!(!stderr.lines().any(|l| l.starts_with("fixed ")), "{stderr}");
+    assert_eq!(fs::read_to_string(&p).unwrap(), IRC);
+    // The JSON report says why: the suggestion is unsafe.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let eph = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pattern"] == "ephemeral-port")
+        .expect("ephemeral-port finding");
+    assert_eq!(eph["suggestion"]["applicability"], "unsafe");
+}
+
+#[test]
 fn fix_without_fixable_findings_leaves_the_file_alone() {
     let dir = tempfile::tempdir().expect("tmp");
     let p = dir.path().join("ssh.yml");
@@ -71,7 +108,27 @@ fn fix_without_fixable_findings_leaves_the_file_alone() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--fix-placeholders"));
+    // The bastions' addresses go into a CIDR match, which cannot hold a
+    // placeholder: no fix mode writes it, and the help names the fact.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not fixed ssh.yml:6"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("set the environment fact `bastions`"),
+        "{stdout}"
+    );
+    assert_eq!(fs::read_to_string(&p).unwrap(), text);
+    let out = rulelint(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--fix",
+            "--fix-placeholders",
+            "ssh.yml",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(fs::read_to_string(&p).unwrap(), text);
 }
 

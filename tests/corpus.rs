@@ -68,7 +68,7 @@ fn run(sub: &str, ext: &str, tolerate_errors: impl Fn(&Path) -> bool) -> Tally {
             if let Some(pat) = &d.pattern {
                 *t.findings.entry(pat.clone()).or_default() += 1;
             } else if d.severity < Severity::Error {
-                *t.infos.entry(d.code).or_default() += 1;
+                *t.infos.entry(d.code.as_str()).or_default() += 1;
             }
         }
     }

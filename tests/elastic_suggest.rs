@@ -7,13 +7,13 @@ use rulelint::diagnostic::Severity;
 use rulelint::format::elastic;
 use rulelint::rule::{DetectionRule, Language, Logic, Op};
 use rulelint::source::SourceFile;
-use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
+use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue, ValueOrigin};
 
 fn ev(text: &str, numeric: bool) -> ExclusionValue {
     ExclusionValue {
         text: text.into(),
         numeric,
-        placeholder: false,
+        origin: ValueOrigin::Catalogue,
     }
 }
 
@@ -78,14 +78,14 @@ fn apply_and_check(text: &str, excl: &Exclusion) -> String {
     let (f, rule) = parse_one(text);
     let before = flat(rule.logic.as_ref().unwrap());
     let s = suggest::render(&rule, &f, excl, &[]).expect("a suggestion");
-    assert!(!s.edits.is_empty(), "no edits for\n{text}");
+    assert!(!s.fix.edits.is_empty(), "no edits for\n{text}");
+    // Code only, one line, ready to paste: the Kibana note is help.
     assert!(
-        s.text.contains("\n\nFor a prebuilt Elastic rule"),
+        !s.text.contains('\n') && !s.text.contains("Kibana"),
         "{}",
         s.text
     );
-    assert!(s.text.contains("Kibana rule exception"));
-    let edited = elastic::apply_edits(text, 0, &s.edits);
+    let edited = suggest::edit::apply_at(text, 0, &s.fix.edits);
     let (_, after_rule) = parse_one(&edited);
     let logic = after_rule.logic.unwrap();
     // the original query AND the exclusion
@@ -196,7 +196,7 @@ fn no_edit_when_the_string_cannot_hold_the_clause() {
     };
     let (f, rule) = parse_one(&rule_text("kuery", "'a:1'"));
     let s = suggest::render(&rule, &f, &excl, &[]).unwrap();
-    assert!(s.edits.is_empty());
+    assert!(s.fix.edits.is_empty());
     assert!(
         s.text.starts_with("and not user.name:\"o'brien x\""),
         "{}",
@@ -216,7 +216,7 @@ fn placeholders_are_flagged_and_quoted() {
             values: vec![ExclusionValue {
                 text: "<your DNS servers>".into(),
                 numeric: false,
-                placeholder: true,
+                origin: ValueOrigin::Placeholder,
             }],
         }],
     };

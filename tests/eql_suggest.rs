@@ -9,7 +9,7 @@
 mod common;
 
 use rulelint::query::eql;
-use rulelint::rule::{Anchors, DetectionRule, Format, Language, Op, RuleMeta, Schema};
+use rulelint::rule::{Anchors, DetectionRule, Format, Language, Op, Quoting, RuleMeta, Schema};
 use rulelint::source::{SourceFile, Span};
 use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
 
@@ -42,7 +42,7 @@ fn exclusion() -> Exclusion {
                 values: vec![ExclusionValue {
                     text: "\\jenkins.exe".into(),
                     numeric: false,
-                    placeholder: false,
+                    origin: rulelint::suggest::ValueOrigin::Catalogue,
                 }],
             },
             ExclusionField {
@@ -52,12 +52,12 @@ fn exclusion() -> Exclusion {
                     ExclusionValue {
                         text: "svc \"ci\"".into(),
                         numeric: false,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                     ExclusionValue {
                         text: "jenkins".into(),
                         numeric: false,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                 ],
             },
@@ -114,30 +114,40 @@ fn eql_exclusions_apply_to_corpus_rules() {
             logic: Some(logic),
             anchors: Anchors {
                 query: Some(Span::new(base, base + query.len())),
+                query_quoting: Some(Quoting::TomlMultiLiteral),
                 steps: parsed.anchors.steps.iter().map(|s| s.shift(base)).collect(),
+                steps_need_parens: parsed.anchors.steps_need_parens.clone(),
                 ..Anchors::default()
             },
             span: Span::new(0, text.len()),
         };
         let file = SourceFile::new(path.clone(), text.clone());
-        let s = suggest::render(&rule, &file, &excl, &[trigger.shift(base)])
+        let (s, notes) = suggest::render_with_notes(&rule, &file, &excl, &[trigger.shift(base)])
             .unwrap_or_else(|| panic!("{}: no suggestion", path.display()));
-        assert!(!s.edits.is_empty(), "{}: no edits", path.display());
-        if s.edits.len() > 1 {
+        // Code only: the step goes to the help.
+        assert!(
+            s.text.starts_with("and not ("),
+            "{}: {}",
+            path.display(),
+            s.text
+        );
+        assert!(!s.fix.edits.is_empty(), "{}: no edits", path.display());
+        if s.fix.edits.len() > 1 {
             wrapped += 1;
         }
         if parsed.anchors.steps.len() > 1 {
             multi_step += 1;
             assert!(
-                s.text.starts_with(&format!("step {}: and not (", step + 1)),
-                "{}: {}",
-                path.display(),
-                s.text
+                notes
+                    .iter()
+                    .any(|n| n.contains(&format!("sequence step {} ", step + 1))),
+                "{}: {notes:?}",
+                path.display()
             );
         }
 
         let mut edited = text.clone();
-        let mut edits = s.edits.clone();
+        let mut edits = s.fix.edits.clone();
         edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
         for e in &edits {
             edited.replace_range(e.offset..e.offset + e.length, &e.replacement);

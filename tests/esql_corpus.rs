@@ -14,7 +14,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use rulelint::diagnostic::Severity;
-use rulelint::rule::{Anchors, DetectionRule, Format, Language, Logic, Op, RuleMeta, Schema};
+use rulelint::rule::{
+    Anchors, DetectionRule, Format, Language, Logic, Op, PipeCommand, Quoting, RuleMeta, Schema,
+};
 use rulelint::source::{SourceFile, Span};
 use rulelint::suggest::{Exclusion, ExclusionField, ExclusionValue};
 
@@ -165,7 +167,7 @@ fn esql_corpus_exclusions_reparse() {
                 values: vec![ExclusionValue {
                     text: r#"rulelint "test".exe"#.into(),
                     numeric: false,
-                    placeholder: false,
+                    origin: rulelint::suggest::ValueOrigin::Catalogue,
                 }],
             },
             ExclusionField {
@@ -175,12 +177,12 @@ fn esql_corpus_exclusions_reparse() {
                     ExclusionValue {
                         text: "80".into(),
                         numeric: true,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                     ExclusionValue {
                         text: "443".into(),
                         numeric: true,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     },
                 ],
             },
@@ -215,7 +217,17 @@ fn esql_corpus_exclusions_reparse() {
         let parsed = rulelint::query::esql::parse(q.get_ref());
         let anchors = Anchors {
             query: Some(content),
+            query_quoting: Some(Quoting::TomlMultiLiteral),
             first_aggregation: parsed.anchors.first_aggregation.map(|a| a + content.start),
+            commands: parsed
+                .anchors
+                .commands
+                .iter()
+                .map(|c| PipeCommand {
+                    pipe: c.pipe + content.start,
+                    writes: c.writes.clone(),
+                })
+                .collect(),
             ..Anchors::default()
         };
         if anchors.first_aggregation.is_some() {
@@ -232,9 +244,9 @@ fn esql_corpus_exclusions_reparse() {
         };
         let file = SourceFile::new(&f, text.clone());
         let sugg = rulelint::suggest::render(&rule, &file, &excl, &[]).expect("a suggestion");
-        assert_eq!(sugg.edits.len(), 1);
+        assert_eq!(sugg.fix.edits.len(), 1);
         let mut edited = text.clone();
-        let e = &sugg.edits[0];
+        let e = &sugg.fix.edits[0];
         if Some(e.offset) == rule.anchors.first_aggregation {
             at_anchor += 1;
         }

@@ -3,7 +3,8 @@
 //! `spl`), rendered as text and compared with `insta` snapshots
 //! (`tests/snapshots/parse_ir__<language>__<rule>.snap`).
 //!
-//! The rendering shows the tree (`and`, `or`, `not`) and, for every
+//! The rendering shows the tree (`and`, `or`, `not`, and `shared` for a
+//! subtree held once and named several times) and, for every
 //! comparison, its polarity (`+` detects, `-` excludes: under an odd number
 //! of `not`), the field as written with its concept, the operator, the
 //! values with their parsed kind, and the span of each part as
@@ -119,6 +120,10 @@ fn logic(out: &mut String, file: &SourceFile, l: &Logic, depth: usize, negated: 
         Logic::Not(x) => {
             let _ = writeln!(out, "{pad}not");
             logic(out, file, x, depth + 1, !negated);
+        }
+        Logic::Shared(x) => {
+            let _ = writeln!(out, "{pad}shared");
+            logic(out, file, x, depth + 1, negated);
         }
         Logic::Cmp(c) => cmp(out, file, c, &pad, negated),
         Logic::Keyword(k) => {

@@ -152,7 +152,7 @@ fn sigma_corpus_exclusions_round_trip() {
                     .map(|t| ExclusionValue {
                         text: t.to_string(),
                         numeric: true,
-                        placeholder: false,
+                        origin: rulelint::suggest::ValueOrigin::Catalogue,
                     })
                     .collect(),
             },
@@ -162,7 +162,7 @@ fn sigma_corpus_exclusions_round_trip() {
                 values: vec![ExclusionValue {
                     text: "\\jenkins's*.exe".into(),
                     numeric: false,
-                    placeholder: false,
+                    origin: rulelint::suggest::ValueOrigin::Catalogue,
                 }],
             },
         ],
@@ -185,11 +185,11 @@ fn sigma_corpus_exclusions_round_trip() {
             continue;
         };
         rendered += 1;
-        if s.edits.is_empty() {
+        if s.fix.edits.is_empty() {
             text_only += 1;
             continue;
         }
-        let mut edits = s.edits.clone();
+        let mut edits = s.fix.edits.clone();
         edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
         let mut fixed = text.clone();
         for e in &edits {
@@ -298,7 +298,7 @@ fn sigma_corpus_damaged_files_never_panic() {
                             values: vec![rulelint::suggest::ExclusionValue {
                                 text: "svc".into(),
                                 numeric: false,
-                                placeholder: false,
+                                origin: rulelint::suggest::ValueOrigin::Catalogue,
                             }],
                         }],
                     };

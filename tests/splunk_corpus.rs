@@ -134,6 +134,7 @@ fn show(l: &Logic) -> String {
         ),
         Logic::Opaque(o) if o.reason == "macro" => format!("macro({})", o.text),
         Logic::Opaque(o) => format!("opaque({})", o.reason),
+        Logic::Shared(x) => show(x),
         Logic::Cmp(c) => {
             let op = match c.op {
                 Op::Eq => "=",
@@ -251,7 +252,7 @@ fn splunk_corpus_exclusions_roundtrip() {
                 values: vec![ExclusionValue {
                     text: "rulelint's test.exe".into(),
                     numeric: false,
-                    placeholder: false,
+                    origin: rulelint::suggest::ValueOrigin::Catalogue,
                 }],
             }],
         };
@@ -260,13 +261,13 @@ fn splunk_corpus_exclusions_roundtrip() {
             failures.push(format!("{}: no suggestion for {field}", path.display()));
             continue;
         };
-        if sugg.edits.is_empty() {
+        if sugg.fix.edits.is_empty() {
             no_edits.push(format!("{}: {field}", path.display()));
             continue;
         }
         with_edits += 1;
         let mut edited = text.clone();
-        let mut edits = sugg.edits.clone();
+        let mut edits = sugg.fix.edits.clone();
         edits.sort_by_key(|e| std::cmp::Reverse(e.offset));
         for e in edits {
             edited.replace_range(e.offset..e.offset + e.length, &e.replacement);

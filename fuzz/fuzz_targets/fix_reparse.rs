@@ -40,13 +40,13 @@ fuzz_target!(|data: &[u8]| {
         let Some(s) = &d.suggestion else {
             continue;
         };
-        if s.edits.is_empty() {
+        if s.fix.edits.is_empty() {
             continue;
         }
-        let Some(fixed) = rulelint::fix::apply_edits(text, &s.edits) else {
+        let Some(fixed) = rulelint_fuzz::apply_edits(text, &s.fix.edits) else {
             panic!(
                 "the edits of {} {:?} do not apply: {:?}",
-                d.code, d.pattern, s.edits
+                d.code, d.pattern, s.fix.edits
             );
         };
         let after =

@@ -34,7 +34,7 @@ pub fn check_logic(text: &str, logic: &Logic) {
             }
         }
         Logic::Opaque(o) => check_span(text, o.span, "opaque part"),
-        Logic::And(_) | Logic::Or(_) | Logic::Not(_) => {}
+        Logic::And(_) | Logic::Or(_) | Logic::Not(_) | Logic::Shared(_) => {}
     });
 }
 
@@ -90,4 +90,28 @@ pub fn text(data: &[u8]) -> Option<&str> {
 pub fn knowledge() -> &'static rulelint::Knowledge {
     static K: std::sync::OnceLock<rulelint::Knowledge> = std::sync::OnceLock::new();
     K.get_or_init(|| rulelint::Knowledge::builtin().expect("the built-in catalogue loads"))
+}
+
+/// `text` with `edits` applied, or `None` when they overlap, fall outside
+/// the text or split a character.
+pub fn apply_edits(text: &str, edits: &[rulelint::source::Edit]) -> Option<String> {
+    let mut sorted: Vec<&rulelint::source::Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut pos = 0;
+    for e in sorted {
+        let (start, end) = (e.span.start, e.span.end);
+        if start < pos
+            || end < start
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
+            return None;
+        }
+        out.push_str(text.get(pos..start)?);
+        out.push_str(&e.replacement);
+        pos = end;
+    }
+    out.push_str(text.get(pos..)?);
+    Some(out)
 }

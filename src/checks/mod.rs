@@ -1,152 +1,193 @@
-//! Checks: each walks the Logic IR of one rule and returns diagnostics.
+//! The check registry.
 //!
-//! One file per check, named after the check. Every check and every parse
-//! code is listed in [`CHECKS`] with its documentation, which feeds
-//! `rulelint explain`, the SARIF rule metadata and `docs/checks.md`.
+//! Every code rulelint can emit is declared once, in the file of the check
+//! that emits it, with [`declare_check!`](crate::declare_check): its doc
+//! comment (which feeds `rulelint explain`, the SARIF rule metadata and
+//! `docs/checks.md`), code, name, category, default severity and fix kind.
+//! The list below names each declaration once; it generates the typed
+//! [`Code`] enum, [`CHECKS`] and the checks the lint loop runs.
+//!
+//! Adding a check: a new file here with its `declare_check!` and its
+//! [`Check`] impl, one line `module::Type [runs],` in `registry!` below,
+//! and a fixture folder `tests/fixtures/<check_name>/`.
 
+mod declare;
+pub mod diagnostic;
+pub mod invalid_suppression;
 pub mod known_fp_pattern;
+pub mod parse;
+pub mod proposal;
+pub mod tstats_without_datamodel;
+pub mod unused_suppression;
 
-use crate::diagnostic::Severity;
+pub use declare::{
+    Category, Check, CheckContext, CheckMeta, Declared, Environment, FixAvailability,
+};
 
-/// Documentation of one check or parse code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckInfo {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    /// One line.
-    pub summary: &'static str,
-    /// Markdown: *Why*, *Example*, *Fix safety*.
-    pub doc: &'static str,
+/// The registry: each declared code once, as `module::Type`, in the order
+/// of the documentation; `[runs]` marks the checks the lint loop runs on
+/// each parsed rule (they implement [`Check`]). The other codes are
+/// emitted by the readers, parsers and the suppression pass.
+macro_rules! registry {
+    ($($module:ident :: $ty:ident $([$runs:ident])?),+ $(,)?) => {
+        /// Every code rulelint can emit.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($ty),+
+        }
+
+        /// The declaration of every code, in [`Code`] order.
+        pub const CHECKS: &[CheckMeta] = &[$($module::$ty::META),+];
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$ty),+];
+        }
+
+        /// The checks that run on each parsed rule, in order.
+        pub(crate) static RULE_CHECKS: &[&dyn Check] = &[$($(runs!($runs, &$module::$ty),)?)+];
+    };
 }
 
-/// Every code rulelint can emit, parse codes first.
-pub const CHECKS: &[CheckInfo] = &[
-    CheckInfo {
-        code: "RL001",
-        name: "unreadable-file",
-        severity: Severity::Error,
-        summary: "The file cannot be read, is not UTF-8, or is binary.",
-        doc: "A rule file must be readable UTF-8 text. Binary files, files in another encoding and paths that are directories or lack read permission are reported here; the other files are still checked.\n\n**Fix:** convert the file to UTF-8, or exclude it with `--exclude`.",
-    },
-    CheckInfo {
-        code: "RL002",
-        name: "invalid-yaml",
-        severity: Severity::Error,
-        summary: "The YAML of a Sigma or Splunk rule does not parse.",
-        doc: "The position points at the first character the YAML parser could not accept.\n\n**Fix:** correct the YAML syntax at the reported line and column.",
-    },
-    CheckInfo {
-        code: "RL003",
-        name: "invalid-toml",
-        severity: Severity::Error,
-        summary: "The TOML of an Elastic rule does not parse.",
-        doc: "The position points at the first character the TOML parser could not accept.\n\n**Fix:** correct the TOML syntax at the reported line and column.",
-    },
-    CheckInfo {
-        code: "RL004",
-        name: "invalid-rule-structure",
-        severity: Severity::Error,
-        summary: "A key has the wrong type or a required key is missing.",
-        doc: "For example a Sigma `detection` that is a list instead of a mapping, a selection that is a number, an Elastic `query` that is not a string or a Splunk `search` that is missing.\n\n**Fix:** give the key the type the rule format expects.",
-    },
-    CheckInfo {
-        code: "RL005",
-        name: "unknown-modifier",
-        severity: Severity::Error,
-        summary: "A Sigma field modifier is not one the Sigma specification defines.",
-        doc: "`Image|contians: x` is a typo that Sigma converters reject or silently mis-handle. The message suggests the closest known modifier.\n\n**Fix:** use a modifier of the Sigma specification (contains, startswith, endswith, all, re, cidr, base64, base64offset, utf16le, utf16be, wide, windash, exists, lt, lte, gt, gte, expand, fieldref, cased).",
-    },
-    CheckInfo {
-        code: "RL006",
-        name: "invalid-condition",
-        severity: Severity::Error,
-        summary: "A Sigma condition does not parse.",
-        doc: "The condition grammar is `and`, `or`, `not`, parentheses, `1 of x*`, `all of x*`, `1 of them`, `all of them`.\n\n**Fix:** correct the condition at the reported position.",
-    },
-    CheckInfo {
-        code: "RL007",
-        name: "unknown-selection",
-        severity: Severity::Error,
-        summary: "A Sigma condition names a selection that is not defined.",
-        doc: "The message suggests the closest defined selection name.\n\n**Fix:** define the selection under `detection`, or correct the name.",
-    },
-    CheckInfo {
-        code: "RL008",
-        name: "invalid-query",
-        severity: Severity::Error,
-        summary: "A KQL, EQL, ES|QL, Lucene or SPL query does not parse.",
-        doc: "The position points at the exact character inside the query string, through TOML and YAML escapes.\n\n**Fix:** correct the query at the reported position.",
-    },
-    CheckInfo {
-        code: "RL009",
-        name: "legacy-construct",
-        severity: Severity::Info,
-        summary: "Legacy or unsupported syntax that rulelint keeps but does not model.",
-        doc: "Legacy Sigma pipe aggregations (`| count() by x > 5`) and `near` are kept as an opaque part of the logic; checks skip that part.\n\n**Fix:** none needed; consider a Sigma correlation rule instead of a pipe aggregation.",
-    },
-    CheckInfo {
-        code: "RL010",
-        name: "opaque-query-part",
-        severity: Severity::Info,
-        summary: "Part of a query could not be modelled and is skipped by checks.",
-        doc: "Unknown commands or functions are kept as opaque parts. Findings in the rest of the query are still reported.\n\n**Fix:** none needed.",
-    },
-    CheckInfo {
-        code: "RL011",
-        name: "unknown-query-language",
-        severity: Severity::Error,
-        summary: "An Elastic rule names a query language rulelint does not know.",
-        doc: "Known languages: kuery, eql, esql, lucene.\n\n**Fix:** correct the `language` value.",
-    },
-    CheckInfo {
-        code: "RL012",
-        name: "empty-rule-file",
-        severity: Severity::Error,
-        summary: "A file named on the command line is empty or holds no rule.",
-        doc: "**Fix:** remove the file or write the rule.",
-    },
-    CheckInfo {
-        code: "RL013",
-        name: "duplicate-key",
-        severity: Severity::Error,
-        summary: "A mapping defines the same key twice.",
-        doc: "YAML parsers differ on which value wins, so the rule means different things to different tools.\n\n**Fix:** keep one of the keys.",
-    },
-    CheckInfo {
-        code: crate::suppress::UNUSED_CODE,
-        name: crate::suppress::UNUSED_NAME,
-        severity: Severity::Info,
-        summary: crate::suppress::UNUSED_SUMMARY,
-        doc: crate::suppress::UNUSED_DOC,
-    },
-    CheckInfo {
-        code: crate::suppress::INVALID_CODE,
-        name: crate::suppress::INVALID_NAME,
-        severity: Severity::Warning,
-        summary: crate::suppress::INVALID_SUMMARY,
-        doc: crate::suppress::INVALID_DOC,
-    },
-    CheckInfo {
-        code: "RL014",
-        name: "tstats-without-datamodel",
-        severity: Severity::Warning,
-        summary: "A Splunk `tstats` search uses datamodel fields but names no datamodel.",
-        doc: "Without `from datamodel=…`, `tstats` reads index-time fields only; a field such as `Processes.process_name` does not exist there, so the search matches nothing and the detection never fires.\n\n**Fix:** add `from datamodel=<Model>` (for example `from datamodel=Endpoint.Processes`).",
-    },
-    CheckInfo {
-        code: known_fp_pattern::CODE,
-        name: known_fp_pattern::NAME,
-        severity: Severity::Warning,
-        summary: known_fp_pattern::SUMMARY,
-        doc: known_fp_pattern::DOC,
-    },
-];
+macro_rules! runs {
+    (runs, $check:expr) => {
+        $check
+    };
+}
+
+registry! {
+    parse::InternalError,
+    parse::UnreadableFile,
+    parse::InvalidYaml,
+    parse::InvalidToml,
+    parse::InvalidRuleStructure,
+    parse::UnknownModifier,
+    parse::InvalidCondition,
+    parse::UnknownSelection,
+    parse::InvalidQuery,
+    parse::LegacyConstruct,
+    parse::OpaqueQueryPart,
+    parse::UnknownQueryLanguage,
+    parse::EmptyRuleFile,
+    parse::DuplicateKey,
+    tstats_without_datamodel::TstatsWithoutDatamodel [runs],
+    unused_suppression::UnusedSuppression,
+    invalid_suppression::InvalidSuppression,
+    known_fp_pattern::KnownFpPattern [runs],
+}
+
+impl Code {
+    pub fn meta(self) -> &'static CheckMeta {
+        &CHECKS[self as usize]
+    }
+
+    /// `RL201`.
+    pub fn as_str(self) -> &'static str {
+        self.meta().code
+    }
+
+    /// `known-fp-pattern`.
+    pub fn name(self) -> &'static str {
+        self.meta().name
+    }
+
+    pub fn category(self) -> Category {
+        self.meta().category
+    }
+
+    /// The code with this exact code string (`RL201`), as parsers name
+    /// their issues.
+    pub fn from_code(code: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+
+    /// Look a code up by code (`RL201`) or name (`known-fp-pattern`),
+    /// case-insensitively.
+    pub fn find(name: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name) || c.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// Look up a check by code (`RL201`) or name (`known-fp-pattern`),
 /// case-insensitively.
-pub fn find(name: &str) -> Option<&'static CheckInfo> {
-    CHECKS
-        .iter()
-        .find(|c| c.code.eq_ignore_ascii_case(name) || c.name.eq_ignore_ascii_case(name))
+pub fn find(name: &str) -> Option<&'static CheckMeta> {
+    Code::find(name).map(Code::meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for c in Code::ALL {
+            let m = c.meta();
+            assert!(codes.insert(m.code), "duplicate code {}", m.code);
+            assert!(names.insert(m.name), "duplicate name {}", m.name);
+            assert!(
+                m.code.len() == 5
+                    && m.code.starts_with("RL")
+                    && m.code[2..].bytes().all(|b| b.is_ascii_digit()),
+                "{}",
+                m.code
+            );
+            assert!(
+                m.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                m.name
+            );
+            assert!(!m.summary().is_empty(), "{} has no summary", m.code);
+            assert!(!m.doc().is_empty(), "{} has no documentation", m.code);
+            assert_eq!(Code::find(m.code), Some(*c));
+            assert_eq!(Code::find(m.name), Some(*c));
+            assert_eq!(Code::from_code(m.code), Some(*c));
+        }
+    }
+
+    #[test]
+    fn the_enum_and_the_table_agree() {
+        for (i, c) in Code::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+            assert_eq!(c.meta(), &CHECKS[i]);
+        }
+        assert_eq!(CHECKS.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn every_rule_check_is_declared_once_and_not_a_parse_code() {
+        let mut seen = HashSet::new();
+        for c in RULE_CHECKS {
+            assert!(seen.insert(c.code()), "{} listed twice", c.code());
+            assert_ne!(c.code().category(), Category::Parse, "{}", c.code());
+        }
+    }
+
+    #[test]
+    fn docs_lose_the_doc_comment_indent() {
+        let m = Code::TstatsWithoutDatamodel.meta();
+        assert_eq!(
+            m.summary(),
+            "A Splunk `tstats` search uses datamodel fields but names no datamodel."
+        );
+        assert!(m.doc().starts_with("## Why\n\nWithout `from datamodel=…`"));
+        assert!(m.doc().contains("\n```spl\n| tstats count where"));
+    }
 }

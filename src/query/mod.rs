@@ -26,6 +26,6 @@ impl QueryParse {
     pub fn has_errors(&self) -> bool {
         self.issues
             .iter()
-            .any(|i| i.severity == crate::diagnostic::Severity::Error)
+            .any(|i| i.severity == crate::severity::Severity::Error)
     }
 }

@@ -1,10 +1,15 @@
 //! Reporters: the only code (with `main.rs`) that produces output text.
 
+mod excerpt;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod paths;
+pub mod sanitize;
 pub mod sarif;
+
+pub use paths::Context;
 
 use crate::lint::{FileResult, FileStatus};
 
@@ -41,7 +46,7 @@ impl Summary {
             for d in &r.diagnostics {
                 // Parse errors count as errors, parse notes (opaque parts,
                 // legacy syntax) as neither; everything else is a finding.
-                if d.code.starts_with("RL0") {
+                if d.code.category() == crate::checks::Category::Parse {
                     match d.severity {
                         crate::diagnostic::Severity::Error => s.errors += 1,
                         crate::diagnostic::Severity::Warning => s.findings += 1,

@@ -4,12 +4,8 @@
 //! Lucene's classic parser does not give `AND` precedence over `OR`, so the
 //! original query is wrapped in parentheses unless it is a single clause.
 
-use super::kql::{exception_note, query_text};
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::Suggestion;
-use crate::format::elastic;
-use crate::query::lucene;
-use crate::rule::{DetectionRule, Format, Language, Logic, Op};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::rule::{DetectionRule, Format, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -17,28 +13,19 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     let clause = clause(excl)?;
     let appended = format!("AND {clause}");
     let mut edits = Vec::new();
     if rule.format == Format::Elastic {
-        if let Some(content) = rule.anchors.query {
-            let wrap = match query_text(file, content) {
-                Some(q) => {
-                    let p = lucene::parse(&q);
-                    p.has_errors() || !matches!(p.logic, Logic::Cmp(_) | Logic::Keyword(_))
-                }
-                None => true,
-            };
-            edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
+        if let (Some(content), Some(quoting)) = (rule.anchors.query, rule.anchors.query_quoting) {
+            // Unknown shape: parentheses are always correct.
+            let wrap = rule.anchors.append_needs_parens.unwrap_or(true);
+            edits = super::edit::append_to_query(file, content, quoting, &appended, wrap)
+                .unwrap_or_default();
         }
     }
-    Some(Suggestion {
-        language: Language::Lucene,
-        text: format!("{appended}\n\n{}", exception_note(excl)),
-        edits,
-        has_placeholders: excl.has_placeholders(),
-    })
+    Some(Rendered::new(appended, edits))
 }
 
 /// `NOT field:(a OR b)` or `NOT (a:x AND b:(y OR z))`.
@@ -152,8 +139,12 @@ fn value(op: Op, v: &ExclusionValue) -> String {
             .join("*"),
         _ => {
             let keyword = matches!(t, "AND" | "OR" | "NOT" | "TO");
-            if v.placeholder || t.is_empty() || keyword || t.chars().any(is_special) {
-                if v.numeric && !v.placeholder && t.parse::<f64>().is_ok() && !t.starts_with('-') {
+            if v.is_placeholder() || t.is_empty() || keyword || t.chars().any(is_special) {
+                if v.numeric
+                    && !v.is_placeholder()
+                    && t.parse::<f64>().is_ok()
+                    && !t.starts_with('-')
+                {
                     t.to_string()
                 } else {
                     quote(t)
@@ -168,12 +159,14 @@ fn value(op: Op, v: &ExclusionValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::lucene;
+    use crate::suggest::ValueOrigin;
 
     fn ev(text: &str, numeric: bool) -> ExclusionValue {
         ExclusionValue {
             text: text.into(),
             numeric,
-            placeholder: false,
+            origin: ValueOrigin::Catalogue,
         }
     }
 
@@ -208,7 +201,7 @@ mod tests {
                     values: vec![ExclusionValue {
                         text: "<your admins>".into(),
                         numeric: false,
-                        placeholder: true,
+                        origin: ValueOrigin::Placeholder,
                     }],
                 },
             ],

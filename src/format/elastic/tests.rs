@@ -1,6 +1,6 @@
 use super::*;
-use crate::diagnostic::Severity;
 use crate::rule::{Cmp, Op};
+use crate::severity::Severity;
 
 fn file(text: &str) -> SourceFile {
     SourceFile::new("rule.toml", text)

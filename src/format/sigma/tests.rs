@@ -1,6 +1,6 @@
 use super::*;
-use crate::diagnostic::Severity;
 use crate::rule::{Cmp, Op, Parsed};
+use crate::severity::Severity;
 use crate::testkit::texts;
 
 fn file(text: &str) -> SourceFile {
@@ -370,6 +370,7 @@ fn names(l: &Logic) -> String {
         Logic::Cmp(c) => c.field.raw.clone(),
         Logic::Keyword(_) => "kw".into(),
         Logic::Opaque(o) => format!("opaque({})", o.text),
+        Logic::Shared(x) => format!("shared({})", names(x)),
     }
 }
 

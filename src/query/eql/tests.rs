@@ -1,6 +1,6 @@
 use super::*;
-use crate::diagnostic::Severity;
 use crate::rule::{Cmp, Op, Parsed};
+use crate::severity::Severity;
 use crate::testkit::{texts, Xorshift};
 
 fn ok(q: &str) -> QueryParse {

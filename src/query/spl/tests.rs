@@ -18,6 +18,7 @@ pub(crate) fn show(l: &Logic) -> String {
         ),
         Logic::Opaque(o) if o.reason == "macro" => format!("macro({})", o.text),
         Logic::Opaque(o) => format!("opaque({})", o.reason),
+        Logic::Shared(x) => show(x),
         Logic::Cmp(c) => {
             let op = match c.op {
                 Op::Eq => "=".to_string(),
@@ -91,7 +92,7 @@ fn err(text: &str) -> (String, Span) {
     let e = q
         .issues
         .iter()
-        .find(|i| i.severity == crate::diagnostic::Severity::Error)
+        .find(|i| i.severity == crate::severity::Severity::Error)
         .unwrap_or_else(|| panic!("expected an error for {text:?}, got {:?}", q.issues));
     (e.message.clone(), e.span)
 }
@@ -432,7 +433,7 @@ fn unknown_commands_are_opaque_notes() {
     );
     assert_eq!(q.issues.len(), 1);
     assert_eq!(q.issues[0].code, "RL010");
-    assert_eq!(q.issues[0].severity, crate::diagnostic::Severity::Info);
+    assert_eq!(q.issues[0].severity, crate::severity::Severity::Info);
     assert_eq!(slice(t, q.issues[0].span), "| frobnicate x y ");
 }
 
@@ -509,30 +510,28 @@ fn deep_nesting_is_bounded() {
 }
 
 #[test]
-fn tstats_with_datamodel_fields_but_no_datamodel_is_flagged() {
+fn tstats_calls_record_their_datamodel_and_fields() {
     let q = "| tstats count where Processes.process_name=nmap.exe by Processes.dest | `x_filter`";
     let p = parse(q);
-    let i = p
+    assert!(p
         .issues
         .iter()
-        .find(|i| i.code == "RL014")
-        .expect("RL014 for a tstats without datamodel");
-    assert_eq!(i.severity, crate::diagnostic::Severity::Warning);
-    assert!(
-        i.message.contains("Processes.process_name"),
-        "{}",
-        i.message
+        .all(|i| i.severity != crate::severity::Severity::Error));
+    let [call] = p.anchors.tstats.as_slice() else {
+        panic!("one tstats call: {:?}", p.anchors.tstats);
+    };
+    assert!(!call.names_datamodel);
+    assert_eq!(
+        call.datamodel_fields,
+        vec!["Processes.process_name", "Processes.dest"]
     );
     assert!(
-        q[i.span.start..i.span.end].starts_with("count where"),
+        q[call.span.start..call.span.end].starts_with("count where"),
         "{:?}",
-        i.span
+        call.span
     );
-    // Index-time fields without a datamodel are fine, and so is a datamodel.
-    for ok in [
-        "| tstats count where index=wineventlog by host",
-        "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=nmap.exe by Processes.dest",
-    ] {
-        assert!(parse(ok).issues.iter().all(|i| i.code != "RL014"), "{ok}");
-    }
+    let p = parse("| tstats count where index=wineventlog by host");
+    assert!(p.anchors.tstats[0].datamodel_fields.is_empty());
+    let p = parse("| tstats count from datamodel=Endpoint.Processes where Processes.process_name=nmap.exe by Processes.dest");
+    assert!(p.anchors.tstats[0].names_datamodel);
 }

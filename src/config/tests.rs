@@ -1,0 +1,336 @@
+use super::error::format_errors;
+use super::read::{discover, valid_address};
+use super::*;
+use crate::checks::Code;
+use crate::diagnostic::{Diagnostic, Position, Severity};
+use crate::fsio::DEFAULT_MAX_FILE_SIZE;
+use crate::knowledge::Knowledge;
+use crate::source::Span;
+use std::path::{Path, PathBuf};
+
+fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
+    Config::parse("rulelint.toml", text, Path::new("/repo"))
+}
+
+fn resolve(text: &str) -> Result<Settings, Vec<ConfigError>> {
+    let k = Knowledge::builtin().expect("builtin knowledge");
+    parse(text)?.resolve(&k)
+}
+
+fn diag(code: &'static str, pattern: Option<&str>, severity: Severity) -> Diagnostic {
+    Diagnostic {
+        code: Code::from_code(code).expect("a declared code"),
+        pattern: pattern.map(str::to_string),
+        severity,
+        message: "m".into(),
+        note: None,
+        help: None,
+        file: "rules/a.yml".into(),
+        format: None,
+        rule: None,
+        span: Span::default(),
+        position: Position {
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            offset: 0,
+            length: 0,
+        },
+        labels: Vec::new(),
+        suggestion: None,
+        key: String::new(),
+    }
+}
+
+#[test]
+fn starter_file_is_valid() {
+    let s = resolve(STARTER).expect("starter config resolves");
+    assert_eq!(s.fail_on, Some(Severity::Warning));
+    assert_eq!(s.max_file_size, Some(DEFAULT_MAX_FILE_SIZE));
+    // Every top-level key of the starter file is documented in it.
+    let doc = toml_edit::Document::parse(STARTER).unwrap();
+    assert!(doc.as_table().len() >= 6);
+}
+
+#[test]
+fn unknown_key_has_position_and_suggestion() {
+    let e = parse("fail-on = \"error\"\nselcet = [\"RL2\"]\n").unwrap_err();
+    assert_eq!(e.len(), 1);
+    assert_eq!((e[0].line, e[0].column), (Some(2), Some(1)));
+    assert_eq!(e[0].message, "unknown key `selcet`");
+    assert_eq!(e[0].help.as_deref(), Some("did you mean `select`?"));
+    let shown = e[0].to_string();
+    assert!(
+        shown.starts_with("rulelint.toml:2:1: unknown key `selcet`"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("2 | selcet = [\"RL2\"]\n  | ^^^^^^"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn nested_unknown_keys_and_wrong_types() {
+    let e = parse("[knowledge]\nextends = []\n[[overrides]]\ninclude = [\"a/**\"]\nignor = []\n")
+        .unwrap_err();
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0].help.as_deref(), Some("did you mean `extend`?"));
+    assert_eq!((e[1].line, e[1].column), (Some(5), Some(1)));
+    assert_eq!(e[1].help.as_deref(), Some("did you mean `ignore`?"));
+
+    let e = parse("select = \"RL2\"\n").unwrap_err();
+    assert_eq!((e[0].line, e[0].column), (Some(1), Some(10)));
+    assert!(e[0]
+        .message
+        .contains("must be an array of strings, found a string"));
+
+    let e = parse("ignore = [\"RL2\", 3]\n").unwrap_err();
+    assert_eq!((e[0].line, e[0].column), (Some(1), Some(18)));
+
+    let e = parse("fail-on = \"warn\"\n").unwrap_err();
+    assert_eq!(e[0].help.as_deref(), Some("did you mean `warning`?"));
+
+    let e = parse("environment = 3\n").unwrap_err();
+    assert!(e[0].message.contains("must be a table"));
+}
+
+#[test]
+fn toml_syntax_error_has_position() {
+    let e = parse("select = [\"RL2\"\nignore = []\n").unwrap_err();
+    assert_eq!(e.len(), 1);
+    assert!(e[0].message.starts_with("invalid TOML"), "{}", e[0].message);
+    assert!(e[0].line.is_some());
+    let e = parse("select = []\nselect = []\n").unwrap_err();
+    assert!(e[0].message.contains("duplicate"), "{}", e[0].message);
+    assert_eq!(e[0].line, Some(2));
+}
+
+#[test]
+fn selectors_are_checked_against_the_catalogue() {
+    let e = resolve("ignore = [\"ephemeral-prot\", \"RL9\", \"RL20\"]\n").unwrap_err();
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(e[0].help.as_deref(), Some("did you mean `ephemeral-port`?"));
+    assert_eq!((e[0].line, e[0].column), (Some(1), Some(12)));
+    assert!(e[1].message.contains("`RL9`"));
+    let e = resolve("[severity]\nRL2 = \"error\"\nknown-fp-patern = \"info\"\n").unwrap_err();
+    assert_eq!(e.len(), 2);
+    assert_eq!(
+        e[1].help.as_deref(),
+        Some("did you mean `known-fp-pattern`?")
+    );
+}
+
+#[test]
+fn environment_addresses_are_validated() {
+    let s = resolve(
+        "[environment]\ndns_servers = [\"10.0.0.53\", \"fd00::/8\"]\nservice_accounts = \"svc_x\"\n",
+    )
+    .unwrap();
+    assert_eq!(s.environment["dns_servers"], vec!["10.0.0.53", "fd00::/8"]);
+    assert_eq!(s.environment["service_accounts"], vec!["svc_x"]);
+    let e = resolve("[environment]\nproxies = [\"10.0.0.1\", \"10.0.0.0/33\", \"proxy.corp\"]\n")
+        .unwrap_err();
+    assert_eq!(e.len(), 2);
+    assert_eq!((e[0].line, e[0].column), (Some(2), Some(25)));
+    assert!(e[0].message.contains("`10.0.0.0/33` in `proxies`"));
+    assert!(
+        e[0].to_string()
+            .contains("\n  |                         ^^^^^^^^^^^\n"),
+        "{}",
+        e[0]
+    );
+    assert!(e[1].message.contains("proxy.corp"));
+    let e = resolve("[environment]\ndns_server = [\"10.0.0.1\"]\n").unwrap_err();
+    assert_eq!(e[0].help.as_deref(), Some("did you mean `dns_servers`?"));
+    assert_eq!((e[0].line, e[0].column), (Some(2), Some(1)));
+}
+
+#[test]
+fn addresses() {
+    for ok in [
+        "10.0.0.1",
+        "10.0.0.0/8",
+        "::1",
+        "2001:db8::/32",
+        "0.0.0.0/0",
+    ] {
+        assert!(valid_address(ok), "{ok}");
+    }
+    for bad in [
+        "10.0.0",
+        "10.0.0.0/",
+        "10.0.0.0/x",
+        "::1/129",
+        "host",
+        "10.0.0.1/+1",
+        "",
+    ] {
+        assert!(!valid_address(bad), "{bad}");
+    }
+}
+
+#[test]
+fn selection_specificity_and_overrides() {
+    let s = resolve(
+        "select = [\"RL2\", \"RL0\"]\nignore = [\"ephemeral-port\"]\n\
+         [[overrides]]\ninclude = [\"rules/windows/**\"]\nselect = [\"ephemeral-port\"]\n\
+         severity = { ephemeral-port = \"error\" }\n\
+         [[overrides]]\ninclude = [\"legacy/**\"]\nignore = [\"RL2\"]\n",
+    )
+    .unwrap();
+    let eph = diag("RL201", Some("ephemeral-port"), Severity::Warning);
+    let other = diag("RL201", Some("some-other"), Severity::Warning);
+    let info = diag("RL010", None, Severity::Info);
+    let fatal = diag("RL002", None, Severity::Error);
+    assert!(!s.enabled("rules/linux/a.yml", &eph));
+    assert!(s.enabled("rules/linux/a.yml", &other));
+    assert!(s.enabled("rules/linux/a.yml", &info));
+    assert!(s.enabled("rules/windows/x/a.yml", &eph));
+    assert_eq!(
+        s.severity("rules/windows/a.yml", &eph),
+        Some(Severity::Error)
+    );
+    assert_eq!(s.severity("rules/linux/a.yml", &eph), None);
+    assert!(!s.enabled("legacy/a.yml", &other));
+    assert!(s.enabled("legacy/a.yml", &fatal));
+
+    let s = resolve("select = [\"ephemeral-port\"]\nignore = [\"RL2\"]\n").unwrap();
+    assert!(s.enabled("a.yml", &eph));
+    assert!(!s.enabled("a.yml", &other));
+    assert!(!s.enabled("a.yml", &info));
+    let s = resolve("ignore = [\"RL201\"]\nselect = [\"known-fp-pattern\"]\n").unwrap();
+    assert!(!s.enabled("a.yml", &eph), "ignore wins a tie");
+}
+
+#[test]
+fn severity_by_code_and_pattern() {
+    let s = resolve("[severity]\nRL201 = \"info\"\nephemeral-port = \"error\"\n").unwrap();
+    let mut ds = vec![
+        diag("RL201", Some("ephemeral-port"), Severity::Warning),
+        diag("RL201", Some("x"), Severity::Warning),
+    ];
+    s.apply("a.yml", &mut ds);
+    assert_eq!(ds[0].severity, Severity::Error);
+    assert_eq!(ds[1].severity, Severity::Info);
+}
+
+#[test]
+fn knowledge_extension_errors_have_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("team.yml"),
+        "patterns:\n  - id: Bad_Id\n    title: t\n    rationale: r\n    benign: [b]\n    trigger:\n      - concepts: [destination.port]\n        ports: [1]\n    exclusion:\n      summary: s\n      name: n\n      fields:\n        - concept: source.ip\n          fact: jump_hosts\n          placeholder: <x>\n",
+    )
+    .unwrap();
+    let c = Config::parse(
+        "rulelint.toml",
+        "[knowledge]\nextend = [\"team.yml\", \"missing.yml\"]\n",
+        dir.path(),
+    )
+    .unwrap();
+    let e = c.knowledge().unwrap_err();
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].message.contains("kebab-case"), "{}", e[0]);
+    assert_eq!((e[0].line, e[0].column), (Some(2), Some(9)));
+    assert!(e[1].message.contains("missing.yml"));
+    assert_eq!(e[1].file, "rulelint.toml");
+    assert_eq!((e[1].line, e[1].column), (Some(2), Some(24)));
+}
+
+#[test]
+fn team_patterns_bring_their_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("team.yml"),
+        "patterns:\n  - id: team-jump\n    title: t\n    rationale: r\n    benign: [b]\n    trigger:\n      - concepts: [destination.port]\n        ports: [22]\n    exclusion:\n      summary: s\n      name: jump\n      fields:\n        - concept: source.ip\n          fact: jump_hosts\n          placeholder: <your jump hosts>\n",
+    )
+    .unwrap();
+    let c = Config::parse(
+        "rulelint.toml",
+        "ignore = [\"team-jump\"]\n[knowledge]\nextend = [\"team.yml\"]\n[environment]\njump_hosts = [\"not-an-ip\"]\n",
+        dir.path(),
+    )
+    .unwrap();
+    let k = c.knowledge().unwrap();
+    let e = c.resolve(&k).unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].message.contains("not-an-ip"));
+    assert_eq!(
+        pattern_facts(k.pattern("team-jump").unwrap()),
+        vec!["jump_hosts"]
+    );
+}
+
+#[test]
+fn discovery_walks_up_and_prefers_the_plain_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("a/b");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(dir.path().join(".rulelint.toml"), "").unwrap();
+    assert_eq!(discover(&sub), Some(dir.path().join(".rulelint.toml")));
+    std::fs::write(dir.path().join("rulelint.toml"), "").unwrap();
+    assert_eq!(discover(&sub), Some(dir.path().join("rulelint.toml")));
+    std::fs::write(dir.path().join("a/rulelint.toml"), "select = 1").unwrap();
+    let e = Config::load(None, false, &sub).unwrap_err();
+    assert_eq!(e[0].file, "../rulelint.toml");
+    assert!(Config::load(None, true, &sub).unwrap().file.is_none());
+}
+
+#[test]
+fn effective_settings_round_trip() {
+    let text = "select = [\"RL2\"]\nfail-on = \"info\"\n[severity]\nephemeral-port = \"error\"\n[environment]\ndns_servers = [\"10.0.0.53\"]\n[[overrides]]\ninclude = [\"rules/windows/**\"]\nignore = [\"RL201\"]\nseverity = { RL010 = \"hint\" }\n";
+    let k = Knowledge::builtin().unwrap();
+    let c = parse(text).unwrap();
+    let s = c.resolve(&k).unwrap();
+    let out = c.to_toml(&s, &k);
+    let again = parse(&out).unwrap_or_else(|e| panic!("{}\n{out}", format_errors(&e)));
+    let s2 = again.resolve(&k).unwrap();
+    assert_eq!(s2.environment, s.environment);
+    assert_eq!(s2.fail_on, Some(Severity::Info));
+    assert_eq!(again.overrides.len(), 1);
+    assert!(out.contains("dns_servers = [\"10.0.0.53\"]"), "{out}");
+    assert!(out.contains("max-file-size = 4194304\n"), "{out}");
+    let small = parse("max-file-size = \"512KB\"\n").unwrap();
+    let out = small.to_toml(&small.resolve(&k).unwrap(), &k);
+    assert!(out.contains("max-file-size = 524288\n"), "{out}");
+}
+
+#[test]
+fn workspace_paths() {
+    let ws = Workspace {
+        cwd: PathBuf::from("/repo/rules"),
+        root: PathBuf::from("/repo"),
+    };
+    assert_eq!(ws.rel("windows/a.yml"), "rules/windows/a.yml");
+    assert_eq!(ws.rel("./x/../b.yml"), "rules/b.yml");
+    assert_eq!(ws.rel("../../etc/x.yml"), "/etc/x.yml");
+    assert!(!ws.inside("/etc/x.yml"));
+}
+
+#[test]
+fn every_error_of_the_file_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rulelint.toml"),
+        "select = [\"RL2\"]\nignor = []\nignore = [\"ephemeral-prot\"]\nfail-on = 3\n\
+         [environment]\ndns_server = [\"10.0.0.1\"]\nproxies = [\"proxy.corp\"]\n",
+    )
+    .unwrap();
+    let e = load_all(None, false, dir.path()).unwrap_err();
+    let at: Vec<_> = e.iter().map(|e| (e.line, e.message.as_str())).collect();
+    assert_eq!(at.len(), 5, "{}", format_errors(&e));
+    assert_eq!(at[0], (Some(2), "unknown key `ignor`"));
+    assert!(at[1].1.contains("`ephemeral-prot`"), "{at:?}");
+    assert_eq!(at[1].0, Some(3));
+    assert!(at[2].1.contains("`fail-on` must be a string"), "{at:?}");
+    assert_eq!(at[3], (Some(6), "unknown environment fact `dns_server`"));
+    assert!(at[4].1.contains("proxy.corp"), "{at:?}");
+    assert_eq!(at[4].0, Some(7));
+
+    std::fs::write(dir.path().join("rulelint.toml"), "select = [\"RL2\"]\n").unwrap();
+    let (c, _, s) = load_all(None, false, dir.path()).unwrap();
+    assert!(c.file.is_some());
+    assert_eq!(s.fail_on, None);
+}
