@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let Some(text) = rulelint_fuzz::text(data) else {
         return;
     };
-    let lines = text.lines().count() + 1;
+    // Every line break counts, `\r\n`, `\n` or a lone `\r`.
+    let lines = 1 + text.matches('\n').count() + text.matches('\r').count();
     let errors = match Config::parse("rulelint.toml", text, Path::new("/nonexistent")) {
         Ok(c) => match c.resolve(rulelint_fuzz::knowledge()) {
             Ok(settings) => {
