@@ -51,6 +51,7 @@ pub(crate) mod did_you_mean;
 pub(crate) mod discover;
 pub(crate) mod fix;
 pub(crate) mod fsio;
+pub(crate) mod guard;
 pub(crate) mod suppress;
 #[cfg(test)]
 pub(crate) mod testkit;

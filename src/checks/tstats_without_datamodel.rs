@@ -51,6 +51,7 @@ impl Check for TstatsWithoutDatamodel {
                 continue;
             };
             let object = field.split('.').next().unwrap_or("Processes");
+            let model = datamodel_of(object);
             out.push(
                 Diagnostic::new(
                     self.code(),
@@ -61,13 +62,36 @@ impl Check for TstatsWithoutDatamodel {
                     ),
                 )
                 .with_rule(rule)
-                .with_help(format!(
-                    "add `from datamodel=<Model>` (e.g. `from datamodel=Endpoint.{object}`)"
-                ))
+                .with_help(match model {
+                    Some(m) => format!("add `from datamodel={m}.{object}`"),
+                    None => "add `from datamodel=<Model>.<Object>` naming the datamodel the fields belong to".to_string(),
+                })
                 .into(),
             );
         }
     }
+}
+
+/// The CIM datamodel whose (root) dataset is `object`, for the objects
+/// detections use; `None` for an object this table does not know.
+fn datamodel_of(object: &str) -> Option<&'static str> {
+    Some(match object {
+        "Processes" | "Filesystem" | "Registry" | "Services" | "Ports" => "Endpoint",
+        "All_Traffic" => "Network_Traffic",
+        "DNS" => "Network_Resolution",
+        "Authentication" => "Authentication",
+        "Web" => "Web",
+        "All_Changes" => "Change",
+        "All_Email" => "Email",
+        "IDS_Attacks" => "Intrusion_Detection",
+        "All_Risk" => "Risk",
+        "Updates" => "Updates",
+        "Vulnerabilities" => "Vulnerabilities",
+        "All_Certificates" => "Certificates",
+        "All_Sessions" => "Network_Sessions",
+        "Malware_Attacks" => "Malware",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -101,6 +125,13 @@ mod tests {
             .find(|(c, _)| *c == Code::TstatsWithoutDatamodel)
             .expect("RL014");
         assert!(hit.1.starts_with("count where Processes"), "{hit:?}");
+    }
+
+    #[test]
+    fn the_help_names_the_datamodel_of_the_fields() {
+        assert_eq!(super::datamodel_of("All_Traffic"), Some("Network_Traffic"));
+        assert_eq!(super::datamodel_of("Processes"), Some("Endpoint"));
+        assert_eq!(super::datamodel_of("Custom_Object"), None);
     }
 
     #[test]

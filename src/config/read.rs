@@ -383,7 +383,19 @@ impl Config {
         root: &Path,
     ) -> Result<(Config, Vec<ConfigError>), Vec<ConfigError>> {
         let source = SourceFile::new(display, text);
-        let doc = match toml_edit::Document::parse(text) {
+        // The TOML library can fail on some malformed input by panicking
+        // rather than with an error: that is an invalid file too.
+        let parsed = crate::guard::catching(|| toml_edit::Document::parse(text));
+        let Ok(parsed) = parsed else {
+            return Err(vec![error_at(
+                display,
+                &source,
+                None,
+                "invalid TOML: the file could not be read as TOML".to_string(),
+                Some("check the file's syntax near its first lines".into()),
+            )]);
+        };
+        let doc = match parsed {
             Ok(d) => d,
             Err(e) => {
                 let msg = e.message().trim().to_string();

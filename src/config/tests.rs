@@ -334,3 +334,13 @@ fn every_error_of_the_file_is_reported_at_once() {
     assert!(c.file.is_some());
     assert_eq!(s.fail_on, None);
 }
+
+/// Found by the `config` fuzz target: these five bytes made the TOML
+/// library panic instead of returning an error.
+#[test]
+fn toml_the_parser_panics_on_is_an_invalid_file_not_a_crash() {
+    let text = "==\n.=";
+    let errs = Config::parse("rulelint.toml", text, Path::new("/r")).expect_err("not a config");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].to_string().contains("invalid TOML"), "{}", errs[0]);
+}
