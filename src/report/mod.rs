@@ -3,8 +3,10 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod sarif;
+pub mod statistics;
 
 use crate::lint::{FileResult, FileStatus};
 
