@@ -325,12 +325,12 @@ fn line_ops(a: &[&str], b: &[&str]) -> Vec<Op> {
                 ops.push(Op::Equal(head + i, head + j));
                 i += 1;
                 j += 1;
-            } else if j < m && (i == n || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j]) {
-                ops.push(Op::Insert(head + i, head + j));
-                j += 1;
-            } else {
+            } else if i < n && (j == m || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) {
                 ops.push(Op::Delete(head + i, head + j));
                 i += 1;
+            } else {
+                ops.push(Op::Insert(head + i, head + j));
+                j += 1;
             }
         }
     }
