@@ -161,7 +161,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub unsafe_fixes: bool,
     /// With `--fix`, also apply exclusions that still hold placeholders
-    /// such as `<your DNS servers>`.
+    /// such as `<your DNS servers>` (in every rule language; never into an
+    /// address-block match such as Sigma `|cidr` or EQL `cidrMatch`, which
+    /// no toolchain accepts with a placeholder: set the fact instead).
     #[arg(long)]
     pub fix_placeholders: bool,
     /// Print the unified diff of what `--fix` would write (same
@@ -304,7 +306,7 @@ fn init() -> Outcome {
 }
 
 fn display_path(p: &std::path::Path) -> String {
-    let s = p.to_string_lossy().replace('\\', "/");
+    let s = report::paths::slashed(p);
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
@@ -368,7 +370,7 @@ fn unmatched_cli_globs(args: &CheckArgs) -> Vec<String> {
                 continue;
             };
             let hit = walked.iter().any(|p| {
-                let text = p.to_string_lossy().replace('\\', "/");
+                let text = crate::source::slashed(p);
                 let text = text.strip_prefix("./").unwrap_or(&text);
                 set.is_match(text) || p.file_name().is_some_and(|n| set.is_match(n))
             });
@@ -689,7 +691,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 && std::io::stdout().is_terminal()
         }
     };
-    let knowledge = groups.first().map(|g| g.knowledge);
+    let ctx = report::Context::new(ws.root.clone())
+        .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
+    let no_knowledge = Knowledge::default();
+    let knowledge = groups.first().map_or(&no_knowledge, |g| g.knowledge);
     let stdout = if args.statistics {
         report::statistics::render(&results, args.format == OutputFormat::Json)
     } else {
@@ -704,14 +709,24 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 },
             ),
             OutputFormat::Json => report::json::render(&results, &summary),
-            OutputFormat::Sarif => match knowledge {
-                Some(k) => report::sarif::render(&results, k, &ws),
-                None => report::sarif::render(&results, &Knowledge::default(), &ws),
-            },
-            OutputFormat::Github => report::github::render(&results, &summary, &ws),
-            OutputFormat::Markdown => report::markdown::render(&results, &summary, &ws, &stale),
+            OutputFormat::Sarif => report::sarif::render(&results, knowledge, &ctx),
+            OutputFormat::Github => report::github::render(&results, &summary, &ctx),
+            OutputFormat::Markdown => report::markdown::render(&results, &summary, &ctx, &stale),
             OutputFormat::Junit => report::junit::render(&results),
         }
+    };
+    // Text for people can quote rule values; a CI runner reading stdout
+    // must never take one of its lines for a workflow command. (The GitHub
+    // format escapes its own values; JSON, SARIF and JUnit lines never
+    // start so.)
+    let stdout = match args.format {
+        _ if args.statistics && args.format != OutputFormat::Json => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
+        OutputFormat::Human | OutputFormat::Markdown => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
+        _ => stdout,
     };
     let any_finding = results.iter().any(|r| {
         let fail = fail_at.get(&r.path).copied().unwrap_or(Severity::Warning);
@@ -1009,7 +1024,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             ));
         }
         return Outcome {
-            stdout: wrap_text(&s, terminal_width()),
+            stdout: report::sanitize::terminal(&wrap_text(&s, terminal_width())).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -1023,7 +1038,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             None => text.push_str(&facts),
         }
         return Outcome {
-            stdout: wrap_text(&text, terminal_width()),
+            stdout: report::sanitize::terminal(&wrap_text(&text, terminal_width())).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -1086,7 +1101,7 @@ pub fn patterns_with(format: ListFormat, g: &GlobalArgs) -> Outcome {
                 "\n{} patterns; `rulelint explain <id>` for details\n",
                 knowledge.patterns.len()
             ));
-            s
+            report::sanitize::terminal(&s).into_owned()
         }
     };
     Outcome {

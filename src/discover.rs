@@ -67,11 +67,11 @@ impl Ignored {
             .files
             .iter()
             .take(3)
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .map(|p| crate::source::slashed(p))
             .collect();
         format!(
             "{} holds {n} rule file{} that .gitignore or .ignore files hide ({}{}); pass --no-ignore to lint {}",
-            self.dir.to_string_lossy().replace('\\', "/"),
+            crate::source::slashed(&self.dir),
             if n == 1 { "" } else { "s" },
             examples.join(", "),
             if n > examples.len() { ", ..." } else { "" },

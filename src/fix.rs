@@ -80,7 +80,7 @@ fn refusal(a: Applicability) -> &'static str {
         Applicability::Safe => "",
         Applicability::Unsafe => "the exclusion uses the catalogue's default values, which change what the rule detects: review it and pass --unsafe-fixes, or set the environment facts in the configuration",
         Applicability::NeedsFacts => "the exclusion has placeholders: set the environment facts in the configuration, or pass --fix-placeholders",
-        Applicability::DisplayOnly => "the suggestion cannot be applied mechanically; paste it by hand",
+        Applicability::DisplayOnly => "the suggestion cannot be applied mechanically: its help says what to set or paste",
     }
 }
 

@@ -52,7 +52,6 @@ pub(crate) mod did_you_mean;
 pub(crate) mod discover;
 pub(crate) mod fix;
 pub(crate) mod fsio;
-pub(crate) mod report;
 pub(crate) mod suppress;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -65,6 +64,8 @@ pub mod docs;
 pub mod format;
 #[doc(hidden)]
 pub mod query;
+#[doc(hidden)]
+pub mod report;
 #[doc(hidden)]
 pub mod suggest;
 

@@ -1,5 +1,6 @@
 //! The linting pipeline: read → sniff → parse → resolve concepts → checks.
 
+use crate::checks::proposal::Finding;
 use crate::checks::{Check, CheckContext, Code, Environment, RULE_CHECKS};
 use crate::diagnostic::{Diagnostic, Position, Severity};
 use crate::format;
@@ -223,7 +224,13 @@ pub fn lint_source(
         .copied()
         .filter(|c| !opts.disabled.contains(&c.code()))
         .collect();
-    run_checks(&ctx, &checks, &parsed.rules, &mut diags);
+    let findings = run_checks(&ctx, &checks, &parsed.rules, &mut diags);
+    // The rendering stage: each proposed exclusion in the rule's language.
+    diags.extend(crate::suggest::stage::render(
+        &parsed.rules,
+        &file,
+        findings,
+    ));
     let failed = diags.iter().any(Diagnostic::is_fatal);
     if file.text.contains("rulelint") {
         let names = crate::config::Names::new(knowledge);
@@ -252,19 +259,20 @@ pub fn lint_source(
 }
 
 /// The dispatch loop: every enabled check on every rule. A panic in a
-/// check keeps what was found so far and becomes one `RL000` for the file.
+/// check keeps what was found so far and becomes one `RL000` in `diags`.
 fn run_checks(
     ctx: &CheckContext<'_>,
     checks: &[&dyn Check],
     rules: &[DetectionRule],
     diags: &mut Vec<Diagnostic>,
-) {
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let mut current = None;
     let ran = catching(|| {
         for rule in rules {
             for check in checks {
                 current = Some(check.code());
-                check.check_rule(ctx, rule, diags);
+                check.check_rule(ctx, rule, &mut findings);
             }
         }
     });
@@ -275,6 +283,7 @@ fn run_checks(
         };
         diags.push(internal_error(ctx.display, &what, &at));
     }
+    findings
 }
 
 /// `RL000`: rulelint itself failed on this file.
@@ -365,7 +374,7 @@ pub fn lint_path(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Declared;
+    use crate::checks::{Category, Declared};
 
     struct Panics;
 
@@ -376,14 +385,54 @@ mod tests {
     }
 
     impl Check for Panics {
-        fn check_rule(&self, ctx: &CheckContext<'_>, _: &DetectionRule, out: &mut Vec<Diagnostic>) {
-            out.push(file_error(
-                ctx.display,
-                Code::TstatsWithoutDatamodel,
-                "before".into(),
-                None,
-            ));
+        fn check_rule(&self, ctx: &CheckContext<'_>, _: &DetectionRule, out: &mut Vec<Finding>) {
+            out.push(
+                file_error(
+                    ctx.display,
+                    Code::TstatsWithoutDatamodel,
+                    "before".into(),
+                    None,
+                )
+                .into(),
+            );
             panic!("a check failed on {}", ctx.display);
+        }
+    }
+
+    /// Parsers sit below the registry and name their codes as strings
+    /// (`ParseIssue::error("RL004", …)`); every such string must be a
+    /// declared parse code, or the issue would turn into `RL000`.
+    #[test]
+    fn every_code_the_parsers_name_is_a_declared_parse_code() {
+        fn walk(dir: &Path, found: &mut Vec<(String, String)>) {
+            for e in std::fs::read_dir(dir).expect("read src") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).expect("read");
+                    let bytes = text.as_bytes();
+                    for (i, _) in text.match_indices("\"RL") {
+                        let code = &text[i + 1..(i + 6).min(text.len())];
+                        if bytes.get(i + 6) == Some(&b'"')
+                            && code[2..].bytes().all(|b| b.is_ascii_digit())
+                        {
+                            found.push((p.display().to_string(), code.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        for dir in ["format", "query", "rule"] {
+            walk(&root.join(dir), &mut found);
+        }
+        assert!(found.len() > 50, "too few codes found: {}", found.len());
+        for (file, code) in found {
+            let c = Code::from_code(&code)
+                .unwrap_or_else(|| panic!("{file}: `{code}` is not a declared code"));
+            assert_eq!(c.category(), Category::Parse, "{file}: `{code}`");
         }
     }
 
@@ -403,7 +452,9 @@ mod tests {
             display: "r.yml",
         };
         let mut diags = Vec::new();
-        run_checks(&ctx, &[&Panics, &Panics], &parsed.rules, &mut diags);
+        let found = run_checks(&ctx, &[&Panics, &Panics], &parsed.rules, &mut diags);
+        diags.extend(found.into_iter().map(|f| f.diagnostic));
+        diags.sort_by_key(|d| d.code != Code::TstatsWithoutDatamodel);
         let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
         assert_eq!(
             codes,

@@ -8,9 +8,13 @@ fn main() {
     let cli = match rulelint::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            std::process::exit(code);
+            if !e.use_stderr() {
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            let shown = rulelint::report::sanitize::stderr(&e.render().to_string());
+            let _ = std::io::stderr().write_all(shown.as_bytes());
+            std::process::exit(2);
         }
     };
     let out = rulelint::cli::run(cli);
@@ -18,7 +22,8 @@ fn main() {
     let _ = stdout.write_all(out.stdout.as_bytes());
     let _ = stdout.flush();
     if !out.stderr.is_empty() {
-        let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+        let shown = rulelint::report::sanitize::stderr(&out.stderr);
+        let _ = std::io::stderr().write_all(shown.as_bytes());
     }
     std::process::exit(out.code);
 }

@@ -356,3 +356,13 @@ impl Edit {
         Edit::new(Span::point(at), text)
     }
 }
+
+/// `p` with the platform's separators as `/`; every other character kept.
+pub fn slashed(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        s.into_owned()
+    } else {
+        s.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}

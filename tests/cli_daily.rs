@@ -339,7 +339,24 @@ fn diff_prints_what_fix_would_write_and_writes_nothing() {
     );
     assert_eq!(fs::read_to_string(d.path().join("irc.yml")).unwrap(), IRC);
     // With --fix-placeholders the placeholder exclusion is in the diff too.
-    let (_, out, _) = run(
+    let scanner = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/known_fp_pattern/sigma/flagged_security_scanner.yml"),
+    )
+    .unwrap();
+    fs::write(d.path().join("scanner.yml"), &scanner).unwrap();
+    let (code, out, _) = run(
+        d.path(),
+        &[
+            "check",
+            "--isolated",
+            "--diff",
+            "--unsafe-fixes",
+            "scanner.yml",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, out, _) = run(
         d.path(),
         &[
             "check",
@@ -347,11 +364,18 @@ fn diff_prints_what_fix_would_write_and_writes_nothing() {
             "--diff",
             "--unsafe-fixes",
             "--fix-placeholders",
-            "irc.yml",
+            "scanner.yml",
         ],
     );
-    assert!(out.contains("<your "), "{out}");
-    assert_eq!(fs::read_to_string(d.path().join("irc.yml")).unwrap(), IRC);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("\n+        User: '<your security team users>'\n"),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read_to_string(d.path().join("scanner.yml")).unwrap(),
+        scanner
+    );
     // The options that choose fixes need --fix or --diff.
     let (code, _, err) = run(
         d.path(),

@@ -9,7 +9,7 @@
 mod common;
 
 use rulelint::query::eql;
-use rulelint::rule::{Anchors, DetectionRule, Format, Language, Op, RuleMeta, Schema};
+use rulelint::rule::{Anchors, DetectionRule, Format, Language, Op, Quoting, RuleMeta, Schema};
 use rulelint::source::{SourceFile, Span};
 use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
 
@@ -115,14 +115,23 @@ fn eql_exclusions_apply_to_corpus_rules() {
             logic: Some(logic),
             anchors: Anchors {
                 query: Some(Span::new(base, base + query.len())),
+                query_quoting: Some(Quoting::TomlMultiLiteral),
                 steps: parsed.anchors.steps.iter().map(|s| s.shift(base)).collect(),
+                steps_need_parens: parsed.anchors.steps_need_parens.clone(),
                 ..Anchors::default()
             },
             span: Span::new(0, text.len()),
         };
         let file = SourceFile::new(path.clone(), text.clone());
-        let s = suggest::render(&rule, &file, &excl, &[trigger.shift(base)])
+        let (s, notes) = suggest::render_with_notes(&rule, &file, &excl, &[trigger.shift(base)])
             .unwrap_or_else(|| panic!("{}: no suggestion", path.display()));
+        // Code only: the step goes to the help.
+        assert!(
+            s.text.starts_with("and not ("),
+            "{}: {}",
+            path.display(),
+            s.text
+        );
         assert!(!s.fix.edits.is_empty(), "{}: no edits", path.display());
         if s.fix.edits.len() > 1 {
             wrapped += 1;
@@ -130,10 +139,11 @@ fn eql_exclusions_apply_to_corpus_rules() {
         if parsed.anchors.steps.len() > 1 {
             multi_step += 1;
             assert!(
-                s.text.starts_with(&format!("step {}: and not (", step + 1)),
-                "{}: {}",
-                path.display(),
-                s.text
+                notes
+                    .iter()
+                    .any(|n| n.contains(&format!("sequence step {} ", step + 1))),
+                "{}: {notes:?}",
+                path.display()
             );
         }
 

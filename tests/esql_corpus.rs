@@ -14,7 +14,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use rulelint::diagnostic::Severity;
-use rulelint::rule::{Anchors, DetectionRule, Format, Language, Logic, Op, RuleMeta, Schema};
+use rulelint::rule::{
+    Anchors, DetectionRule, Format, Language, Logic, Op, PipeCommand, Quoting, RuleMeta, Schema,
+};
 use rulelint::source::{SourceFile, Span};
 use rulelint::suggest::{Exclusion, ExclusionField, ExclusionValue};
 
@@ -217,7 +219,17 @@ fn esql_corpus_exclusions_reparse() {
         let parsed = rulelint::query::esql::parse(q.get_ref());
         let anchors = Anchors {
             query: Some(content),
+            query_quoting: Some(Quoting::TomlMultiLiteral),
             first_aggregation: parsed.anchors.first_aggregation.map(|a| a + content.start),
+            commands: parsed
+                .anchors
+                .commands
+                .iter()
+                .map(|c| PipeCommand {
+                    pipe: c.pipe + content.start,
+                    writes: c.writes.clone(),
+                })
+                .collect(),
             ..Anchors::default()
         };
         if anchors.first_aggregation.is_some() {

@@ -3,7 +3,10 @@
 
 use rulelint::diagnostic::Suggestion;
 use rulelint::query::esql::parse;
-use rulelint::rule::{Anchors, Cmp, DetectionRule, Format, Language, Logic, Op, RuleMeta, Schema};
+use rulelint::rule::{
+    Anchors, Cmp, DetectionRule, Format, Language, Logic, Op, PipeCommand, Quoting, RuleMeta,
+    Schema,
+};
 use rulelint::source::{OffsetMap, SourceFile, Span};
 use rulelint::suggest::{self, Exclusion, ExclusionField, ExclusionValue};
 
@@ -115,9 +118,29 @@ fn rule(file_text: &str, with_delims: bool) -> (SourceFile, DetectionRule) {
     } else {
         content
     };
+    let rest = &file_text[key..];
+    let quoting = if rest.starts_with("'''") {
+        Quoting::TomlMultiLiteral
+    } else if rest.starts_with("\"\"\"") {
+        Quoting::TomlMultiBasic
+    } else if rest.starts_with('\'') {
+        Quoting::TomlLiteral
+    } else {
+        Quoting::TomlBasic
+    };
     let anchors = Anchors {
         query: Some(query_span),
+        query_quoting: Some(quoting),
         first_aggregation: parsed.anchors.first_aggregation.map(|a| map.offset(a)),
+        commands: parsed
+            .anchors
+            .commands
+            .iter()
+            .map(|c| PipeCommand {
+                pipe: map.offset(c.pipe),
+                writes: c.writes.clone(),
+            })
+            .collect(),
         ..Anchors::default()
     };
     let r = DetectionRule {
@@ -212,7 +235,10 @@ fn inserted_as_a_new_line_before_the_first_stats() {
         vec![num("80"), num("443")],
     )]);
     let (sugg, q) = roundtrip(STATS_RULE, &e, false);
-    assert_eq!(sugg.text, "| WHERE NOT (source.port IN (80, 443))");
+    assert_eq!(
+        sugg.text,
+        "| WHERE source.port IS NULL OR NOT (source.port IN (80, 443))"
+    );
     assert!(!sugg.has_placeholders);
     assert_eq!(
         sugg.fix.edits[0].offset,
@@ -223,7 +249,7 @@ fn inserted_as_a_new_line_before_the_first_stats() {
         q,
         "from logs-network_traffic.* metadata _id\n\
          | where event.category == \"network\" and destination.port in (6667, 6697)\n    \
-         | WHERE NOT (source.port IN (80, 443))\n    \
+         | WHERE source.port IS NULL OR NOT (source.port IN (80, 443))\n    \
          | stats Esql.count = count(*) by source.ip\n\
          | where Esql.count > 10\n"
     );
@@ -261,7 +287,7 @@ FROM logs-endpoint.events.process-*
     let (sugg, q) = roundtrip(file, &e, false);
     assert_eq!(
         sugg.text,
-        r#"| WHERE NOT (process.parent.name == "svchost.exe" AND (ENDS_WITH(process.parent.executable, "\\services.exe") OR ENDS_WITH(process.parent.executable, "\\wininit.exe")) AND CIDR_MATCH(source.ip, "10.0.0.0/8", "192.168.0.0/16") AND STARTS_WITH(process.executable, "C:\\Program Files\\"))"#
+        r#"| WHERE process.parent.name IS NULL OR process.parent.executable IS NULL OR source.ip IS NULL OR process.executable IS NULL OR NOT (process.parent.name == "svchost.exe" AND (ENDS_WITH(process.parent.executable, "\\services.exe") OR ENDS_WITH(process.parent.executable, "\\wininit.exe")) AND CIDR_MATCH(source.ip, "10.0.0.0/8", "192.168.0.0/16") AND STARTS_WITH(process.executable, "C:\\Program Files\\"))"#
     );
     assert!(
         q.ends_with(&format!("// trailing comment\n{}\n", sugg.text)),
@@ -285,7 +311,7 @@ fn escapes_inside_a_toml_basic_multiline_string() {
     let (sugg, q) = roundtrip(file, &e, false);
     assert_eq!(
         sugg.text,
-        r#"| WHERE NOT (process.executable == "C:\\Program Files\\a \"b\".exe")"#
+        r#"| WHERE process.executable IS NULL OR NOT (process.executable == "C:\\Program Files\\a \"b\".exe")"#
     );
     assert!(q.contains(&format!("{}\n| STATS", sugg.text)), "{q}");
     roundtrip(file, &e, true);
@@ -298,13 +324,13 @@ fn single_line_strings_get_an_inline_command() {
     let (_, q) = roundtrip(file, &e, false);
     assert_eq!(
         q,
-        "FROM x | WHERE a == 1 | WHERE NOT (user.name == \"svc\\\\x\") | STATS c = COUNT(*) BY b"
+        "FROM x | WHERE a == 1 | WHERE user.name IS NULL OR NOT (user.name == \"svc\\\\x\") | STATS c = COUNT(*) BY b"
     );
     let file = "[rule]\nquery = 'FROM x | WHERE a == 1'\n";
     let (_, q) = roundtrip(file, &e, true);
     assert_eq!(
         q,
-        "FROM x | WHERE a == 1 | WHERE NOT (user.name == \"svc\\\\x\")"
+        "FROM x | WHERE a == 1 | WHERE user.name IS NULL OR NOT (user.name == \"svc\\\\x\")"
     );
 }
 
@@ -321,7 +347,7 @@ fn odd_field_names_are_backquoted() {
     let (sugg, _) = roundtrip(file, &e, false);
     assert_eq!(
         sugg.text,
-        "| WHERE NOT (`winlog.event_data.Some-Field` == \"v\" AND `1.field` == 1 AND `weird``name` == \"x\" AND @timestamp >= \"2024-01-01\" AND `like` == \"y\")"
+        "| WHERE `winlog.event_data.Some-Field` IS NULL OR `1.field` IS NULL OR `weird``name` IS NULL OR @timestamp IS NULL OR `like` IS NULL OR NOT (`winlog.event_data.Some-Field` == \"v\" AND `1.field` == 1 AND `weird``name` == \"x\" AND @timestamp >= \"2024-01-01\" AND `like` == \"y\")"
     );
 }
 
@@ -342,7 +368,7 @@ fn placeholders_are_quoted_and_flagged() {
     assert!(sugg.has_placeholders);
     assert_eq!(
         sugg.text,
-        "| WHERE NOT (source.ip == \"<your DNS servers>\")"
+        "| WHERE source.ip IS NULL OR NOT (source.ip == \"<your DNS servers>\")"
     );
 }
 
@@ -358,7 +384,7 @@ fn non_numeric_text_is_never_unquoted() {
     let sugg = suggest::render(&r, &file, &e, &[]).unwrap();
     assert_eq!(
         sugg.text,
-        "| WHERE NOT (file.mode IN (0755, \"1e5; DROP\"))"
+        "| WHERE file.mode IS NULL OR NOT (file.mode IN (0755, \"1e5; DROP\"))"
     );
 }
 
@@ -369,7 +395,7 @@ fn text_that_cannot_go_in_a_literal_string_gives_no_edit() {
     let (file, r) = rule(file, false);
     let sugg = suggest::render(&r, &file, &e, &[]).unwrap();
     assert!(sugg.fix.edits.is_empty());
-    assert_eq!(sugg.text, "| WHERE NOT (a == \"it'''s\")");
+    assert_eq!(sugg.text, "| WHERE a IS NULL OR NOT (a == \"it'''s\")");
 }
 
 #[test]
@@ -385,7 +411,7 @@ fn other_operators_render_and_reparse() {
     let (sugg, _) = roundtrip(file, &e, false);
     assert_eq!(
         sugg.text,
-        r#"| WHERE NOT (process.command_line LIKE "*a\\*b*" AND file.path LIKE "C:\\\\Temp\\\\*.tmp" AND url.path RLIKE "/api/v[0-9]+" AND destination.port > 49151 AND user.id IS NOT NULL)"#
+        r#"| WHERE process.command_line IS NULL OR file.path IS NULL OR url.path IS NULL OR destination.port IS NULL OR NOT (process.command_line LIKE "*a\\*b*" AND file.path LIKE "C:\\\\Temp\\\\*.tmp" AND url.path RLIKE "/api/v[0-9]+" AND destination.port > 49151 AND user.id IS NOT NULL)"#
     );
     let range = excl(vec![field(
         "destination.port",
@@ -399,7 +425,7 @@ fn other_operators_render_and_reparse() {
     let sugg = suggest::render(&r, &f, &range, &[]).unwrap();
     assert_eq!(
         sugg.text,
-        "| WHERE NOT ((destination.port >= 49152 AND destination.port < 65536))"
+        "| WHERE destination.port IS NULL OR NOT ((destination.port >= 49152 AND destination.port < 65536))"
     );
 }
 
@@ -420,7 +446,7 @@ fn goes_before_a_command_that_drops_or_reshapes_fields() {
     let (_, q) = roundtrip(file, &e, false);
     assert_eq!(
         q,
-        "FROM x\n| WHERE event.type == \"start\"\n| WHERE NOT (process.name == \"a.exe\")\n| KEEP host.name, user.name\n"
+        "FROM x\n| WHERE event.type == \"start\"\n| WHERE process.name IS NULL OR NOT (process.name == \"a.exe\")\n| KEEP host.name, user.name\n"
     );
     // a KEEP, MV_EXPAND, RENAME or LIMIT before the STATS
     for cmd in [
@@ -435,7 +461,7 @@ fn goes_before_a_command_that_drops_or_reshapes_fields() {
         let (_, q) = roundtrip(&file, &e, false);
         assert!(
             q.contains(&format!(
-                "| WHERE NOT (process.name == \"a.exe\")\n| {cmd}\n"
+                "| WHERE process.name IS NULL OR NOT (process.name == \"a.exe\")\n| {cmd}\n"
             )),
             "{q}"
         );
@@ -445,14 +471,17 @@ fn goes_before_a_command_that_drops_or_reshapes_fields() {
     let (_, q) = roundtrip(file, &e, false);
     assert!(
         q.contains(
-            "| EVAL other = 1\n| WHERE NOT (process.name == \"a.exe\")\n| EVAL process.name"
+            "| EVAL other = 1\n| WHERE process.name IS NULL OR NOT (process.name == \"a.exe\")\n| EVAL process.name"
         ),
         "{q}"
     );
     // a GROK that extracts it
     let file = "[rule]\nquery = '''\nFROM x\n| GROK message \"%{WORD:process.name}\"\n'''\n";
     let (_, q) = roundtrip(file, &e, false);
-    assert!(q.starts_with("FROM x\n| WHERE NOT"), "{q}");
+    assert!(
+        q.starts_with("FROM x\n| WHERE process.name IS NULL OR NOT"),
+        "{q}"
+    );
 }
 
 #[test]
@@ -462,12 +491,12 @@ fn basic_strings_are_decoded_to_find_the_insertion_point() {
     let (_, q) = roundtrip(file, &e, false);
     assert_eq!(
         q,
-        "FROM x | WHERE a == \"|\" | WHERE NOT (process.name == \"a.exe\") | KEEP a | STATS c = COUNT(*)"
+        "FROM x | WHERE a == \"|\" | WHERE process.name IS NULL OR NOT (process.name == \"a.exe\") | KEEP a | STATS c = COUNT(*)"
     );
     let file = "[rule]\nquery = \"\"\"\nFROM x \\\n  | WHERE a == \"\\u00e9\"\n| KEEP a\n\"\"\"\n";
     let (_, q) = roundtrip(file, &e, false);
     assert_eq!(
         q,
-        "FROM x | WHERE a == \"é\"\n| WHERE NOT (process.name == \"a.exe\")\n| KEEP a\n"
+        "FROM x | WHERE a == \"é\"\n| WHERE process.name IS NULL OR NOT (process.name == \"a.exe\")\n| KEEP a\n"
     );
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{repo, rulelint, IRC};
+use common::{repo, rulelint};
 use rulelint::{Code, Knowledge, LintOptions, Severity, SourceFile};
 use std::path::Path;
 
@@ -75,11 +75,12 @@ fn fixtures_in_every_format() {
 
 #[test]
 fn ci_cannot_pass_with_placeholders_written_by_fix() {
-    let irc = IRC.replace(
-        "        DestinationPort: 6667\n",
-        "        Initiated: 'true'\n        DestinationPort: 6667\n",
-    );
-    let d = repo(&[("irc.yml", &irc)]);
+    let scanner = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/known_fp_pattern/sigma/flagged_security_scanner.yml"),
+    )
+    .unwrap();
+    let d = repo(&[("scanner.yml", &scanner)]);
     let fix = rulelint(d.path())
         .args([
             "check",
@@ -87,15 +88,18 @@ fn ci_cannot_pass_with_placeholders_written_by_fix() {
             "--fix",
             "--unsafe-fixes",
             "--fix-placeholders",
-            "irc.yml",
+            "scanner.yml",
         ])
         .output()
         .unwrap();
-    let written = std::fs::read_to_string(d.path().join("irc.yml")).unwrap();
-    assert!(written.contains("'<your "), "{written}\n{fix:?}");
+    let written = std::fs::read_to_string(d.path().join("scanner.yml")).unwrap();
+    assert!(
+        written.contains("'<your security team users>'"),
+        "{written}\n{fix:?}"
+    );
     let out = rulelint(d.path())
         .env("NO_COLOR", "1")
-        .args(["check", "--isolated", "--fail-on", "error", "irc.yml"])
+        .args(["check", "--isolated", "--fail-on", "error", "scanner.yml"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -105,7 +109,7 @@ fn ci_cannot_pass_with_placeholders_written_by_fix() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("is compared with the placeholder `<your "),
+        stdout.contains("`User` is compared with the placeholder `<your security team users>`"),
         "{stdout}"
     );
 }

@@ -3,8 +3,9 @@
 //! [`declare_check!`](crate::declare_check) macro that keeps a check's
 //! documentation, code, category, severity and fix kind next to its code.
 
+use super::proposal::Finding;
 use super::Code;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Severity;
 use crate::knowledge::Knowledge;
 use crate::rule::DetectionRule;
 use crate::source::SourceFile;
@@ -115,8 +116,10 @@ pub trait Declared {
 /// A check that runs on each parsed rule. Codes emitted elsewhere (parse
 /// errors, suppression comments) are declared but do not implement it.
 pub trait Check: Declared + Sync {
-    /// Append the findings on `rule` to `out`.
-    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>);
+    /// Append the findings on `rule` to `out`: each a diagnostic and, for
+    /// checks that suggest an exclusion, what to exclude (written in the
+    /// rule's language by the rendering stage after the checks).
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>);
 }
 
 /// Declare a check: the doc comment is its documentation (first line the

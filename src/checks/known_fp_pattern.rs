@@ -1,13 +1,13 @@
 //! `RL201 known-fp-pattern`: the rule's logic matches a known
 //! false-positive pattern of the catalogue and does not exclude it.
 
+use super::proposal::{Exclusion, ExclusionField, ExclusionValue, Finding, Proposal, ValueOrigin};
 use super::{Check, CheckContext, Code};
 use crate::declare_check;
 use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
 use crate::knowledge::{ExclusionFieldSpec, Handled, Knowledge, Matcher, Pattern};
-use crate::rule::{Cmp, DetectionRule, Format, Logic, Op, Schema};
+use crate::rule::{Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
-use crate::suggest::{self, Exclusion, ExclusionField, ExclusionValue, ValueOrigin};
 
 declare_check! {
     /// The rule matches a known false-positive pattern and does not exclude it.
@@ -71,11 +71,13 @@ declare_check! {
 }
 
 impl Check for KnownFpPattern {
-    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
         let c = Context {
             knowledge: ctx.knowledge,
             environment: ctx.environment,
         };
+        // The check proposes what to exclude; the rendering stage writes it
+        // in the rule's language (suggestion, help, Kibana note).
         out.extend(check(&c, ctx.file, rule, ctx.display));
     }
 }
@@ -446,7 +448,7 @@ pub fn check(
     file: &SourceFile,
     rule: &DetectionRule,
     display_path: &str,
-) -> Vec<Diagnostic> {
+) -> Vec<Finding> {
     let Some(logic) = &rule.logic else {
         return Vec::new();
     };
@@ -467,7 +469,7 @@ fn check_pattern(
     cmps: &[(&Cmp, bool)],
     pattern: &Pattern,
     display_path: &str,
-) -> Option<Diagnostic> {
+) -> Option<Finding> {
     let mut hits: Vec<Hit> = Vec::new();
     for clause in &pattern.trigger {
         let main = find_hits(&clause.matcher, cmps);
@@ -549,12 +551,19 @@ fn check_pattern(
     let excl = build_exclusion(ctx, rule, pattern, primary.cmp);
     let trigger_spans: Vec<Span> = hits.iter().map(|h| h.cmp.span).collect();
     // A partly covered pattern is fixed by extending the existing
-    // exclusion, not by adding a second one: no suggestion then.
-    let suggestion = if partial.is_some() {
-        None
-    } else {
-        suggest::render(rule, file, &excl, &trigger_spans)
-    };
+    // exclusion, not by adding a second one: no suggestion then. The
+    // rendering stage writes the proposal in the rule's language.
+    let proposal = partial.is_none().then(|| Proposal {
+        exclusion: excl,
+        triggers: trigger_spans,
+        summary: pattern.exclusion.summary.clone(),
+        facts: pattern
+            .exclusion
+            .fields
+            .iter()
+            .map(|f| f.fact.clone())
+            .collect(),
+    });
 
     let note = Some(format!(
         "{} Benign sources: {}.",
@@ -592,18 +601,11 @@ fn check_pattern(
                 pattern.title.to_lowercase()
             ),
         };
-        let mut help = match &suggestion {
-            Some(s) => format!("{}:\n{}", pattern.exclusion.summary, s.text),
-            None => pattern.exclusion.summary.clone(),
-        };
-        if rule.format == Format::Elastic && !help.contains("Kibana") {
-            help.push_str("\n\n");
-            help.push_str(&suggest::kql::exception_note(&excl));
-        }
+        let help = pattern.exclusion.summary.clone();
         (severity, msg, help, primary.span)
     };
 
-    Some(Diagnostic {
+    let diagnostic = Diagnostic {
         code: Code::KnownFpPattern,
         pattern: Some(pattern.id.clone()),
         severity,
@@ -616,8 +618,12 @@ fn check_pattern(
         span,
         position: Position::resolve(file, span),
         labels,
-        suggestion,
+        suggestion: None,
         key: format!("{}|{}|{}", pattern.id, field, value_text),
+    };
+    Some(Finding {
+        diagnostic,
+        proposal,
     })
 }
 

@@ -17,6 +17,7 @@ pub mod invalid_suppression;
 pub mod known_fp_pattern;
 pub mod parse;
 pub mod placeholder_value;
+pub mod proposal;
 pub mod tstats_without_datamodel;
 pub mod unused_suppression;
 

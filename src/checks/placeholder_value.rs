@@ -1,5 +1,6 @@
 //! `RL301 placeholder-value`.
 
+use super::proposal::Finding;
 use super::{Check, CheckContext, Declared};
 use crate::declare_check;
 use crate::diagnostic::Diagnostic;
@@ -28,17 +29,17 @@ declare_check! {
     /// Flagged:
     ///
     /// ```yaml
-    /// filter_dns_servers:
-    ///     SourceIp|cidr: '<your DNS servers>'
-    /// condition: selection and not filter_dns_servers
+    /// filter_security_team:
+    ///     User: '<your security team users>'
+    /// condition: selection and not filter_security_team
     /// ```
     ///
     /// Clean:
     ///
     /// ```yaml
-    /// filter_dns_servers:
-    ///     SourceIp|cidr: '10.0.0.53/32'
-    /// condition: selection and not filter_dns_servers
+    /// filter_security_team:
+    ///     User: 'svc-vulnscan'
+    /// condition: selection and not filter_security_team
     /// ```
     ///
     /// ## Fix
@@ -75,7 +76,7 @@ pub fn is_placeholder(text: &str, knowledge: &Knowledge) -> bool {
 }
 
 impl Check for PlaceholderValue {
-    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
         let Some(logic) = &rule.logic else {
             return;
         };
@@ -98,7 +99,8 @@ impl Check for PlaceholderValue {
                     .with_rule(rule)
                     .with_help(
                         "replace the placeholder with your values, or set the environment fact in rulelint.toml ([environment]) and run --fix again",
-                    ),
+                    )
+                    .into(),
                 );
             }
         });

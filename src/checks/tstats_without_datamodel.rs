@@ -1,5 +1,6 @@
 //! `RL014 tstats-without-datamodel`.
 
+use super::proposal::Finding;
 use super::{Check, CheckContext, Declared};
 use crate::declare_check;
 use crate::diagnostic::Diagnostic;
@@ -41,7 +42,7 @@ declare_check! {
 }
 
 impl Check for TstatsWithoutDatamodel {
-    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Diagnostic>) {
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
         for call in &rule.anchors.tstats {
             if call.names_datamodel {
                 continue;
@@ -62,7 +63,8 @@ impl Check for TstatsWithoutDatamodel {
                 .with_rule(rule)
                 .with_help(format!(
                     "add `from datamodel=<Model>` (e.g. `from datamodel=Endpoint.{object}`)"
-                )),
+                ))
+                .into(),
             );
         }
     }

@@ -348,7 +348,7 @@ impl Config {
             return Ok((Config::defaults(cwd), Vec::new()));
         };
         let display = match explicit {
-            Some(p) => p.to_string_lossy().replace('\\', "/"),
+            Some(p) => crate::source::slashed(p),
             None => display_path(&path, cwd),
         };
         let cannot = |why: String| {

@@ -54,13 +54,13 @@ pub fn normalize(p: &Path) -> PathBuf {
 pub(crate) fn display_path(p: &Path, cwd: &Path) -> String {
     let n = normalize(p);
     if !n.is_absolute() || !cwd.is_absolute() {
-        return n.to_string_lossy().replace('\\', "/");
+        return crate::source::slashed(&n);
     }
     let a: Vec<_> = n.components().collect();
     let b: Vec<_> = cwd.components().collect();
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     if common == 0 {
-        return n.to_string_lossy().replace('\\', "/");
+        return crate::source::slashed(&n);
     }
     let mut out = PathBuf::new();
     for _ in common..b.len() {
@@ -69,7 +69,7 @@ pub(crate) fn display_path(p: &Path, cwd: &Path) -> String {
     for c in &a[common..] {
         out.push(c.as_os_str());
     }
-    out.to_string_lossy().replace('\\', "/")
+    crate::source::slashed(&out)
 }
 
 impl Workspace {
@@ -93,20 +93,41 @@ impl Workspace {
     /// file is outside `base`.
     pub fn relative_to(&self, base: &Path, shown: &str) -> Option<String> {
         let abs = self.absolute(shown);
-        abs.strip_prefix(base)
-            .ok()
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
+        abs.strip_prefix(base).ok().map(crate::source::slashed)
     }
 
     /// `shown` relative to the project root (forward slashes), or the
     /// absolute path when outside it.
     pub fn rel(&self, shown: &str) -> String {
         self.relative_to(&self.root, shown)
-            .unwrap_or_else(|| self.absolute(shown).to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|| crate::source::slashed(&self.absolute(shown)))
     }
 
     /// Is `shown` inside the project root?
     pub fn inside(&self, shown: &str) -> bool {
         self.relative_to(&self.root, shown).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_backslash_in_a_name_is_kept() {
+        // On Unix `rules\a.yml` is one file name, not `rules/a.yml`: the
+        // baseline and override globs must see the name as it is.
+        let ws = Workspace {
+            cwd: PathBuf::from("/r"),
+            root: PathBuf::from("/r"),
+        };
+        assert_eq!(ws.rel("rules\\a.yml"), "rules\\a.yml");
+        assert_eq!(ws.rel("rules/a.yml"), "rules/a.yml");
+        assert_ne!(ws.rel("rules\\a.yml"), ws.rel("rules/a.yml"));
+        assert_eq!(
+            display_path(Path::new("/r/x\\y.yml"), Path::new("/r")),
+            "x\\y.yml"
+        );
     }
 }

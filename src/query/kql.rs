@@ -46,7 +46,10 @@ pub fn parse(text: &str) -> QueryParse {
         Ok(logic) => QueryParse {
             logic,
             issues: Vec::new(),
-            anchors: Anchors::default(),
+            anchors: Anchors {
+                append_needs_parens: Some(p.top_or),
+                ..Anchors::default()
+            },
         },
         Err(issue) => QueryParse {
             logic: Logic::opaque(text, Span::new(0, text.len()), "KQL syntax error"),

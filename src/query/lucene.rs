@@ -31,9 +31,14 @@ pub fn parse(text: &str) -> QueryParse {
     };
     match p.parse_top() {
         Ok(logic) => QueryParse {
+            // Lucene gives `AND` no precedence over `OR`: anything but a
+            // single clause is wrapped before a clause is appended.
+            anchors: Anchors {
+                append_needs_parens: Some(!matches!(logic, Logic::Cmp(_) | Logic::Keyword(_))),
+                ..Anchors::default()
+            },
             logic,
             issues: Vec::new(),
-            anchors: Anchors::default(),
         },
         Err(issue) => QueryParse {
             logic: Logic::opaque(text, Span::new(0, text.len()), "Lucene syntax error"),

@@ -10,8 +10,7 @@
 //! `:` → `%3A` and `,` → `%2C`), so a rule title or value can never end the
 //! command early or start another one (`::set-env`, `::add-mask`).
 
-use super::Summary;
-use crate::config::Workspace;
+use super::{sanitize, Context, Summary};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::FileResult;
 use std::fmt::Write;
@@ -35,6 +34,15 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Unsafe characters as visible escapes; line breaks are kept for
+/// [`escape_data`] to encode.
+fn safe(s: &str) -> String {
+    s.split('\r')
+        .map(sanitize::terminal)
+        .collect::<Vec<_>>()
+        .join("\r")
+}
+
 fn command(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -53,7 +61,7 @@ pub fn annotation(d: &Diagnostic, file: &str) -> String {
     let p = &d.position;
     let mut props = format!(
         "file={},line={},col={},endLine={}",
-        escape_property(file),
+        escape_property(&safe(file)),
         p.line.max(1),
         p.column.max(1),
         p.end_line.max(p.line).max(1),
@@ -61,22 +69,22 @@ pub fn annotation(d: &Diagnostic, file: &str) -> String {
     if p.end_line <= p.line {
         let _ = write!(props, ",endColumn={}", p.end_column.max(p.column).max(1));
     }
-    let _ = write!(props, ",title={}", escape_property(&title));
-    let mut msg = d.message.clone();
+    let _ = write!(props, ",title={}", escape_property(&safe(&title)));
+    let mut msg = safe(&d.message);
     if let Some(n) = &d.note {
-        msg.push_str(&format!("\n\n{n}"));
+        msg.push_str(&format!("\n\n{}", safe(n)));
     }
     if let Some(h) = &d.help {
-        msg.push_str(&format!("\n\nhelp: {h}"));
+        msg.push_str(&format!("\n\nhelp: {}", safe(h)));
     }
     format!("::{} {props}::{}", command(d.severity), escape_data(&msg))
 }
 
 /// Render all diagnostics as workflow commands, then a plain summary line.
-pub fn render(results: &[FileResult], summary: &Summary, ws: &Workspace) -> String {
+pub fn render(results: &[FileResult], summary: &Summary, ctx: &Context) -> String {
     let mut out = String::new();
     for r in results {
-        let file = ws.rel(&r.path);
+        let file = ctx.rel(&r.path);
         for d in &r.diagnostics {
             out.push_str(&annotation(d, &file));
             out.push('\n');
@@ -196,10 +204,7 @@ mod tests {
 
     #[test]
     fn render_with_summary() {
-        let ws = Workspace {
-            cwd: PathBuf::from("/r/rules"),
-            root: PathBuf::from("/r"),
-        };
+        let ctx = Context::new("/r").with_files(["a.yml"], |s| PathBuf::from("/r/rules").join(s));
         let r = vec![FileResult {
             path: "a.yml".into(),
             source: None,
@@ -208,7 +213,7 @@ mod tests {
             diagnostics: vec![diag("t", "m", Severity::Warning)],
         }];
         let s = Summary::from_results(&r, 0);
-        let out = render(&r, &s, &ws);
+        let out = render(&r, &s, &ctx);
         let lines: Vec<_> = out.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("::warning file=rules/a.yml,"));

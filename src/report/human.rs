@@ -1,21 +1,36 @@
 //! Human output: a header line per finding, then a miette snippet with the
 //! labels, the note and the help.
+//!
+//! Snippets are drawn from an [`Excerpt`] of the file (the lines around the
+//! spans, long lines cut to a window), never from a copy of the whole file.
+//! Everything taken from a rule file or a file name is made safe to print
+//! first ([`sanitize`]); when drawing a file's snippets fails, that file's
+//! findings are shown as header lines only and the rest of the report
+//! stands.
 
-use super::Summary;
+use super::excerpt::{Excerpt, Mark};
+use super::{sanitize, Summary};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::FileResult;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::SourceFile;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt::{self, Write};
+
+/// Longest message shown in a header line, in characters.
+const MAX_MESSAGE: usize = 1_000;
+/// Longest note or help shown, in characters.
+const MAX_BLOCK: usize = 4_000;
 
 /// One diagnostic wrapped for miette.
 struct Shown<'a> {
     d: &'a Diagnostic,
-    src: Option<NamedSource<String>>,
+    excerpt: Excerpt,
+    labels: Vec<LabeledSpan>,
 }
 
 impl fmt::Debug for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&sanitize::one_line(&self.d.message))
     }
 }
 
@@ -38,25 +53,11 @@ impl miette::Diagnostic for Shown<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+        Some(&self.excerpt)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.src.as_ref()?;
-        let primary = LabeledSpan::new_primary_with_span(
-            Some(match &self.d.pattern {
-                Some(p) => p.clone(),
-                None => self.d.check().to_string(),
-            }),
-            SourceSpan::new(self.d.span.start.into(), self.d.span.len()),
-        );
-        let rest = self.d.labels.iter().map(|l| {
-            LabeledSpan::new_with_span(
-                Some(l.message.clone()),
-                SourceSpan::new(l.span.start.into(), l.span.len()),
-            )
-        });
-        Some(Box::new(std::iter::once(primary).chain(rest)))
+        Some(Box::new(self.labels.iter().cloned()))
     }
 }
 
@@ -81,9 +82,104 @@ fn header(d: &Diagnostic, color: bool) -> String {
     };
     let what = d.pattern.as_deref().unwrap_or(d.check());
     format!(
-        "{}:{}:{}  {on}{sev}[{}]{off} {what}: {}",
-        d.file, d.position.line, d.position.column, d.code, d.message
+        "{}:{}:{}  {on}{sev}[{}]{off} {}: {}",
+        sanitize::one_line(&d.file),
+        d.position.line,
+        d.position.column,
+        d.code,
+        sanitize::one_line(what),
+        sanitize::cap(&sanitize::terminal(&d.message), MAX_MESSAGE)
     )
+}
+
+/// The spans of a finding to draw: its own, then its labels.
+fn marks(d: &Diagnostic) -> Vec<Mark> {
+    let primary = Mark {
+        span: d.span,
+        position: d.position,
+        label: d.pattern.clone().unwrap_or_else(|| d.check().to_string()),
+        primary: true,
+    };
+    std::iter::once(primary)
+        .chain(d.labels.iter().map(|l| Mark {
+            span: l.span,
+            position: l.position,
+            label: l.message.clone(),
+            primary: false,
+        }))
+        .collect()
+}
+
+/// The snippet of one finding, without miette's empty message line.
+fn snippet(
+    handler: &GraphicalReportHandler,
+    src: &SourceFile,
+    d: &Diagnostic,
+    budget: usize,
+) -> Option<String> {
+    if src.text.is_empty() || d.span.end > src.text.len() {
+        return None;
+    }
+    let (excerpt, labels) = Excerpt::build(src, &d.file, &marks(d), budget)?;
+    let shown = Shown { d, excerpt, labels };
+    let mut buf = String::new();
+    handler.render_report(&mut buf, &shown).ok()?;
+    let body = buf.trim_start_matches([' ', '\n']);
+    let body = body
+        .split_once('\n')
+        .filter(|(first, _)| visible(first).trim().chars().count() <= 2)
+        .map(|(_, rest)| rest)
+        .unwrap_or(body);
+    Some(body.trim_end().to_string())
+}
+
+/// All findings of one file.
+fn render_file(
+    out: &mut String,
+    r: &FileResult,
+    handler: &GraphicalReportHandler,
+    opts: &HumanOptions,
+) {
+    let budget = opts.width.saturating_sub(12).max(40);
+    for d in &r.diagnostics {
+        let _ = writeln!(out, "{}", header(d, opts.color));
+        if opts.quiet {
+            continue;
+        }
+        if let Some(body) = r
+            .source
+            .as_ref()
+            .and_then(|src| snippet(handler, src, d, budget))
+        {
+            out.push_str(&body);
+            out.push('\n');
+        }
+        if let Some(n) = &d.note {
+            let n = sanitize::cap(&sanitize::terminal(n), MAX_BLOCK).into_owned();
+            push_block(out, "note", &wrap(&n, opts.width.saturating_sub(10)));
+        }
+        if let Some(h) = &d.help {
+            push_block(
+                out,
+                "help",
+                &sanitize::cap(&sanitize::terminal(h), MAX_BLOCK),
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// The findings of a file whose snippets could not be drawn: header lines
+/// and a note saying so.
+fn plain_file(out: &mut String, r: &FileResult, color: bool) {
+    for d in &r.diagnostics {
+        let _ = writeln!(out, "{}", header(d, color));
+    }
+    let _ = writeln!(
+        out,
+        "  = note: the snippets of {} could not be drawn; the findings above are complete\n",
+        sanitize::one_line(&r.path)
+    );
 }
 
 pub fn render(results: &[FileResult], summary: &Summary, opts: &HumanOptions) -> String {
@@ -98,38 +194,14 @@ pub fn render(results: &[FileResult], summary: &Summary, opts: &HumanOptions) ->
         .with_context_lines(1);
     let mut out = String::new();
     for r in results {
-        for d in &r.diagnostics {
-            let _ = writeln!(out, "{}", header(d, opts.color));
-            if opts.quiet {
-                continue;
-            }
-            let src = r
-                .source
-                .as_ref()
-                .filter(|s| d.span.end <= s.text.len() && !s.text.is_empty())
-                .map(|s| NamedSource::new(d.file.clone(), s.text.clone()));
-            if src.is_some() {
-                let shown = Shown { d, src };
-                let mut buf = String::new();
-                if handler.render_report(&mut buf, &shown).is_ok() {
-                    // Drop miette's empty message line; the header says it.
-                    let body = buf.trim_start_matches([' ', '\n']);
-                    let body = body
-                        .split_once('\n')
-                        .filter(|(first, _)| visible(first).trim().chars().count() <= 2)
-                        .map(|(_, rest)| rest)
-                        .unwrap_or(body);
-                    out.push_str(body.trim_end());
-                    out.push('\n');
-                }
-            }
-            if let Some(n) = &d.note {
-                push_block(&mut out, "note", &wrap(n, opts.width.saturating_sub(10)));
-            }
-            if let Some(h) = &d.help {
-                push_block(&mut out, "help", h);
-            }
-            out.push('\n');
+        let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut s = String::new();
+            render_file(&mut s, r, &handler, opts);
+            s
+        }));
+        match drawn {
+            Ok(s) => out.push_str(&s),
+            Err(_) => plain_file(&mut out, r, opts.color),
         }
     }
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
@@ -155,7 +227,7 @@ pub fn render(results: &[FileResult], summary: &Summary, opts: &HumanOptions) ->
         },
         summary.elapsed_ms
     );
-    out
+    sanitize::workflow_commands(&out).into_owned()
 }
 
 /// `  = note: first line` with following lines aligned under the text.
@@ -208,4 +280,94 @@ fn visible(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Position;
+    use crate::lint::FileStatus;
+    use crate::source::Span;
+
+    fn diag(file: &str, message: &str, span: Span, src: &SourceFile) -> Diagnostic {
+        Diagnostic {
+            code: crate::checks::Code::KnownFpPattern,
+            pattern: Some("irc-client".into()),
+            severity: Severity::Warning,
+            message: message.into(),
+            note: Some("n\u{1b}[2J".into()),
+            help: Some("h\u{9b}".into()),
+            file: file.into(),
+            format: None,
+            rule: None,
+            span,
+            position: Position::resolve(src, span),
+            labels: Vec::new(),
+            suggestion: None,
+            key: String::new(),
+        }
+    }
+
+    fn result(diags: Vec<Diagnostic>, src: SourceFile) -> FileResult {
+        FileResult {
+            path: "a.yml".into(),
+            source: Some(src),
+            format: None,
+            status: FileStatus::Checked(1),
+            diagnostics: diags,
+        }
+    }
+
+    fn opts() -> HumanOptions {
+        HumanOptions {
+            color: false,
+            quiet: false,
+            width: 100,
+        }
+    }
+
+    #[test]
+    fn nothing_unsafe_and_no_workflow_command_at_a_line_start() {
+        let src = SourceFile::new("a.yml", "p: 6667\n");
+        let d = diag(
+            "::add-mask::x.yml",
+            "m\n::stop-commands::t \u{1b}]0;title\u{7}",
+            Span::new(3, 7),
+            &src,
+        );
+        let r = vec![result(vec![d], src)];
+        let out = render(&r, &Summary::from_results(&r, 0), &opts());
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out}");
+        for line in out.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line}");
+        }
+        assert!(out.contains("\\x3a:add-mask::x.yml:1:4"), "{out}");
+        assert!(out.contains("\\x1b]0;title\\x07"), "{out}");
+        assert!(out.contains("= note: n\\x1b[2J"), "{out}");
+        assert!(out.contains("= help: h\\x9b"), "{out}");
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let src = SourceFile::new("a.yml", "p: 6667\n");
+        let d = diag("a.yml", &"m".repeat(50_000), Span::new(3, 7), &src);
+        let r = vec![result(vec![d], src)];
+        let out = render(&r, &Summary::from_results(&r, 0), &opts());
+        assert!(out.len() < 5_000, "{}", out.len());
+        assert!(out.contains("(49000 more characters)"));
+    }
+
+    #[test]
+    fn the_plain_form_keeps_every_finding() {
+        let src = SourceFile::new("a.yml", "p: 6667\nq: 7000\n");
+        let a = diag("a.yml", "first", Span::new(3, 7), &src);
+        let b = diag("a.yml", "second", Span::new(11, 15), &src);
+        let r = result(vec![a, b], src);
+        let mut out = String::new();
+        plain_file(&mut out, &r, false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "a.yml:1:4  warning[RL201] irc-client: first");
+        assert_eq!(lines[1], "a.yml:2:4  warning[RL201] irc-client: second");
+        assert!(lines[2].contains("could not be drawn"), "{out}");
+    }
 }

@@ -1,12 +1,17 @@
 //! Reporters: the only code (with `main.rs`) that produces output text.
 
+mod excerpt;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod paths;
+pub mod sanitize;
 pub mod sarif;
 pub mod statistics;
+
+pub use paths::Context;
 
 use crate::lint::{FileResult, FileStatus};
 

@@ -7,8 +7,9 @@
 //! that does not depend on line numbers, and the suggested exclusion as a
 //! fix when it can be applied mechanically. Parse errors are results too.
 
+use super::paths::{slashed, Context};
 use crate::checks::{self, CheckMeta, Code};
-use crate::config::{self, Workspace};
+use crate::config;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::knowledge::{Knowledge, Pattern};
 use crate::lint::FileResult;
@@ -91,11 +92,14 @@ pub fn fingerprint(parts: &[&str]) -> String {
     )
 }
 
-/// Percent-encode a relative path for a URI reference.
+/// Percent-encode a path for a URI reference: everything but unreserved
+/// characters, `/` and the sub-delimiters is encoded (UTF-8 bytes as
+/// `%XX`), so a space, `%`, `#`, `?`, `\`, `:` or a non-ASCII character in
+/// a file name stays part of the path.
 pub fn uri_path(path: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -107,13 +111,16 @@ pub fn uri_path(path: &str) -> String {
 /// A `file://` URI for an absolute path (with a trailing slash for
 /// directories when `dir`).
 pub fn file_uri(path: &std::path::Path, dir: bool) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    let s = if s.starts_with('/') {
-        s
+    let s = slashed(path);
+    let s = s.strip_prefix('/').unwrap_or(&s);
+    // A Windows drive (`C:`) stays as it is.
+    let b = s.as_bytes();
+    let (drive, rest) = if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        s.split_at(2)
     } else {
-        format!("/{s}")
+        ("", s)
     };
-    let mut u = format!("file://{}", uri_path(&s));
+    let mut u = format!("file:///{drive}{}", uri_path(rest));
     if dir && !u.ends_with('/') {
         u.push('/');
     }
@@ -315,173 +322,244 @@ fn region(src: Option<&SourceFile>, span: Span, d: Option<&Diagnostic>) -> Value
     Value::Object(r)
 }
 
-fn artifact_location(ws: &Workspace, shown: &str) -> Value {
-    if ws.inside(shown) {
-        json!({"uri": uri_path(&ws.rel(shown)), "uriBaseId": SRCROOT})
+fn artifact_location(ctx: &Context, shown: &str) -> Value {
+    if ctx.inside(shown) {
+        json!({"uri": uri_path(&ctx.rel(shown)), "uriBaseId": SRCROOT})
     } else {
-        json!({"uri": file_uri(&ws.absolute(shown), false)})
+        json!({"uri": file_uri(&ctx.absolute(shown), false)})
     }
 }
 
-/// Render the SARIF log.
-pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> String {
-    let mut rules: Vec<Value> = checks::CHECKS.iter().map(check_rule).collect();
-    let mut index: HashMap<String, usize> = checks::CHECKS
+/// `tool.driver.rules[]`: one rule per check and per pattern, and one for
+/// each code or pattern met in the results that is in neither table.
+struct Rules {
+    list: Vec<Value>,
+    index: HashMap<String, usize>,
+}
+
+impl Rules {
+    fn new(knowledge: &Knowledge) -> Rules {
+        let mut rules = Rules {
+            list: Vec::new(),
+            index: HashMap::new(),
+        };
+        for c in checks::CHECKS {
+            rules.push(c.code.to_string(), check_rule(c));
+        }
+        for p in &knowledge.patterns {
+            rules.push(
+                format!("{}/{}", Code::KnownFpPattern, p.id),
+                pattern_rule(p),
+            );
+        }
+        rules
+    }
+
+    fn push(&mut self, id: String, rule: Value) -> usize {
+        let i = self.list.len();
+        self.list.push(rule);
+        self.index.insert(id, i);
+        i
+    }
+
+    /// The index of a diagnostic's rule (described minimally when unknown).
+    fn index_of(&mut self, id: &str, d: &Diagnostic) -> usize {
+        match self.index.get(id) {
+            Some(i) => *i,
+            None => self.push(
+                id.to_string(),
+                json!({
+                    "id": id,
+                    "shortDescription": {"text": sentence(d.check())},
+                    "defaultConfiguration": {"level": level(d.severity)},
+                }),
+            ),
+        }
+    }
+}
+
+/// Fingerprints of one file's results: from the file, the rule, the code,
+/// the pattern and the triggering value, never from line numbers; repeats
+/// are numbered.
+#[derive(Default)]
+struct Fingerprints {
+    seen: HashMap<String, usize>,
+}
+
+impl Fingerprints {
+    fn next(&mut self, rel: &str, d: &Diagnostic) -> String {
+        let rule_key = d
+            .rule
+            .as_ref()
+            .and_then(|x| x.id.clone().or_else(|| x.title.clone()))
+            .unwrap_or_default();
+        let base = fingerprint(&[
+            rel,
+            &rule_key,
+            d.code.as_str(),
+            d.pattern.as_deref().unwrap_or(""),
+            &d.key,
+        ]);
+        let n = self.seen.entry(base.clone()).or_default();
+        *n += 1;
+        if *n == 1 {
+            base
+        } else {
+            fingerprint(&[&base, &n.to_string()])
+        }
+    }
+}
+
+/// The message: the diagnostic's sentence and the rule's title.
+fn message_text(d: &Diagnostic) -> String {
+    let mut text = sentence(&d.message);
+    if let Some(t) = d.rule.as_ref().and_then(|r| r.title.as_deref()) {
+        text.push_str(&format!(" Rule: {}.", t.trim_end_matches('.')));
+    }
+    text
+}
+
+/// The physical location of a diagnostic, with the lines around it.
+fn physical_location(loc: &Value, src: Option<&SourceFile>, d: &Diagnostic) -> Value {
+    let mut physical = Map::new();
+    physical.insert("artifactLocation".into(), loc.clone());
+    physical.insert("region".into(), region(src, d.span, Some(d)));
+    if let Some(c) = src.and_then(|s| context_region(s, d.span)) {
+        physical.insert("contextRegion".into(), c);
+    }
+    Value::Object(physical)
+}
+
+/// `relatedLocations`: the diagnostic's labels.
+fn related_locations(loc: &Value, src: Option<&SourceFile>, d: &Diagnostic) -> Value {
+    let related: Vec<Value> = d
+        .labels
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.code.to_string(), i))
+        .map(|(i, l)| {
+            json!({
+                "id": i + 1,
+                "physicalLocation": {
+                    "artifactLocation": loc.clone(),
+                    "region": region(src, l.span, None),
+                },
+                "message": {"text": sentence(&l.message)},
+            })
+        })
         .collect();
-    for p in &knowledge.patterns {
-        let r = pattern_rule(p);
-        index.insert(format!("{}/{}", Code::KnownFpPattern, p.id), rules.len());
-        rules.push(r);
+    json!(related)
+}
+
+/// `fixes`: the suggestion's edits, when every edit lies in the file, with
+/// their applicability.
+fn fixes(loc: &Value, src: &SourceFile, d: &Diagnostic) -> Option<Value> {
+    let fix = &d.suggestion.as_ref()?.fix;
+    if fix.edits.is_empty() || fix.edits.iter().any(|e| e.span.end > src.text.len()) {
+        return None;
     }
+    let replacements: Vec<Value> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            json!({
+                "deletedRegion": region(Some(src), e.span, None),
+                "insertedContent": {"text": e.replacement},
+            })
+        })
+        .collect();
+    let desc = d
+        .help
+        .as_deref()
+        .and_then(|h| h.lines().next())
+        .unwrap_or("apply the suggested exclusion")
+        .trim_end_matches(':');
+    Some(json!([{
+        "description": {"text": sentence(desc)},
+        "artifactChanges": [{
+            "artifactLocation": loc.clone(),
+            "replacements": replacements,
+        }],
+        "properties": {"applicability": fix.applicability.as_str()},
+    }]))
+}
+
+/// `properties`: what SARIF has no place for.
+fn properties(d: &Diagnostic) -> Value {
+    let mut props = Map::new();
+    props.insert("check".into(), json!(d.check()));
+    if let Some(p) = &d.pattern {
+        props.insert("pattern".into(), json!(p));
+    }
+    if let Some(rr) = &d.rule {
+        if let Some(i) = &rr.id {
+            props.insert("ruleId".into(), json!(i));
+        }
+        if let Some(t) = &rr.title {
+            props.insert("ruleTitle".into(), json!(t));
+        }
+    }
+    if let Some(n) = &d.note {
+        props.insert("note".into(), json!(n));
+    }
+    if let Some(h) = &d.help {
+        props.insert("help".into(), json!(h));
+    }
+    if let Some(s) = &d.suggestion {
+        props.insert(
+            "suggestion".into(),
+            json!({
+                "language": s.language.as_str(),
+                "text": s.text,
+                "hasPlaceholders": s.has_placeholders,
+            }),
+        );
+    }
+    Value::Object(props)
+}
+
+/// One SARIF result.
+fn result(
+    d: &Diagnostic,
+    rules: &mut Rules,
+    fingerprint: String,
+    loc: &Value,
+    src: Option<&SourceFile>,
+) -> Value {
+    let id = rule_id(d);
+    let mut res = Map::new();
+    res.insert("ruleIndex".into(), json!(rules.index_of(&id, d)));
+    res.insert("ruleId".into(), json!(id));
+    res.insert("level".into(), json!(level(d.severity)));
+    res.insert("message".into(), json!({"text": message_text(d)}));
+    res.insert(
+        "locations".into(),
+        json!([{ "physicalLocation": physical_location(loc, src, d) }]),
+    );
+    res.insert(
+        "partialFingerprints".into(),
+        json!({ FINGERPRINT: fingerprint }),
+    );
+    if !d.labels.is_empty() {
+        res.insert("relatedLocations".into(), related_locations(loc, src, d));
+    }
+    if let Some(f) = src.and_then(|src| fixes(loc, src, d)) {
+        res.insert("fixes".into(), f);
+    }
+    res.insert("properties".into(), properties(d));
+    Value::Object(res)
+}
+
+/// Render the SARIF log.
+pub fn render(results: &[FileResult], knowledge: &Knowledge, ctx: &Context) -> String {
+    let mut rules = Rules::new(knowledge);
     let mut out = Vec::new();
     for r in results {
-        let src = r.source.as_ref();
-        let loc = artifact_location(ws, &r.path);
-        let rel = ws.rel(&r.path);
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let loc = artifact_location(ctx, &r.path);
+        let rel = ctx.rel(&r.path);
+        let mut fps = Fingerprints::default();
         for d in &r.diagnostics {
-            let id = rule_id(d);
-            let ri = match index.get(&id) {
-                Some(i) => *i,
-                None => {
-                    // A code or pattern not in the tables: describe it minimally.
-                    let i = rules.len();
-                    rules.push(json!({
-                        "id": id,
-                        "shortDescription": {"text": sentence(d.check())},
-                        "defaultConfiguration": {"level": level(d.severity)},
-                    }));
-                    index.insert(id.clone(), i);
-                    i
-                }
-            };
-            let rule_key = d
-                .rule
-                .as_ref()
-                .and_then(|x| x.id.clone().or_else(|| x.title.clone()))
-                .unwrap_or_default();
-            let base = fingerprint(&[
-                &rel,
-                &rule_key,
-                d.code.as_str(),
-                d.pattern.as_deref().unwrap_or(""),
-                &d.key,
-            ]);
-            let n = seen.entry(base.clone()).or_default();
-            *n += 1;
-            let fp = if *n == 1 {
-                base
-            } else {
-                fingerprint(&[&base, &n.to_string()])
-            };
-            let mut text = sentence(&d.message);
-            if let Some(rr) = &d.rule {
-                if let Some(t) = &rr.title {
-                    text.push_str(&format!(" Rule: {}.", t.trim_end_matches('.')));
-                }
-            }
-            let mut res = Map::new();
-            res.insert("ruleId".into(), json!(id));
-            res.insert("ruleIndex".into(), json!(ri));
-            res.insert("level".into(), json!(level(d.severity)));
-            res.insert("message".into(), json!({"text": text}));
-            let mut physical = Map::new();
-            physical.insert("artifactLocation".into(), loc.clone());
-            physical.insert("region".into(), region(src, d.span, Some(d)));
-            if let Some(c) = src.and_then(|s| context_region(s, d.span)) {
-                physical.insert("contextRegion".into(), c);
-            }
-            res.insert(
-                "locations".into(),
-                json!([{ "physicalLocation": Value::Object(physical) }]),
-            );
-            res.insert("partialFingerprints".into(), json!({ FINGERPRINT: fp }));
-            if !d.labels.is_empty() {
-                let related: Vec<Value> = d
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        json!({
-                            "id": i + 1,
-                            "physicalLocation": {
-                                "artifactLocation": loc.clone(),
-                                "region": region(src, l.span, None),
-                            },
-                            "message": {"text": sentence(&l.message)},
-                        })
-                    })
-                    .collect();
-                res.insert("relatedLocations".into(), json!(related));
-            }
-            if let (Some(s), Some(src)) = (&d.suggestion, src) {
-                if !s.fix.edits.is_empty()
-                    && s.fix.edits.iter().all(|e| e.span.end <= src.text.len())
-                {
-                    let replacements: Vec<Value> = s
-                        .fix
-                        .edits
-                        .iter()
-                        .map(|e| {
-                            json!({
-                                "deletedRegion": region(Some(src), e.span, None),
-                                "insertedContent": {"text": e.replacement},
-                            })
-                        })
-                        .collect();
-                    let desc = d
-                        .help
-                        .as_deref()
-                        .and_then(|h| h.lines().next())
-                        .unwrap_or("apply the suggested exclusion")
-                        .trim_end_matches(':');
-                    res.insert(
-                        "fixes".into(),
-                        json!([{
-                            "description": {"text": sentence(desc)},
-                            "artifactChanges": [{
-                                "artifactLocation": loc.clone(),
-                                "replacements": replacements,
-                            }],
-                            "properties": {"applicability": s.fix.applicability.as_str()},
-                        }]),
-                    );
-                }
-            }
-            let mut props = Map::new();
-            props.insert("check".into(), json!(d.check()));
-            if let Some(p) = &d.pattern {
-                props.insert("pattern".into(), json!(p));
-            }
-            if let Some(rr) = &d.rule {
-                if let Some(i) = &rr.id {
-                    props.insert("ruleId".into(), json!(i));
-                }
-                if let Some(t) = &rr.title {
-                    props.insert("ruleTitle".into(), json!(t));
-                }
-            }
-            if let Some(n) = &d.note {
-                props.insert("note".into(), json!(n));
-            }
-            if let Some(h) = &d.help {
-                props.insert("help".into(), json!(h));
-            }
-            if let Some(s) = &d.suggestion {
-                props.insert(
-                    "suggestion".into(),
-                    json!({
-                        "language": s.language.as_str(),
-                        "text": s.text,
-                        "hasPlaceholders": s.has_placeholders,
-                    }),
-                );
-            }
-            res.insert("properties".into(), Value::Object(props));
-            out.push(Value::Object(res));
+            let fp = fps.next(&rel, d);
+            out.push(result(d, &mut rules, fp, &loc, r.source.as_ref()));
         }
     }
     let log = json!({
@@ -494,12 +572,12 @@ pub fn render(results: &[FileResult], knowledge: &Knowledge, ws: &Workspace) -> 
                     "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
                     "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                    "rules": rules,
+                    "rules": rules.list,
                 }
             },
             "invocations": [{"executionSuccessful": true}],
             "originalUriBaseIds": {
-                SRCROOT: {"uri": file_uri(&ws.root, true)}
+                SRCROOT: {"uri": file_uri(&ctx.root, true)}
             },
             "columnKind": "unicodeCodePoints",
             "results": out,
@@ -597,11 +675,16 @@ mod tests {
         ]
     }
 
-    fn ws() -> Workspace {
-        Workspace {
-            cwd: PathBuf::from("/work/repo"),
-            root: PathBuf::from("/work/repo"),
-        }
+    fn ws() -> Context {
+        Context::new("/work/repo").with_files(
+            [
+                "rules/bad.yml",
+                "rules/net/odd port.yml",
+                "a.yml",
+                "/elsewhere/x.yml",
+            ],
+            |s| PathBuf::from("/work/repo").join(s),
+        )
     }
 
     fn render_sample(text: &str) -> Value {
@@ -746,6 +829,11 @@ mod tests {
     fn helpers() {
         assert_eq!(pascal("known-fp-pattern"), "KnownFpPattern");
         assert_eq!(uri_path("a b/é#?.yml"), "a%20b/%C3%A9%23%3F.yml");
+        assert_eq!(uri_path("r\\a%:b.yml"), "r%5Ca%25%3Ab.yml");
+        assert_eq!(
+            file_uri(std::path::Path::new("/w/a b#/"), true),
+            "file:///w/a%20b%23/"
+        );
         assert_eq!(sentence("done"), "done.");
         assert_eq!(sentence("done?"), "done?");
         assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));

@@ -4,8 +4,15 @@
 //! Every node carries an absolute byte [`Span`] into the rule file. Checks
 //! walk the tree with polarity: a comparison under an odd number of
 //! [`Logic::Not`] is an exclusion.
+//!
+//! A subtree used in several places (a Sigma selection named more than
+//! once by its condition) is held once, behind [`Logic::Shared`], so the
+//! tree stays as large as the rule that wrote it. The walkers below visit
+//! a shared subtree once per polarity.
 
 use crate::source::Span;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// A boolean tree of field comparisons.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +26,9 @@ pub enum Logic {
     Keyword(Keyword),
     /// What a parser could not model. Checks skip it.
     Opaque(Opaque),
+    /// A subtree that also appears elsewhere in the same tree (the same
+    /// `Arc`). It means exactly its content.
+    Shared(Arc<Logic>),
 }
 
 /// `field <op> value(s)`. Several values mean *any of them* unless `all`.
@@ -260,45 +270,62 @@ impl Logic {
     }
 
     /// Visit every comparison with its polarity (`true` = under an odd
-    /// number of `Not`, i.e. an exclusion).
+    /// number of `Not`, i.e. an exclusion). A [`Logic::Shared`] subtree is
+    /// visited once per polarity however often it is used.
     pub fn visit_cmps<'a>(&'a self, f: &mut impl FnMut(&'a Cmp, bool)) {
-        self.visit_cmps_inner(false, f)
+        self.visit_cmps_inner(false, f, &mut HashSet::new())
     }
 
-    fn visit_cmps_inner<'a>(&'a self, negated: bool, f: &mut impl FnMut(&'a Cmp, bool)) {
+    fn visit_cmps_inner<'a>(
+        &'a self,
+        negated: bool,
+        f: &mut impl FnMut(&'a Cmp, bool),
+        seen: &mut HashSet<(usize, bool)>,
+    ) {
         match self {
-            Logic::And(c) | Logic::Or(c) => c.iter().for_each(|x| x.visit_cmps_inner(negated, f)),
-            Logic::Not(x) => x.visit_cmps_inner(!negated, f),
+            Logic::And(c) | Logic::Or(c) => {
+                c.iter().for_each(|x| x.visit_cmps_inner(negated, f, seen))
+            }
+            Logic::Not(x) => x.visit_cmps_inner(!negated, f, seen),
             Logic::Cmp(c) => f(c, negated),
             Logic::Keyword(_) | Logic::Opaque(_) => {}
+            Logic::Shared(x) => {
+                if seen.insert((Arc::as_ptr(x) as usize, negated)) {
+                    x.visit_cmps_inner(negated, f, seen)
+                }
+            }
         }
     }
 
-    /// Visit every node, pre-order.
+    /// Visit every node, pre-order; a [`Logic::Shared`] node is entered
+    /// once.
     pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Logic)) {
+        self.visit_inner(f, &mut HashSet::new())
+    }
+
+    fn visit_inner<'a>(&'a self, f: &mut impl FnMut(&'a Logic), seen: &mut HashSet<usize>) {
         f(self);
         match self {
-            Logic::And(c) | Logic::Or(c) => c.iter().for_each(|x| x.visit(f)),
-            Logic::Not(x) => x.visit(f),
+            Logic::And(c) | Logic::Or(c) => c.iter().for_each(|x| x.visit_inner(f, seen)),
+            Logic::Not(x) => x.visit_inner(f, seen),
+            Logic::Shared(x) if seen.insert(Arc::as_ptr(x) as usize) => x.visit_inner(f, seen),
             _ => {}
         }
     }
 
-    /// Mutable access to every field, e.g. to resolve concepts.
+    /// Mutable access to every field, e.g. to resolve concepts. A shared
+    /// subtree is rewritten once and stays shared.
     pub fn fields_mut(&mut self, f: &mut impl FnMut(&mut Field, Op, &[Value])) {
-        match self {
-            Logic::And(c) | Logic::Or(c) => c.iter_mut().for_each(|x| x.fields_mut(f)),
-            Logic::Not(x) => x.fields_mut(f),
-            Logic::Cmp(c) => f(&mut c.field, c.op, &c.values),
-            _ => {}
-        }
+        self.rewrite(&mut |l| {
+            if let Logic::Cmp(c) = l {
+                f(&mut c.field, c.op, &c.values)
+            }
+        })
     }
 
     /// Rewrite every span (e.g. from query-relative to file offsets).
     pub fn map_spans(&mut self, f: &impl Fn(Span) -> Span) {
-        match self {
-            Logic::And(c) | Logic::Or(c) => c.iter_mut().for_each(|x| x.map_spans(f)),
-            Logic::Not(x) => x.map_spans(f),
+        self.rewrite(&mut |l| match l {
             Logic::Cmp(c) => {
                 c.span = f(c.span);
                 c.field.span = f(c.field.span);
@@ -313,6 +340,39 @@ impl Logic {
                 }
             }
             Logic::Opaque(o) => o.span = f(o.span),
+            _ => {}
+        })
+    }
+
+    /// Apply `f` to every leaf (`Cmp`, `Keyword`, `Opaque`), each shared
+    /// subtree once.
+    fn rewrite(&mut self, f: &mut impl FnMut(&mut Logic)) {
+        self.rewrite_inner(f, &mut HashMap::new())
+    }
+
+    fn rewrite_inner(
+        &mut self,
+        f: &mut impl FnMut(&mut Logic),
+        done: &mut HashMap<usize, (Arc<Logic>, Arc<Logic>)>,
+    ) {
+        match self {
+            Logic::And(c) | Logic::Or(c) => c.iter_mut().for_each(|x| x.rewrite_inner(f, done)),
+            Logic::Not(x) => x.rewrite_inner(f, done),
+            Logic::Shared(x) => {
+                let key = Arc::as_ptr(x) as usize;
+                if let Some((_, new)) = done.get(&key) {
+                    *x = Arc::clone(new);
+                    return;
+                }
+                let mut inner = Logic::clone(x);
+                inner.rewrite_inner(f, done);
+                let new = Arc::new(inner);
+                // The old `Arc` is kept in the table so that its address
+                // cannot be reused while the walk goes on.
+                done.insert(key, (Arc::clone(x), Arc::clone(&new)));
+                *x = new;
+            }
+            leaf => f(leaf),
         }
     }
 
@@ -331,7 +391,15 @@ impl Logic {
             Logic::Cmp(c) => Some(c.span),
             Logic::Keyword(k) => Some(k.span),
             Logic::Opaque(o) => Some(o.span),
+            Logic::Shared(x) => x.span(),
         }
+    }
+
+    /// How many nodes the tree holds, a shared subtree counted once.
+    pub fn node_count(&self) -> usize {
+        let mut n = 0;
+        self.visit(&mut |_| n += 1);
+        n
     }
 }
 

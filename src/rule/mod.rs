@@ -2,8 +2,10 @@
 //! suggestion needs to place an exclusion in the rule's own language.
 
 pub mod logic;
+pub mod persistent;
 
 pub use logic::{Cmp, Field, Keyword, Logic, Op, Opaque, Parsed, Value};
+pub use persistent::{PList, PMap};
 
 use crate::source::Span;
 use serde::Serialize;
@@ -100,6 +102,18 @@ pub struct RuleMeta {
 pub struct Anchors {
     /// The whole query/search string inside the file.
     pub query: Option<Span>,
+    /// How the query string is written in the file, which decides how
+    /// inserted text is escaped; `None` when it cannot be told exactly.
+    pub query_quoting: Option<Quoting>,
+    /// KQL / Lucene: whether the query must be put in parentheses before a
+    /// clause is appended (KQL: an `or` at its top level; Lucene, which
+    /// gives `AND` no precedence: anything but a single clause).
+    pub append_needs_parens: Option<bool>,
+    /// EQL: for each of `steps`, whether its condition has an `or` outside
+    /// brackets (so an appended `and not …` needs parentheses).
+    pub steps_need_parens: Vec<bool>,
+    /// ES|QL: the commands after the first, in order.
+    pub commands: Vec<PipeCommand>,
     /// Sigma: the `condition` value(s).
     pub conditions: Vec<Span>,
     /// Sigma: names of the selections defined under `detection`.
@@ -108,6 +122,13 @@ pub struct Anchors {
     /// are indented, and the span of the `detection` mapping.
     pub detection_indent: Option<usize>,
     pub detection: Option<Span>,
+    /// Sigma: how much deeper a selection's fields sit than its name
+    /// (the first block selection's), for writing a new selection.
+    pub detection_step: Option<usize>,
+    /// Sigma: the `condition` key.
+    pub condition_key: Option<Span>,
+    /// Sigma: each condition's expression (in the order of `conditions`).
+    pub condition_exprs: Vec<ConditionExpr>,
     /// EQL: the condition of each sequence/sample step (or the single
     /// `where` condition), in order.
     pub steps: Vec<Span>,
@@ -119,6 +140,8 @@ pub struct Anchors {
     /// SPL datamodel object prefix used by the search (`Processes`,
     /// `All_Traffic`), and whether `drop_dm_object_name` strips it.
     pub datamodel: Option<String>,
+    /// SPL: which fields each command sees and where a filter can go.
+    pub pipeline: Option<SplPipeline>,
     /// SPL: every `tstats` command, in order.
     pub tstats: Vec<TstatsCall>,
 }
@@ -132,6 +155,165 @@ pub struct TstatsCall {
     pub names_datamodel: bool,
     /// Datamodel-style field names it uses (`Processes.process_name`).
     pub datamodel_fields: Vec<String>,
+}
+
+/// SPL: what placing a filter in a search needs to know (file offsets).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SplPipeline {
+    /// The top-level commands, in order.
+    pub stages: Vec<SplStage>,
+    /// The fields visible after the last command.
+    pub end_scope: FieldScope,
+    /// Every generating `tstats`: the search's own and its subsearches'.
+    pub tstats: Vec<TstatsAnchor>,
+    /// Index into `tstats` of the search's own generating `tstats`.
+    pub own_tstats: Option<usize>,
+    /// Index of the stage that is the detection's `` `…_filter` `` macro
+    /// (when it is a top-level command).
+    pub filter_stage: Option<usize>,
+    /// Just after the search's last non-blank character.
+    pub end: usize,
+}
+
+impl SplPipeline {
+    /// Map every offset (decoded search → file).
+    pub fn map_offsets(&mut self, f: &dyn Fn(usize) -> usize) {
+        for s in &mut self.stages {
+            s.pipe = s.pipe.map(f);
+        }
+        for t in &mut self.tstats {
+            t.at = f(t.at);
+        }
+    }
+}
+
+/// One top-level SPL command.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SplStage {
+    /// Offset of the `|` that starts it (none for the base search).
+    pub pipe: Option<usize>,
+    /// The fields visible before it.
+    pub scope: FieldScope,
+}
+
+/// Where a `tstats` can take another condition.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TstatsAnchor {
+    /// The datamodel object it reads (`Processes`, `All_Traffic`).
+    pub object: Option<String>,
+    /// Where to insert: the end of the `where` expression, or (without
+    /// one) just before `by` or the end of the command.
+    pub at: usize,
+    /// It has a `where` expression (a condition is AND-ed to it).
+    pub has_where: bool,
+    /// `at` is just before `by`.
+    pub before_by: bool,
+}
+
+/// The names under which event fields are visible at one point of an SPL
+/// pipeline. Persistent: the scopes of consecutive stages share what they
+/// have in common, so recording one per stage costs no copy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldScope {
+    /// Every name bound here: `Some(field)` when it holds an event field
+    /// as read, `None` when it holds something else.
+    pub names: PMap<Option<String>>,
+    /// Names renamed away or removed while the set was open.
+    pub removed: PMap<()>,
+    /// After an aggregation or projection only `names` exist.
+    pub closed: bool,
+    /// Datamodel prefixes removed by `drop_dm_object_name`, newest first.
+    pub dropped: PList<String>,
+}
+
+impl FieldScope {
+    /// `field` without a datamodel prefix that was dropped (the first
+    /// dropped prefix that matches).
+    pub fn strip_dropped(&self, field: &str) -> String {
+        let mut out = None;
+        for p in self.dropped.iter() {
+            if let Some(rest) = field
+                .strip_prefix(p.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+            {
+                if !rest.is_empty() {
+                    out = Some(rest);
+                }
+            }
+        }
+        out.unwrap_or(field).to_string()
+    }
+
+    /// The name under which the event field `field` (named as in the
+    /// datamodel, `Processes.process_name`, or raw, `Computer`) can be
+    /// referenced here, if it still exists.
+    pub fn name_for(&self, field: &str) -> Option<String> {
+        let want = self.strip_dropped(field);
+        let mut best: Option<&str> = None;
+        for (n, f) in self.names.iter() {
+            let Some(f) = f else { continue };
+            if f == field || self.strip_dropped(f) == want {
+                // Prefer the name that is the field itself.
+                if best.is_none() || n == want {
+                    best = Some(n);
+                }
+            }
+        }
+        if let Some(n) = best {
+            return Some(n.to_string());
+        }
+        if self.closed || self.names.contains_key(&want) || self.removed.contains_key(&want) {
+            return None;
+        }
+        Some(want)
+    }
+}
+
+/// How a query string is written in the rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// TOML `"…"`.
+    TomlBasic,
+    /// TOML `"""…"""`.
+    TomlMultiBasic,
+    /// TOML `'…'`.
+    TomlLiteral,
+    /// TOML `'''…'''`.
+    TomlMultiLiteral,
+    /// A YAML plain (unquoted) scalar.
+    YamlPlain,
+    /// YAML `'…'`.
+    YamlSingle,
+    /// YAML `"…"`.
+    YamlDouble,
+    /// A YAML literal (`|`) or folded (`>`) block scalar.
+    YamlBlock,
+}
+
+/// A command of a piped query after the first (ES|QL), for placing a
+/// filter before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipeCommand {
+    /// Offset of the `|` that starts it.
+    pub pipe: usize,
+    /// The fields it writes when it keeps every field it reads otherwise
+    /// (`WHERE`: none; `EVAL x = …`: `x`); `None` when it drops, renames,
+    /// reshapes or aggregates fields.
+    pub writes: Option<Vec<String>>,
+}
+
+/// A Sigma condition as written: its decoded text and where its boolean
+/// expression starts and ends in the file, so an exclusion can be added
+/// (`(…) and not filter`) without rewriting its layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionExpr {
+    /// The decoded condition (with a legacy `| aggregation`).
+    pub value: String,
+    /// File offset of the expression's first character.
+    pub start: usize,
+    /// File offset just after its last character, before a legacy
+    /// `| aggregation` and trailing blanks.
+    pub end: usize,
 }
 
 /// A problem a parser found: an error (the rule cannot be checked) or a

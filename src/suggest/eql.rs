@@ -20,12 +20,14 @@
 //! parentheses first, so the clause applies to the whole condition.
 //!
 //! The rule's anchors are file spans inside a TOML string; the inserted
-//! text is escaped for that string's kind (see [`toml_escape_for`]).
+//! text is escaped for that string's kind (recorded by the parser), and
+//! whether a step needs parentheses is the parser's word too.
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::{Edit, Suggestion};
-use crate::query::eql::{has_top_level_or, is_reserved};
-use crate::rule::{DetectionRule, Language, Op};
+use super::edit::escape;
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::diagnostic::Edit;
+use crate::query::eql::is_reserved;
+use crate::rule::{DetectionRule, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -33,24 +35,29 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     let optional = |name: &str| field_is_optional(rule, file, name);
     let cond = condition_with(excl, &optional)?;
     let clause = format!("and not {cond}");
     let steps = &rule.anchors.steps;
     let chosen = choose_steps(steps, triggers, rule.anchors.query);
 
-    let text = if steps.len() > 1 && !chosen.is_empty() {
-        let nums: Vec<String> = chosen.iter().map(|i| (i + 1).to_string()).collect();
-        let which = if nums.len() == 1 { "step" } else { "steps" };
-        format!("{which} {}: {clause}", nums.join(", "))
-    } else {
-        clause.clone()
-    };
-    let text = format!("{text}\n\n{}", super::kql::exception_note(excl));
-
-    let edits = build_edits(rule, file, steps, &chosen, &clause).unwrap_or_default();
-    Some(excl.suggestion(Language::Eql, text, edits))
+    let edits = build_edits(rule, &chosen, &clause).unwrap_or_default();
+    let mut out = Rendered::new(clause, edits);
+    if steps.len() > 1 {
+        out = out.note(if chosen.is_empty() {
+            "Append it to the condition of the sequence step that matches the benign activity."
+                .to_string()
+        } else {
+            let nums: Vec<String> = chosen.iter().map(|i| (i + 1).to_string()).collect();
+            let which = if nums.len() == 1 { "step" } else { "steps" };
+            format!(
+                "Append it to the condition of sequence {which} {} (inside the brackets).",
+                nums.join(", ")
+            )
+        });
+    }
+    Some(out)
 }
 
 /// The steps (indices into `steps`) an exclusion belongs in: those whose
@@ -78,35 +85,24 @@ fn choose_steps(steps: &[Span], triggers: &[Span], query: Option<Span>) -> Vec<u
     chosen
 }
 
-fn build_edits(
-    rule: &DetectionRule,
-    file: &SourceFile,
-    steps: &[Span],
-    chosen: &[usize],
-    clause: &str,
-) -> Option<Vec<Edit>> {
+fn build_edits(rule: &DetectionRule, chosen: &[usize], clause: &str) -> Option<Vec<Edit>> {
     if chosen.is_empty() {
         return None;
     }
-    let first = steps.first()?;
-    let query = rule
-        .anchors
-        .query
-        .or_else(|| query_key_before(&file.text, first.start))?;
-    let kind = string_kind(&file.text, query)?;
+    let a = &rule.anchors;
+    let quoting = a.query_quoting?;
     let mut edits = Vec::new();
     for &i in chosen {
-        let s = *steps.get(i)?;
-        let raw = file.text.get(s.start..s.end)?;
-        let decoded = match kind {
-            StringKind::Basic | StringKind::MultiBasic => toml_unescape(raw),
-            StringKind::Literal | StringKind::MultiLiteral => raw.to_string(),
-        };
-        if has_top_level_or(&decoded) {
+        let s = *a.steps.get(i)?;
+        // Without the parser's word, parentheses are always correct.
+        if a.steps_need_parens.get(i).copied().unwrap_or(true) {
             edits.push(Edit::insert(s.start, "("));
-            edits.push(Edit::insert(s.end, escape(kind, &format!(") {clause}"))?));
+            edits.push(Edit::insert(
+                s.end,
+                escape(quoting, &format!(") {clause}"))?,
+            ));
         } else {
-            edits.push(Edit::insert(s.end, escape(kind, &format!(" {clause}"))?));
+            edits.push(Edit::insert(s.end, escape(quoting, &format!(" {clause}"))?));
         }
     }
     edits.sort_by_key(|e| e.offset);
@@ -323,159 +319,21 @@ fn eql_field(name: &str) -> String {
         .join(".")
 }
 
-/// The kind of TOML string a query is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StringKind {
-    /// `"…"`
-    Basic,
-    /// `"""…"""`
-    MultiBasic,
-    /// `'…'`
-    Literal,
-    /// `'''…'''`
-    MultiLiteral,
-}
-
-/// The kind of the TOML string holding the query at `query` (a span that
-/// starts at the opening delimiter, right after it, or after the newline
-/// TOML trims after a multi-line delimiter).
-pub fn string_kind(text: &str, query: Span) -> Option<StringKind> {
-    let start = query.start.min(text.len());
-    let at = text.get(start..)?;
-    let before = text.get(..start)?;
-    // span starting at the opening delimiter
-    if before.trim_end_matches([' ', '\t']).ends_with('=') {
-        for (delim, kind) in [
-            ("'''", StringKind::MultiLiteral),
-            ("\"\"\"", StringKind::MultiBasic),
-            ("'", StringKind::Literal),
-            ("\"", StringKind::Basic),
-        ] {
-            if at.starts_with(delim) {
-                return Some(kind);
-            }
-        }
-    }
-    let trimmed = before.trim_end_matches(['\n', '\r']);
-    let kinds = [
-        ("'''", StringKind::MultiLiteral),
-        ("\"\"\"", StringKind::MultiBasic),
-    ];
-    for (delim, kind) in kinds {
-        if trimmed.ends_with(delim) {
-            return Some(kind);
-        }
-    }
-    if before.ends_with('\'') {
-        return Some(StringKind::Literal);
-    }
-    if before.ends_with('"') {
-        return Some(StringKind::Basic);
-    }
-    None
-}
-
-/// When the format layer gave no query span: the opening delimiter of the
-/// last `query = …` assignment before `pos`.
-fn query_key_before(text: &str, pos: usize) -> Option<Span> {
-    let head = text.get(..pos)?;
-    let mut search_end = head.len();
-    while let Some(i) = head.get(..search_end)?.rfind("query") {
-        let after = head.get(i + "query".len()..)?;
-        let rest = after.trim_start_matches([' ', '\t']);
-        if let Some(value) = rest.strip_prefix('=') {
-            let value = value.trim_start_matches([' ', '\t']);
-            if value.starts_with(['"', '\'']) {
-                let at = head.len() - value.len();
-                return Some(Span::point(at));
-            }
-        }
-        search_end = i;
-    }
-    None
-}
-
-/// `text` escaped for the kind of TOML string at `kind`; `None` when a
-/// literal string cannot hold it.
-pub fn escape(kind: StringKind, text: &str) -> Option<String> {
-    match kind {
-        StringKind::MultiLiteral => (!text.contains("'''")).then(|| text.to_string()),
-        StringKind::Literal => {
-            (!text.contains('\'') && !text.contains('\n')).then(|| text.to_string())
-        }
-        StringKind::MultiBasic | StringKind::Basic => {
-            let mut out = String::with_capacity(text.len() + 8);
-            for c in text.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '"' => out.push_str("\\\""),
-                    '\n' if kind == StringKind::Basic => out.push_str("\\n"),
-                    '\r' if kind == StringKind::Basic => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    other => out.push(other),
-                }
-            }
-            Some(out)
-        }
-    }
-}
-
-/// `text` escaped for the TOML string that holds the rule's query at
-/// `query_span` in `file`; `None` when the kind cannot be told or the
-/// string cannot hold the text.
-pub fn toml_escape_for(file: &SourceFile, query_span: Span, text: &str) -> Option<String> {
-    escape(string_kind(&file.text, query_span)?, text)
-}
-
-/// Decode the escapes of a TOML basic string's content (lenient: unknown
-/// escapes are kept as written).
-fn toml_unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('\\') => out.push('\\'),
-            Some('"') => out.push('"'),
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some(u @ ('u' | 'U')) => {
-                let len = if u == 'u' { 4 } else { 8 };
-                let hex: String = (0..len).filter_map(|_| chars.next()).collect();
-                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    Some(ch) => out.push(ch),
-                    None => {
-                        out.push('\\');
-                        out.push(u);
-                        out.push_str(&hex);
-                    }
-                }
-            }
-            Some(w) if w.is_whitespace() => {
-                // line-ending backslash: skip all following whitespace
-                while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                    chars.next();
-                }
-            }
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Suggestion;
+
+    /// Rendered as the rendering stage does (with the suggestion's
+    /// applicability).
+    fn render(
+        rule: &DetectionRule,
+        file: &SourceFile,
+        excl: &Exclusion,
+        triggers: &[Span],
+    ) -> Option<Suggestion> {
+        crate::suggest::render(rule, file, excl, triggers)
+    }
     use crate::suggest::ValueOrigin;
 
     /// The clause, without the Kibana exception note that follows it.
@@ -483,7 +341,7 @@ mod tests {
         t.split("\n\n").next().unwrap_or(t)
     }
     use crate::query::eql::parse;
-    use crate::rule::{Anchors, Format, Logic, RuleMeta, Schema};
+    use crate::rule::{Anchors, Format, Language, Logic, Quoting, RuleMeta, Schema};
 
     fn val(t: &str) -> ExclusionValue {
         ExclusionValue {
@@ -510,12 +368,12 @@ mod tests {
 
     /// A TOML rule file holding `q` in a string of `kind`, and the map from
     /// each query byte offset (and the end) to its file offset.
-    fn toml_file(q: &str, kind: StringKind) -> (String, Vec<usize>) {
+    fn toml_file(q: &str, kind: Quoting) -> (String, Vec<usize>) {
         let (open, close) = match kind {
-            StringKind::MultiLiteral => ("'''\n", "'''"),
-            StringKind::MultiBasic => ("\"\"\"\n", "\"\"\""),
-            StringKind::Basic => ("\"", "\""),
-            StringKind::Literal => ("'", "'"),
+            Quoting::TomlMultiLiteral => ("'''\n", "'''"),
+            Quoting::TomlMultiBasic => ("\"\"\"\n", "\"\"\""),
+            Quoting::TomlBasic => ("\"", "\""),
+            _ => ("'", "'"),
         };
         let mut f = String::from("[rule]\nlanguage = \"eql\"\nquery = ");
         f.push_str(open);
@@ -524,7 +382,7 @@ mod tests {
             let pos = f.len();
             let mut buf = [0u8; 4];
             let piece = match kind {
-                StringKind::MultiLiteral | StringKind::Literal => {
+                Quoting::TomlMultiLiteral | Quoting::TomlLiteral => {
                     c.encode_utf8(&mut buf).to_string()
                 }
                 _ => escape(kind, c.encode_utf8(&mut buf)).unwrap(),
@@ -545,7 +403,7 @@ mod tests {
     }
 
     /// Parse `q` stored in a file of `kind`, with spans mapped to the file.
-    fn rule_in_file(q: &str, kind: StringKind) -> (DetectionRule, SourceFile) {
+    fn rule_in_file(q: &str, kind: Quoting) -> (DetectionRule, SourceFile) {
         let (text, map) = toml_file(q, kind);
         let parsed = parse(q);
         assert!(!parsed.has_errors(), "{:?}", parsed.issues);
@@ -554,7 +412,9 @@ mod tests {
         logic.map_spans(&m);
         let anchors = Anchors {
             query: Some(Span::new(map[0], map[q.len()])),
+            query_quoting: Some(kind),
             steps: parsed.anchors.steps.iter().map(|s| m(*s)).collect(),
+            steps_need_parens: parsed.anchors.steps_need_parens.clone(),
             ..Anchors::default()
         };
         let rule = DetectionRule {
@@ -622,7 +482,7 @@ mod tests {
 
     fn suggest(
         q: &str,
-        kind: StringKind,
+        kind: Quoting,
         ex: &Exclusion,
         trigger_field: &str,
     ) -> (Suggestion, String) {
@@ -633,13 +493,22 @@ mod tests {
         (s, query_of(&edited))
     }
 
+    /// The help notes for an exclusion of `q` triggered on `trigger_field`.
+    fn step_notes(q: &str, ex: &Exclusion, trigger_field: &str) -> Vec<String> {
+        let (rule, file) = rule_in_file(q, Quoting::TomlMultiLiteral);
+        let triggers = trigger_spans(&rule, trigger_field);
+        crate::suggest::render_with_notes(&rule, &file, ex, &triggers)
+            .expect("a suggestion")
+            .1
+    }
+
     #[test]
     fn simple_query_port_list() {
         let q = "network where destination.port == 6667 and source.port > 1024";
         let ex = excl(vec![field("source.port", Op::Eq, &["80", "443"])]);
-        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
-        assert_eq!(head(&s.text), "and not source.port in (80, 443)");
-        assert!(s.text.contains("Kibana rule exception"), "{}", s.text);
+        let (s, edited) = suggest(q, Quoting::TomlMultiLiteral, &ex, "destination.port");
+        // Code only: the Kibana note and step numbers go to the help.
+        assert_eq!(s.text, "and not source.port in (80, 443)");
         assert!(!s.has_placeholders);
         assert_eq!(s.fix.edits.len(), 1);
         assert_eq!(
@@ -653,7 +522,7 @@ mod tests {
     fn top_level_or_is_wrapped() {
         let q = "process where process.name == \"a\" or process.name == \"b\"";
         let ex = excl(vec![field("process.parent.name", Op::Eq, &["jenkins"])]);
-        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "process.name");
+        let (s, edited) = suggest(q, Quoting::TomlMultiLiteral, &ex, "process.name");
         assert_eq!(s.fix.edits.len(), 2);
         assert_eq!(
             edited,
@@ -678,10 +547,11 @@ mod tests {
             Op::EndsWith,
             &["\\jenkins.exe"],
         )]);
-        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "destination.port");
+        let (s, edited) = suggest(q, Quoting::TomlMultiLiteral, &ex, "destination.port");
+        assert_eq!(s.text, "and not ?process.executable : \"*\\\\jenkins.exe\"");
         assert_eq!(
-            head(&s.text),
-            "step 2: and not ?process.executable : \"*\\\\jenkins.exe\""
+            step_notes(q, &ex, "destination.port"),
+            ["Append it to the condition of sequence step 2 (inside the brackets)."]
         );
         assert!(edited.contains("[network where (destination.port == 4444 or destination.port == 4445) and not ?process.executable : \"*\\\\jenkins.exe\"]"), "{edited}");
         assert_eq!(
@@ -694,8 +564,12 @@ mod tests {
     fn sequence_several_steps() {
         let q = "sequence [process where user.name == \"a\"] [process where true] [process where user.name == \"b\"] until [process where user.name == \"c\"]";
         let ex = excl(vec![field("user.name", Op::Eq, &["svc"])]);
-        let (s, edited) = suggest(q, StringKind::MultiLiteral, &ex, "user.name");
-        assert_eq!(head(&s.text), "steps 1, 3: and not user.name == \"svc\"");
+        let (s, edited) = suggest(q, Quoting::TomlMultiLiteral, &ex, "user.name");
+        assert_eq!(s.text, "and not user.name == \"svc\"");
+        assert_eq!(
+            step_notes(q, &ex, "user.name"),
+            ["Append it to the condition of sequence steps 1, 3 (inside the brackets)."]
+        );
         assert_eq!(
             negated_in_steps(&edited, "user.name", "svc"),
             vec![true, false, true]
@@ -706,7 +580,7 @@ mod tests {
     fn trigger_on_category_word_picks_its_step() {
         let q = "sequence [process where a == 1] [network where b == 2]";
         let ex = excl(vec![field("c", Op::Eq, &["x"])]);
-        let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
+        let (rule, file) = rule_in_file(q, Quoting::TomlMultiLiteral);
         let mut cat = Vec::new();
         if let Some(l) = &rule.logic {
             l.visit_cmps(&mut |c, _| {
@@ -716,8 +590,9 @@ mod tests {
             });
         }
         assert_eq!(cat.len(), 1);
-        let s = render(&rule, &file, &ex, &cat).unwrap();
-        assert_eq!(head(&s.text), "step 2: and not ?c == \"x\"");
+        let (s, notes) = crate::suggest::render_with_notes(&rule, &file, &ex, &cat).unwrap();
+        assert_eq!(s.text, "and not ?c == \"x\"");
+        assert!(notes[0].contains("sequence step 2 "), "{notes:?}");
         let edited = query_of(&apply(&file.text, &s.fix.edits));
         assert_eq!(negated_in_steps(&edited, "c", "x"), vec![false, true]);
     }
@@ -726,12 +601,12 @@ mod tests {
     fn sequence_without_matching_step_offers_text_only() {
         let q = "sequence [process where a == 1] [network where b == 2]";
         let ex = excl(vec![field("c", Op::Eq, &["x"])]);
-        let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
+        let (rule, file) = rule_in_file(q, Quoting::TomlMultiLiteral);
         let s = render(&rule, &file, &ex, &[]).unwrap();
         assert_eq!(head(&s.text), "and not ?c == \"x\"");
         assert!(s.fix.edits.is_empty());
         // a plain query needs no trigger
-        let (rule, file) = rule_in_file("process where a == 1", StringKind::MultiLiteral);
+        let (rule, file) = rule_in_file("process where a == 1", Quoting::TomlMultiLiteral);
         let s = render(&rule, &file, &ex, &[]).unwrap();
         assert_eq!(s.fix.edits.len(), 1);
     }
@@ -744,7 +619,7 @@ mod tests {
             Op::EndsWith,
             &["\\jenkins.exe"],
         )]);
-        for kind in [StringKind::Basic, StringKind::MultiBasic] {
+        for kind in [Quoting::TomlBasic, Quoting::TomlMultiBasic] {
             let (s, edited) = suggest(q, kind, &ex, "process.name");
             assert_eq!(s.fix.edits.len(), 1);
             assert!(
@@ -770,7 +645,7 @@ mod tests {
         // the `or` inside an escaped EQL string is not a top-level `or`
         let q = "process where a : \"x or y\" and b == 1";
         let ex = excl(vec![field("c", Op::Eq, &["z"])]);
-        let (s, edited) = suggest(q, StringKind::Basic, &ex, "a");
+        let (s, edited) = suggest(q, Quoting::TomlBasic, &ex, "a");
         assert_eq!(s.fix.edits.len(), 1);
         assert_eq!(edited, format!("{q} and not ?c == \"z\""));
     }
@@ -779,7 +654,7 @@ mod tests {
     fn literal_string_cannot_hold_quotes() {
         let q = "process where a == 1";
         let ex = excl(vec![field("c", Op::Eq, &["it's"])]);
-        let (rule, file) = rule_in_file(q, StringKind::Literal);
+        let (rule, file) = rule_in_file(q, Quoting::TomlLiteral);
         let s = render(&rule, &file, &ex, &[]).unwrap();
         assert!(s.fix.edits.is_empty());
         let ex = excl(vec![field("c", Op::Eq, &["ok"])]);
@@ -862,7 +737,7 @@ mod tests {
         }]);
         let (rule, file) = rule_in_file(
             "network where destination.port == 53",
-            StringKind::MultiLiteral,
+            Quoting::TomlMultiLiteral,
         );
         let s = render(&rule, &file, &ex, &[]).unwrap();
         assert!(s.has_placeholders);
@@ -880,91 +755,10 @@ mod tests {
     }
 
     #[test]
-    fn string_kind_detection() {
-        let f = "query = '''\nprocess where true'''\n";
-        let q = f.find("process").unwrap();
-        assert_eq!(
-            string_kind(f, Span::point(q)),
-            Some(StringKind::MultiLiteral)
-        );
-        assert_eq!(
-            string_kind(f, Span::point(q - 1)),
-            Some(StringKind::MultiLiteral)
-        );
-        assert_eq!(
-            string_kind(f, Span::point(8)),
-            Some(StringKind::MultiLiteral)
-        );
-        let f = "query = \"\"\"process where true\"\"\"\n";
-        assert_eq!(
-            string_kind(f, Span::point(11)),
-            Some(StringKind::MultiBasic)
-        );
-        assert_eq!(string_kind(f, Span::point(8)), Some(StringKind::MultiBasic));
-        let f = "query = \"process where true\"\n";
-        assert_eq!(string_kind(f, Span::point(9)), Some(StringKind::Basic));
-        assert_eq!(string_kind(f, Span::point(8)), Some(StringKind::Basic));
-        let f = "query = 'process where true'\n";
-        assert_eq!(string_kind(f, Span::point(9)), Some(StringKind::Literal));
-        // content starting with a quote
-        let f = "query = '''\"cat\" where true'''";
-        assert_eq!(
-            string_kind(f, Span::point(11)),
-            Some(StringKind::MultiLiteral)
-        );
-        assert_eq!(string_kind("process where true", Span::point(0)), None);
-    }
-
-    #[test]
-    fn query_span_is_found_without_the_anchor() {
-        let q = "process where a == 1";
-        for kind in [
-            StringKind::MultiLiteral,
-            StringKind::Basic,
-            StringKind::MultiBasic,
-        ] {
-            let (mut rule, file) = rule_in_file(q, kind);
-            rule.anchors.query = None;
-            let ex = excl(vec![field("a", Op::Eq, &["x\\y"])]);
-            let s = render(&rule, &file, &ex, &[]).unwrap();
-            assert_eq!(s.fix.edits.len(), 1, "{kind:?}");
-            let edited = query_of(&apply(&file.text, &s.fix.edits));
-            assert_eq!(edited, "process where a == 1 and not a == \"x\\\\y\"");
-        }
-        assert_eq!(query_key_before("no key here", 5), None);
-        let t = "query = 1\nquery = \"x\"";
-        assert_eq!(query_key_before(t, t.len() - 1), Some(Span::point(18)));
-    }
-
-    #[test]
-    fn toml_escape_for_each_kind() {
-        let file = SourceFile::new("r.toml", "query = \"a\"\nq2 = '''\nb'''\nq3 = 'c'\n");
-        let t = " and not p : \"*\\\\x\"";
-        assert_eq!(
-            toml_escape_for(&file, Span::point(9), t).unwrap(),
-            " and not p : \\\"*\\\\\\\\x\\\""
-        );
-        let q2 = file.text.find("b'''").unwrap();
-        assert_eq!(toml_escape_for(&file, Span::point(q2), t).unwrap(), t);
-        let q3 = file.text.find("c'").unwrap();
-        assert_eq!(toml_escape_for(&file, Span::point(q3), t).unwrap(), t);
-        assert_eq!(toml_escape_for(&file, Span::point(q3), "it's"), None);
-        assert_eq!(toml_escape_for(&file, Span::point(q2), "a'''b"), None);
-        assert_eq!(toml_escape_for(&file, Span::point(3), "x"), None);
-    }
-
-    #[test]
-    fn toml_unescape_decodes() {
-        assert_eq!(toml_unescape(r#"a\\b\"c\u0041\n"#), "a\\b\"cA\n");
-        assert_eq!(toml_unescape("a \\\n   b"), "a b");
-        assert_eq!(toml_unescape(r"\q"), r"\q");
-    }
-
-    #[test]
     fn optional_fields_follow_the_rule() {
         let q =
             "process where ?process.parent.name == \"a\" and user.name == \"b\" and ?`x-y` == 1";
-        let (rule, file) = rule_in_file(q, StringKind::MultiLiteral);
+        let (rule, file) = rule_in_file(q, Quoting::TomlMultiLiteral);
         let render_for = |name: &str| {
             let ex = excl(vec![field(name, Op::Eq, &["v"])]);
             head(&render(&rule, &file, &ex, &[]).unwrap().text).to_string()

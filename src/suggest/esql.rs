@@ -1,6 +1,12 @@
-//! Exclusions written in ES|QL: a `| WHERE NOT (…)` command inserted as a
-//! new line right before the first `STATS` (so the excluded events never
-//! reach the aggregation), or at the end of the query when it has none.
+//! Exclusions written in ES|QL: a `| WHERE f IS NULL OR NOT (…)` command
+//! inserted as a new line right before the first `STATS` (so the excluded
+//! events never reach the aggregation), or at the end of the query when it
+//! has none.
+//!
+//! `WHERE` keeps only rows whose condition is true, and a comparison with
+//! a missing field is null: `NOT (f IN (…))` alone would also drop every
+//! event without `f`, which the exclusion is not about. Each excluded
+//! field's `IS NULL` keeps them.
 //!
 //! A command that drops, renames or reshapes the event fields before the
 //! first `STATS` (or at the end of a query without one: `KEEP`, `DROP`,
@@ -8,11 +14,10 @@
 //! columns that no longer exist, so the exclusion goes before the first
 //! such command.
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::{Edit, Suggestion};
-use crate::query::esql::lower::{dissect_keys, grok_keys};
-use crate::query::esql::parser::{self, CommandKind};
-use crate::rule::{DetectionRule, Language, Op};
+use super::edit::{escape, is_multiline};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::diagnostic::Edit;
+use crate::rule::{DetectionRule, Op, Quoting};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -20,11 +25,25 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
-    let cond = condition(excl)?;
-    let command = format!("| WHERE NOT ({cond})");
+) -> Option<Rendered> {
+    let command = command(excl)?;
     let edits = insertion(rule, file, excl, &command).into_iter().collect();
-    Some(excl.suggestion(Language::Esql, command, edits))
+    Some(Rendered::new(command, edits))
+}
+
+/// `| WHERE a IS NULL OR NOT (<condition>)`: the command that drops the
+/// excluded events and keeps events without the excluded fields.
+pub fn command(excl: &Exclusion) -> Option<String> {
+    let cond = condition(excl)?;
+    let mut keep: Vec<String> = Vec::new();
+    for f in excl.fields.iter().filter(|f| f.op != Op::Exists) {
+        let n = format!("{} IS NULL", field_name(&f.field));
+        if !keep.contains(&n) {
+            keep.push(n);
+        }
+    }
+    keep.push(format!("NOT ({cond})"));
+    Some(format!("| WHERE {}", keep.join(" OR ")))
 }
 
 /// The condition that matches the excluded events: every field's test,
@@ -202,67 +221,14 @@ pub fn field_name(name: &str) -> String {
     }
 }
 
-/// How the query is stored in the file, which decides how inserted text
-/// must be escaped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StrKind {
-    /// TOML `'''…'''`: no escapes, no `'''`.
-    MultiLiteral,
-    /// TOML `"""…"""`: `\` and `"` escaped.
-    MultiBasic,
-    /// TOML `'…'`: one line, no `'`.
-    Literal,
-    /// TOML `"…"`: one line, `\` and `"` escaped.
-    Basic,
-    /// Not in a quoted string (a block scalar, a bare query file).
-    Raw,
-}
-
-impl StrKind {
-    fn multiline(self) -> bool {
-        matches!(
-            self,
-            StrKind::MultiLiteral | StrKind::MultiBasic | StrKind::Raw
-        )
-    }
-
-    fn escape(self, text: &str) -> Option<String> {
-        match self {
-            StrKind::MultiLiteral => (!text.contains("'''")).then(|| text.to_string()),
-            StrKind::Literal => {
-                (!text.contains('\'') && !text.contains('\n')).then(|| text.to_string())
-            }
-            StrKind::MultiBasic | StrKind::Basic => {
-                let mut out = String::with_capacity(text.len());
-                for c in text.chars() {
-                    match c {
-                        '\\' => out.push_str("\\\\"),
-                        '"' => out.push_str("\\\""),
-                        '\n' if self == StrKind::Basic => out.push_str("\\n"),
-                        _ => out.push(c),
-                    }
-                }
-                Some(out)
-            }
-            StrKind::Raw => Some(text.to_string()),
-        }
-    }
-}
-
-/// The query's characters in the file (without delimiters) and the kind
-/// of string that holds them. `query` may or may not include the
-/// delimiters.
-fn query_content(text: &str, query: Span) -> Option<(Span, StrKind)> {
+/// The query's characters in the file (without delimiters). `query` (a
+/// rule's `anchors.query`) may or may not include the delimiters.
+fn query_content(text: &str, query: Span) -> Option<Span> {
     let body = text.get(query.start..query.end)?;
-    for (delim, kind) in [
-        ("'''", StrKind::MultiLiteral),
-        ("\"\"\"", StrKind::MultiBasic),
-        ("'", StrKind::Literal),
-        ("\"", StrKind::Basic),
-    ] {
+    for delim in ["'''", "\"\"\"", "'", "\""] {
         if body.len() >= 2 * delim.len() && body.starts_with(delim) && body.ends_with(delim) {
             let mut start = query.start + delim.len();
-            if kind.multiline() {
+            if delim.len() == 3 {
                 // TOML trims a newline right after the opening delimiter
                 if text.get(start..).is_some_and(|s| s.starts_with("\r\n")) {
                     start += 2;
@@ -270,30 +236,19 @@ fn query_content(text: &str, query: Span) -> Option<(Span, StrKind)> {
                     start += 1;
                 }
             }
-            return Some((Span::new(start, query.end - delim.len()), kind));
+            return Some(Span::new(start, query.end - delim.len()));
         }
     }
-    let before = text.get(..query.start)?;
-    let before = before
-        .strip_suffix("\r\n")
-        .or_else(|| before.strip_suffix('\n'))
-        .filter(|b| b.ends_with("'''") || b.ends_with("\"\"\""))
-        .unwrap_or(before);
-    let kind = if before.ends_with("'''") {
-        StrKind::MultiLiteral
-    } else if before.ends_with("\"\"\"") {
-        StrKind::MultiBasic
-    } else if before.ends_with('\'') {
-        StrKind::Literal
-    } else if before.ends_with('"') {
-        StrKind::Basic
-    } else {
-        StrKind::Raw
-    };
-    Some((query, kind))
+    Some(query)
 }
 
-/// The edit that inserts `command` into the rule's query.
+/// The edit that inserts `command` into the rule's query: before the `|`
+/// of the first command after which the event fields may no longer be
+/// there as they were read — `STATS` (the first aggregation) but also
+/// `KEEP`, `DROP`, `RENAME`, `MV_EXPAND`, `LIMIT`, … and an
+/// `EVAL`/`DISSECT`/`GROK` that overwrites one of the excluded fields —
+/// or at the end of the query. The parser recorded what each command does
+/// (`anchors.commands`).
 fn insertion(
     rule: &DetectionRule,
     file: &SourceFile,
@@ -301,144 +256,54 @@ fn insertion(
     command: &str,
 ) -> Option<Edit> {
     let text = file.text.as_str();
-    let (content, kind) = query_content(text, rule.anchors.query?)?;
-    let before = match insertion_point(text, content, kind, excl) {
-        Some(point) => point,
-        // the query could not be re-read: trust the anchor
-        None => rule
-            .anchors
+    let a = &rule.anchors;
+    let quoting = a.query_quoting?;
+    let content = query_content(text, a.query?)?;
+    let excluded = |name: &String| excl.fields.iter().any(|f| &f.field == name);
+    let before = match a.commands.as_slice() {
+        // No command recorded (one command, or an older parse): the first
+        // aggregation is the one place known.
+        [] => a
             .first_aggregation
             .filter(|&at| at >= content.start && at < content.end),
+        commands => commands
+            .iter()
+            .find(|c| c.writes.as_ref().is_none_or(|w| w.iter().any(excluded)))
+            .map(|c| c.pipe),
     };
     match before {
-        Some(at) => before_pipe(text, content, kind, at, command),
-        None => at_end(text, content, kind, command),
+        Some(at) => before_pipe(text, content, quoting, at, command),
+        None => at_end(text, content, quoting, command),
     }
-}
-
-/// Where the exclusion goes: before the `|` of the first command after
-/// which the event fields may no longer be there as they were read —
-/// `STATS` (the first aggregation) but also `KEEP`, `DROP`, `RENAME`,
-/// `MV_EXPAND`, `LIMIT`, … and an `EVAL`/`DISSECT`/`GROK` that overwrites
-/// one of the excluded fields. `Some(None)`: at the end of the query.
-/// `None` when the query cannot be decoded or parsed again.
-fn insertion_point(
-    text: &str,
-    content: Span,
-    kind: StrKind,
-    excl: &Exclusion,
-) -> Option<Option<usize>> {
-    let (query, map) = decode(text, content, kind)?;
-    let commands = parser::parse_pipeline(&query).ok()?;
-    let excluded = |name: &str| excl.fields.iter().any(|f| f.field == name);
-    for cmd in commands.iter().skip(1) {
-        let keeps_fields = match &cmd.kind {
-            CommandKind::Where(_) => true,
-            CommandKind::Eval(assigns) => !assigns
-                .iter()
-                .any(|a| a.name.as_ref().is_some_and(|n| excluded(&n.text))),
-            CommandKind::Dissect { pattern, .. } => {
-                !dissect_keys(&pattern.text).iter().any(|k| excluded(k))
-            }
-            CommandKind::Grok { patterns, .. } => !patterns
-                .iter()
-                .any(|p| grok_keys(&p.text).iter().any(|k| excluded(k))),
-            _ => false,
-        };
-        if !keeps_fields {
-            let pipe = cmd.pipe?;
-            return Some(Some(*map.get(pipe.start)?));
-        }
-    }
-    Some(None)
-}
-
-/// The query as the parser sees it, and the file offset of each of its
-/// bytes (plus one for the end).
-fn decode(text: &str, content: Span, kind: StrKind) -> Option<(String, Vec<usize>)> {
-    let raw = text.get(content.start..content.end)?;
-    if !matches!(kind, StrKind::Basic | StrKind::MultiBasic) {
-        return Some((raw.to_string(), (content.start..=content.end).collect()));
-    }
-    let mut out = String::with_capacity(raw.len());
-    let mut map = Vec::with_capacity(raw.len() + 1);
-    let mut chars = raw.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let at = content.start + i;
-        if c != '\\' {
-            out.push(c);
-            map.extend(std::iter::repeat_n(at, c.len_utf8()));
-            continue;
-        }
-        let (_, e) = chars.next()?;
-        let decoded = match e {
-            '\\' => '\\',
-            '"' => '"',
-            'n' => '\n',
-            't' => '\t',
-            'r' => '\r',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'e' => '\u{1b}',
-            'u' | 'U' => {
-                let n = if e == 'u' { 4 } else { 8 };
-                let mut hex = String::new();
-                for _ in 0..n {
-                    hex.push(chars.next()?.1);
-                }
-                char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
-            }
-            // a line-ending backslash joins the next non-blank line
-            ' ' | '\t' | '\r' | '\n' if kind == StrKind::MultiBasic => {
-                let mut saw_newline = e == '\n';
-                while let Some(&(_, w)) = chars.peek() {
-                    if !w.is_whitespace() {
-                        break;
-                    }
-                    saw_newline |= w == '\n';
-                    chars.next();
-                }
-                if !saw_newline {
-                    return None;
-                }
-                continue;
-            }
-            _ => return None,
-        };
-        out.push(decoded);
-        map.extend(std::iter::repeat_n(at, decoded.len_utf8()));
-    }
-    map.push(content.end);
-    Some((out, map))
 }
 
 /// Insert `command` as a new line before the `|` at `at`.
-fn before_pipe(text: &str, content: Span, kind: StrKind, at: usize, command: &str) -> Option<Edit> {
+fn before_pipe(text: &str, content: Span, kind: Quoting, at: usize, command: &str) -> Option<Edit> {
     if at < content.start || at > content.end || !text.is_char_boundary(at) {
         return None;
     }
     let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
     let indent = text.get(line_start..at)?;
-    let inserted = if kind.multiline()
+    let inserted = if is_multiline(kind)
         && line_start >= content.start
         && indent.chars().all(|c| c == ' ' || c == '\t')
     {
         // the command starts its line: a new line with the same indent
         format!("{command}\n{indent}")
-    } else if kind.multiline() {
+    } else if is_multiline(kind) {
         format!("{command}\n")
     } else {
         format!("{command} ")
     };
-    Some(Edit::insert(at, kind.escape(&inserted)?))
+    Some(Edit::insert(at, escape(kind, &inserted)?))
 }
 
 /// Append `command` after the last command of the query.
-fn at_end(text: &str, content: Span, kind: StrKind, command: &str) -> Option<Edit> {
+fn at_end(text: &str, content: Span, kind: Quoting, command: &str) -> Option<Edit> {
     let body = text.get(content.start..content.end)?;
     let end = content.start + body.trim_end().len();
     let last_line = body.trim_end().rsplit('\n').next().unwrap_or("");
-    let inserted = if kind.multiline() {
+    let inserted = if is_multiline(kind) {
         format!("\n{command}")
     } else if last_line.contains("//") {
         // a trailing comment would swallow a command on the same line
@@ -446,5 +311,5 @@ fn at_end(text: &str, content: Span, kind: StrKind, command: &str) -> Option<Edi
     } else {
         format!(" {command}")
     };
-    Some(Edit::insert(end, kind.escape(&inserted)?))
+    Some(Edit::insert(end, escape(kind, &inserted)?))
 }

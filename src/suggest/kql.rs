@@ -5,11 +5,8 @@
 //! always *the original query AND NOT the exclusion*. The edit is written
 //! for the TOML string kind the query sits in.
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::Suggestion;
-use crate::format::elastic;
-use crate::query::kql;
-use crate::rule::{DetectionRule, Format, Language, Op};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::rule::{DetectionRule, Format, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -17,28 +14,19 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     let clause = clause(excl)?;
     let appended = format!("and {clause}");
     let mut edits = Vec::new();
     if rule.format == Format::Elastic {
-        if let Some(content) = rule.anchors.query {
-            let query = query_text(file, content);
-            let wrap = query.as_deref().is_none_or(kql::has_top_level_or);
-            edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
+        if let (Some(content), Some(quoting)) = (rule.anchors.query, rule.anchors.query_quoting) {
+            // Unknown shape: parentheses are always correct.
+            let wrap = rule.anchors.append_needs_parens.unwrap_or(true);
+            edits = super::edit::append_to_query(file, content, quoting, &appended, wrap)
+                .unwrap_or_default();
         }
     }
-    Some(excl.suggestion(
-        Language::Kql,
-        format!("{appended}\n\n{}", exception_note(excl)),
-        edits,
-    ))
-}
-
-/// The decoded query text of the string whose content is `content`.
-pub(crate) fn query_text(file: &SourceFile, content: Span) -> Option<String> {
-    let (_, literal) = elastic::string::literal_around(&file.text, content)?;
-    elastic::string::decode(&file.text, literal).map(|d| d.value)
+    Some(Rendered::new(appended, edits))
 }
 
 /// `not field:(a or b)` or `not (a:x and b:(y or z))`.
@@ -193,48 +181,10 @@ fn value(op: Op, v: &ExclusionValue) -> String {
     }
 }
 
-/// The second paragraph: where the exclusion goes for a prebuilt rule.
-pub fn exception_note(excl: &Exclusion) -> String {
-    let conds: Vec<String> = excl
-        .fields
-        .iter()
-        .map(|f| {
-            let vals: Vec<String> = f.values.iter().map(|v| format!("`{}`", v.text)).collect();
-            let (verb, vals) = match f.op {
-                Op::Exists => ("exists".to_string(), Vec::new()),
-                Op::EndsWith => (
-                    "matches".to_string(),
-                    f.values.iter().map(|v| format!("`*{}`", v.text)).collect(),
-                ),
-                Op::StartsWith => (
-                    "matches".to_string(),
-                    f.values.iter().map(|v| format!("`{}*`", v.text)).collect(),
-                ),
-                Op::Contains => (
-                    "matches".to_string(),
-                    f.values.iter().map(|v| format!("`*{}*`", v.text)).collect(),
-                ),
-                Op::Wildcard => ("matches".to_string(), vals),
-                _ if f.values.len() > 1 => ("is one of".to_string(), vals),
-                _ => ("is".to_string(), vals),
-            };
-            if vals.is_empty() {
-                format!("`{}` {verb}", f.field)
-            } else {
-                format!("`{}` {verb} {}", f.field, vals.join(", "))
-            }
-        })
-        .collect();
-    format!(
-        "For a prebuilt Elastic rule your team does not edit, add the same exclusion as a \
-         Kibana rule exception instead (Rules → the rule → Rule exceptions): {}.",
-        conds.join(" AND ")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::kql;
     use crate::rule::Logic;
     use crate::suggest::ValueOrigin;
 

@@ -4,12 +4,8 @@
 //! Lucene's classic parser does not give `AND` precedence over `OR`, so the
 //! original query is wrapped in parentheses unless it is a single clause.
 
-use super::kql::{exception_note, query_text};
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::Suggestion;
-use crate::format::elastic;
-use crate::query::lucene;
-use crate::rule::{DetectionRule, Format, Language, Logic, Op};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::rule::{DetectionRule, Format, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -17,27 +13,19 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     let clause = clause(excl)?;
     let appended = format!("AND {clause}");
     let mut edits = Vec::new();
     if rule.format == Format::Elastic {
-        if let Some(content) = rule.anchors.query {
-            let wrap = match query_text(file, content) {
-                Some(q) => {
-                    let p = lucene::parse(&q);
-                    p.has_errors() || !matches!(p.logic, Logic::Cmp(_) | Logic::Keyword(_))
-                }
-                None => true,
-            };
-            edits = elastic::append_to_query(file, content, &appended, wrap).unwrap_or_default();
+        if let (Some(content), Some(quoting)) = (rule.anchors.query, rule.anchors.query_quoting) {
+            // Unknown shape: parentheses are always correct.
+            let wrap = rule.anchors.append_needs_parens.unwrap_or(true);
+            edits = super::edit::append_to_query(file, content, quoting, &appended, wrap)
+                .unwrap_or_default();
         }
     }
-    Some(excl.suggestion(
-        Language::Lucene,
-        format!("{appended}\n\n{}", exception_note(excl)),
-        edits,
-    ))
+    Some(Rendered::new(appended, edits))
 }
 
 /// `NOT field:(a OR b)` or `NOT (a:x AND b:(y OR z))`.
@@ -171,6 +159,7 @@ fn value(op: Op, v: &ExclusionValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::lucene;
     use crate::suggest::ValueOrigin;
 
     fn ev(text: &str, numeric: bool) -> ExclusionValue {

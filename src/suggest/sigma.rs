@@ -10,15 +10,16 @@
 //! ```
 //!
 //! The edits insert the selection just above the `condition` key, at the
-//! detection's own indentation, and rewrite each condition scalar in its own
-//! quoting style.
+//! detection's own indentation, and append `and not filter_<name>` to each
+//! condition's expression where it ends (wrapping it in parentheses when
+//! it has an `or`), so a condition written over several lines keeps its
+//! lines, its quoting and a legacy `| aggregation`. Everything the edits
+//! need was recorded by the Sigma parser in the rule's anchors.
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::{Edit, Suggestion};
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::diagnostic::Edit;
 use crate::format::sigma::condition::glob_match;
-use crate::format::sigma::yaml::{Node, Scalar, Style};
-use crate::format::sigma::{column, condition_site, ConditionSite};
-use crate::rule::{DetectionRule, Language, Op};
+use crate::rule::{ConditionExpr, DetectionRule, Op};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
@@ -26,8 +27,9 @@ pub fn render(
     file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
-    if excl.fields.is_empty() || rule.logic.is_none() || rule.anchors.conditions.is_empty() {
+) -> Option<Rendered> {
+    let a = &rule.anchors;
+    if excl.fields.is_empty() || rule.logic.is_none() || a.conditions.is_empty() {
         return None;
     }
     if excl
@@ -38,25 +40,17 @@ pub fn render(
         return None;
     }
     let text = file.text.as_str();
-    let site = condition_site(text, rule.anchors.conditions[0]);
     // The old conditions, as decoded text.
-    let old: Vec<String> = match &site {
-        Some(s) => condition_scalars(&s.value)
-            .iter()
-            .map(|c| c.value.clone())
-            .collect(),
-        None => rule
-            .anchors
-            .conditions
+    let old: Vec<String> = if a.condition_exprs.len() == a.conditions.len() {
+        a.condition_exprs.iter().map(|c| c.value.clone()).collect()
+    } else {
+        a.conditions
             .iter()
             .map(|sp| file.slice(*sp).to_string())
-            .collect(),
+            .collect()
     };
-    let name = filter_name(&excl.name, &rule.anchors.selections, &old)?;
-    let step = site
-        .as_ref()
-        .and_then(|s| indent_step(text, &s.detection))
-        .unwrap_or(4);
+    let name = filter_name(&excl.name, &a.selections, &old)?;
+    let step = a.detection_step.unwrap_or(4);
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let new: Vec<String> = old.iter().map(|c| add_exclusion(c, &name)).collect();
 
@@ -64,24 +58,16 @@ pub fn render(
     let mut shown = body.join("\n");
     shown.push('\n');
     if new.len() == 1 {
-        shown.push_str(&format!("condition: {}\n", yaml_scalar(&new[0], false)));
+        shown.push_str(&format!("condition: {}\n", yaml_scalar(&new[0])));
     } else {
         shown.push_str("condition:\n");
         for c in &new {
-            shown.push_str(&format!(
-                "{}- {}\n",
-                " ".repeat(step),
-                yaml_scalar(c, false)
-            ));
+            shown.push_str(&format!("{}- {}\n", " ".repeat(step), yaml_scalar(c)));
         }
     }
 
-    let edits = site
-        .as_ref()
-        .map(|s| edits(text, s, &body, &new, nl))
-        .unwrap_or_default();
-
-    Some(excl.suggestion(Language::Sigma, shown, edits))
+    let edits = edits(text, rule, &body, &name, nl).unwrap_or_default();
+    Some(Rendered::new(shown, edits))
 }
 
 fn modifier(op: Op) -> Option<&'static str> {
@@ -156,39 +142,6 @@ fn base_name(name: &str) -> String {
     base
 }
 
-/// The indentation step of the detection: how much deeper a selection's
-/// fields sit than the selection name.
-fn indent_step(text: &str, detection: &Node) -> Option<usize> {
-    let Node::Map {
-        entries,
-        flow: false,
-        ..
-    } = detection
-    else {
-        return None;
-    };
-    entries.iter().find_map(|(k, v)| match v {
-        Node::Map {
-            entries: inner,
-            flow: false,
-            ..
-        } => {
-            let kc = column(text, k.span().start);
-            let ic = column(text, inner.first()?.0.span().start);
-            (ic > kc).then(|| ic - kc)
-        }
-        _ => None,
-    })
-}
-
-fn condition_scalars(value: &Node) -> Vec<&Scalar> {
-    match value {
-        Node::Scalar(s) => vec![s],
-        Node::Seq { items, .. } => items.iter().filter_map(Node::as_scalar).collect(),
-        Node::Map { .. } => Vec::new(),
-    }
-}
-
 /// True when `cond` already ANDs a `not 1 of <pattern>` that `name`
 /// matches at its top level: the new selection is excluded as it is.
 fn already_excludes(cond: &str, name: &str) -> bool {
@@ -228,10 +181,7 @@ fn add_exclusion(old: &str, name: &str) -> String {
         None => (old, None),
     };
     let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
-    let has_or = head
-        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
-        .any(|w| w.eq_ignore_ascii_case("or"));
-    let mut out = if has_or {
+    let mut out = if has_or(&head) {
         format!("({head}) and not {name}")
     } else {
         format!("{head} and not {name}")
@@ -325,31 +275,14 @@ fn single_quote(t: &str) -> String {
     format!("'{}'", t.replace('\'', "''"))
 }
 
-fn double_quote(t: &str) -> String {
-    let mut out = String::from("\"");
-    for c in t.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// `t` as a plain scalar when that reads back unchanged, else quoted.
-fn yaml_scalar(t: &str, in_flow: bool) -> String {
+fn yaml_scalar(t: &str) -> String {
     let bad_start = t.starts_with([
         '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@',
         '`', ' ',
     ]);
-    let flow_bad = in_flow && t.contains([',', '[', ']', '{', '}']);
     if t.is_empty()
         || bad_start
-        || flow_bad
         || t.ends_with([' ', ':'])
         || t.contains(": ")
         || t.contains(" #")
@@ -361,17 +294,26 @@ fn yaml_scalar(t: &str, in_flow: bool) -> String {
     }
 }
 
-fn edits(text: &str, site: &ConditionSite, body: &[String], new: &[String], nl: &str) -> Vec<Edit> {
-    let Node::Map { flow: false, .. } = &site.detection else {
-        return Vec::new();
-    };
-    let key_start = site.key.start;
+fn edits(
+    text: &str,
+    rule: &DetectionRule,
+    body: &[String],
+    name: &str,
+    nl: &str,
+) -> Option<Vec<Edit>> {
+    let a = &rule.anchors;
+    // A flow-style detection (`{…}`) has no lines to add a selection to.
+    a.detection_indent?;
+    let key_start = a.condition_key?.start;
+    if a.condition_exprs.len() != a.conditions.len() {
+        return None;
+    }
     let line_start = text[..key_start.min(text.len())]
         .rfind('\n')
         .map_or(0, |i| i + 1);
-    let prefix = &text[line_start..key_start];
+    let prefix = text.get(line_start..key_start)?;
     if !prefix.chars().all(|c| c == ' ') {
-        return Vec::new();
+        return None;
     }
     // Keep comment lines written just above the condition with it.
     let mut insert_at = line_start;
@@ -391,37 +333,52 @@ fn edits(text: &str, site: &ConditionSite, body: &[String], new: &[String], nl: 
         block.push_str(nl);
     }
     let mut out = vec![Edit::insert(insert_at, block)];
+    for c in &a.condition_exprs {
+        out.extend(condition_edits(text, c, name)?);
+    }
+    Some(out)
+}
 
-    let in_flow = matches!(site.value, Node::Seq { flow: true, .. });
-    let scalars = condition_scalars(&site.value);
-    if scalars.len() != new.len() {
-        return Vec::new();
+/// The insertions that turn one condition into `(<it>) and not <name>`
+/// where it is written: nothing else of it changes.
+fn condition_edits(text: &str, c: &ConditionExpr, name: &str) -> Option<Vec<Edit>> {
+    if already_excludes(&c.value, name) {
+        return Some(Vec::new());
     }
-    for (s, n) in scalars.iter().zip(new) {
-        if *n == s.value.trim() {
-            continue;
-        }
-        let edit = match s.style {
-            Style::Plain => Edit::new(s.token, yaml_scalar(n, in_flow)),
-            Style::Single => Edit::new(s.token, single_quote(n)),
-            Style::Double => Edit::new(s.token, double_quote(n)),
-            Style::Literal | Style::Folded => {
-                // Keep the block: its (trimmed) content becomes one line.
-                let content = s.content_span(text);
-                if content.is_empty() {
-                    return Vec::new();
-                }
-                Edit::new(content, n.clone())
-            }
-        };
-        out.push(edit);
+    if c.end <= c.start || c.end > text.len() || !text.is_char_boundary(c.start) {
+        return None;
     }
-    out
+    let head = c.value.split('|').next().unwrap_or("");
+    if has_or(head) {
+        Some(vec![
+            Edit::insert(c.start, "("),
+            Edit::insert(c.end, format!(") and not {name}")),
+        ])
+    } else {
+        Some(vec![Edit::insert(c.end, format!(" and not {name}"))])
+    }
+}
+
+fn has_or(head: &str) -> bool {
+    head.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .any(|w| w.eq_ignore_ascii_case("or"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Suggestion;
+
+    /// Rendered as the rendering stage does (with the suggestion's
+    /// applicability).
+    fn render(
+        rule: &DetectionRule,
+        file: &SourceFile,
+        excl: &Exclusion,
+        triggers: &[Span],
+    ) -> Option<Suggestion> {
+        crate::suggest::render(rule, file, excl, triggers)
+    }
     use crate::diagnostic::Severity;
     use crate::format::sigma::parse;
     use crate::rule::Logic;
@@ -728,8 +685,8 @@ mod tests {
         assert_eq!(sigma_escape("\\\\srv\\x"), "\\\\\\srv\\x");
         assert_eq!(sigma_escape("C:\\dir\\"), "C:\\dir\\\\");
         assert_eq!(single_quote("it's"), "'it''s'");
-        assert_eq!(yaml_scalar("1 of x* and not y", false), "1 of x* and not y");
-        assert_eq!(yaml_scalar("*x", false), "'*x'");
+        assert_eq!(yaml_scalar("1 of x* and not y"), "1 of x* and not y");
+        assert_eq!(yaml_scalar("*x"), "'*x'");
         assert!(is_number("443") && !is_number("0443") && is_number("1.5") && !is_number("1.2.3"));
         let _ = Logic::And(Vec::new());
     }

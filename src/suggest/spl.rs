@@ -4,9 +4,10 @@
 //! field, values quoted and escaped (`\` → `\\`, `"` → `\"`), numbers
 //! unquoted, `EndsWith`/`StartsWith`/`Contains` written with `*`, CIDR
 //! blocks as the block. Field names are written as they are visible where
-//! the clause goes: the search is re-parsed and each field (named as in
-//! the datamodel, `Processes.process_name`, or raw, `Computer`) is looked
-//! up through the pipeline's renames and `drop_dm_object_name` prefixes.
+//! the clause goes: each field (named as in the datamodel,
+//! `Processes.process_name`, or raw, `Computer`) is looked up in the
+//! field scope the parser recorded for that point of the pipeline
+//! (renames, `drop_dm_object_name` prefixes, projections).
 //!
 //! Where it goes, in order of preference:
 //! 1. before the detection's `` `<name>_filter` `` macro, as
@@ -22,49 +23,36 @@
 //!
 //! Edits are escaped for the YAML scalar holding the search (single
 //! quoted: `'` doubled; double quoted: `\` and `"` escaped; block scalars
-//! as is; plain scalars only when the text cannot end the scalar). A
-//! suggestion with placeholder values has no edits: it must be filled in.
+//! as is; plain scalars only when the text cannot end the scalar).
 
-use super::{Exclusion, ExclusionField, ExclusionValue};
-use crate::diagnostic::{Edit, Suggestion};
-use crate::format::splunk::{self, Decoded, ScalarStyle};
-use crate::query::spl::{self, Analysis, FieldEnv};
-use crate::rule::{DetectionRule, Language, Op};
+use super::edit::escape;
+use super::{Exclusion, ExclusionField, ExclusionValue, Rendered};
+use crate::diagnostic::Edit;
+use crate::rule::{DetectionRule, FieldScope, Op, SplPipeline, TstatsAnchor};
 use crate::source::{SourceFile, Span};
 
 pub fn render(
     rule: &DetectionRule,
-    file: &SourceFile,
+    _file: &SourceFile,
     excl: &Exclusion,
     _triggers: &[Span],
-) -> Option<Suggestion> {
+) -> Option<Rendered> {
     if excl.fields.is_empty() || excl.fields.iter().any(|f| f.values.is_empty()) {
         return None;
     }
-    let has_placeholders = excl.has_placeholders();
-    let text_only = |names: Vec<String>| -> Option<Suggestion> {
-        Some(excl.suggestion(
-            Language::Spl,
-            format!("| search {}", clause(excl, &names)?),
-            Vec::new(),
-        ))
-    };
     let given: Vec<String> = excl.fields.iter().map(|f| f.field.clone()).collect();
-    let Some(query) = rule.anchors.query else {
-        return text_only(given);
-    };
-    let Some(dec) = splunk::search_scalar(file, query) else {
-        return text_only(given);
-    };
-    let a = spl::analyze(&dec.text);
-    if a.issues
-        .iter()
-        .any(|i| i.severity == crate::diagnostic::Severity::Error)
-    {
-        return text_only(given);
-    }
-    let Some(p) = place(&a, excl, &dec.text) else {
-        return text_only(given);
+    // Without the parser's picture of the search (it did not parse), the
+    // exclusion can only be shown.
+    let placed = rule
+        .anchors
+        .pipeline
+        .as_ref()
+        .and_then(|pl| place(rule, pl, excl));
+    let Some(p) = placed else {
+        return Some(Rendered::new(
+            format!("| search {}", clause(excl, &given)?),
+            Vec::new(),
+        ));
     };
     let cl = clause(excl, &p.names)?;
     let (inserted, shown) = match p.kind {
@@ -74,22 +62,19 @@ pub fn render(
         Kind::TstatsWhereAtEnd => (format!(" where {cl}"), format!("where {cl}")),
         Kind::PipeAtEnd => (format!(" | search {cl}"), format!("| search {cl}")),
     };
-    let mut text = shown;
-    if let (Some(fm), true) = (&a.filter_macro, p.at_filter) {
-        text.push_str(&format!(
-            "\n\n# or define the filter macro (macros.conf):\n[{}]\ndefinition = search {cl}",
-            fm.name
+    let edits = rule
+        .anchors
+        .query_quoting
+        .and_then(|q| escape(q, &inserted))
+        .map(|esc| vec![Edit::insert(p.at, esc)])
+        .unwrap_or_default();
+    let mut out = Rendered::new(shown, edits);
+    if let (Some((name, _)), true) = (&rule.anchors.filter_macro, p.at_filter) {
+        out = out.note(format!(
+            "Or define the detection's filter macro in macros.conf (Splunk's place for local exclusions):\n[{name}]\ndefinition = search {cl}"
         ));
     }
-    let edits = if has_placeholders {
-        Vec::new()
-    } else {
-        match escape_for(&dec, &inserted) {
-            Some(esc) => vec![Edit::insert(file_offset(&dec, p.at), esc)],
-            None => Vec::new(),
-        }
-    };
-    Some(excl.suggestion(Language::Spl, text, edits))
+    Some(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +92,7 @@ enum Kind {
 }
 
 struct Placement {
-    /// Offset in the decoded search.
+    /// File offset.
     at: usize,
     kind: Kind,
     names: Vec<String>,
@@ -115,28 +100,29 @@ struct Placement {
     at_filter: bool,
 }
 
-fn names_in(env: &FieldEnv, excl: &Exclusion) -> Option<Vec<String>> {
-    excl.fields.iter().map(|f| env.name_for(&f.field)).collect()
+fn names_in(scope: &FieldScope, excl: &Exclusion) -> Option<Vec<String>> {
+    excl.fields
+        .iter()
+        .map(|f| scope.name_for(&f.field))
+        .collect()
 }
 
-fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
+fn place(rule: &DetectionRule, pl: &SplPipeline, excl: &Exclusion) -> Option<Placement> {
     // 1. Before the filter macro.
-    if let Some(fm) = a.filter_macro.as_ref().filter(|f| f.top) {
-        if let Some(stage) = fm.stage.and_then(|i| a.stages.get(i)) {
-            if let (Some(pipe), Some(names)) = (stage.pipe, names_in(&stage.env, excl)) {
-                return Some(Placement {
-                    at: pipe,
-                    kind: Kind::PipeBefore,
-                    names,
-                    at_filter: true,
-                });
-            }
+    if let Some(stage) = pl.filter_stage.and_then(|i| pl.stages.get(i)) {
+        if let (Some(pipe), Some(names)) = (stage.pipe, names_in(&stage.scope, excl)) {
+            return Some(Placement {
+                at: pipe,
+                kind: Kind::PipeBefore,
+                names,
+                at_filter: true,
+            });
         }
     }
     // 2. Before the first aggregation of a raw-event search.
-    if let Some(agg) = a.anchors.first_aggregation {
-        if let Some(stage) = a.stages.iter().find(|s| s.pipe == Some(agg)) {
-            if let Some(names) = names_in(&stage.env, excl) {
+    if let Some(agg) = rule.anchors.first_aggregation {
+        if let Some(stage) = pl.stages.iter().find(|s| s.pipe == Some(agg)) {
+            if let Some(names) = names_in(&stage.scope, excl) {
                 return Some(Placement {
                     at: agg,
                     kind: Kind::PipeBefore,
@@ -146,40 +132,29 @@ fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
             }
         }
     }
-    // 3. In the generating tstats, with datamodel names.
-    if let Some(t) = &a.tstats {
-        let dm = a.anchors.datamodel.as_deref();
-        let names: Vec<String> = excl
-            .fields
-            .iter()
-            .map(|f| match dm {
-                Some(dm) if !f.field.contains('.') => format!("{dm}.{}", f.field),
-                _ => f.field.clone(),
-            })
-            .collect();
-        let kind = if t.expr.is_some() {
+    // 3. In the `where` of the generating tstats that reads the excluded
+    //    fields' datamodel object (the search's own, or a subsearch's):
+    //    datamodel names, and a name without a `.` gets the object prefix.
+    if let Some((t, names)) = tstats_for(rule, pl, excl) {
+        let kind = if t.has_where {
             Kind::TstatsAnd
-        } else if text
-            .get(t.insert_at..)
-            .is_some_and(|r| r.len() >= 2 && r[..2].eq_ignore_ascii_case("by"))
-        {
+        } else if t.before_by {
             Kind::TstatsWhereBeforeBy
         } else {
             Kind::TstatsWhereAtEnd
         };
         return Some(Placement {
-            at: t.insert_at,
+            at: t.at,
             kind,
             names,
             at_filter: false,
         });
     }
     // 4. At the end of a search without a filter macro.
-    if a.filter_macro.is_none() {
-        if let Some(names) = names_in(&a.end_env, excl) {
-            let end = text.trim_end().len();
+    if rule.anchors.filter_macro.is_none() {
+        if let Some(names) = names_in(&pl.end_scope, excl) {
             return Some(Placement {
-                at: end,
+                at: pl.end,
                 kind: Kind::PipeAtEnd,
                 names,
                 at_filter: false,
@@ -188,13 +163,9 @@ fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
     }
     // 5. Before the latest command (ahead of the filter macro) where every
     //    field is still visible, e.g. before a final `| table`.
-    let limit = a
-        .filter_macro
-        .as_ref()
-        .and_then(|f| f.stage)
-        .unwrap_or(a.stages.len());
-    for stage in a.stages[..limit.min(a.stages.len())].iter().rev() {
-        if let (Some(pipe), Some(names)) = (stage.pipe, names_in(&stage.env, excl)) {
+    let limit = pl.filter_stage.unwrap_or(pl.stages.len());
+    for stage in pl.stages[..limit.min(pl.stages.len())].iter().rev() {
+        if let (Some(pipe), Some(names)) = (stage.pipe, names_in(&stage.scope, excl)) {
             return Some(Placement {
                 at: pipe,
                 kind: Kind::PipeBefore,
@@ -206,32 +177,38 @@ fn place(a: &Analysis, excl: &Exclusion, text: &str) -> Option<Placement> {
     None
 }
 
-/// The file offset of decoded offset `at` (for an offset at the end, the
-/// end of the last decoded character, so block scalars keep their lines).
-fn file_offset(dec: &Decoded, at: usize) -> usize {
-    if at >= dec.text.len() && at > 0 {
-        return dec.map.span(Span::new(at - 1, at)).end;
-    }
-    dec.map.offset(at)
-}
-
-/// Escape inserted SPL for the YAML scalar that holds the search.
-fn escape_for(dec: &Decoded, s: &str) -> Option<String> {
-    if !dec.exact {
+/// The generating `tstats` whose datamodel object the exclusion's fields
+/// belong to, and the fields' names there. Fields named with another
+/// object's prefix (`All_Traffic.src_port` in an `Endpoint.Processes`
+/// search) never go into it: that tstats cannot read them.
+fn tstats_for<'a>(
+    rule: &'a DetectionRule,
+    pl: &'a SplPipeline,
+    excl: &Exclusion,
+) -> Option<(&'a TstatsAnchor, Vec<String>)> {
+    let prefixes: Vec<Option<&str>> = excl
+        .fields
+        .iter()
+        .map(|f| f.field.split_once('.').map(|(p, _)| p))
+        .collect();
+    let wanted = prefixes.iter().flatten().next().copied();
+    if prefixes.iter().flatten().any(|p| Some(*p) != wanted) {
         return None;
     }
-    match dec.style {
-        ScalarStyle::SingleQuoted => Some(s.replace('\'', "''")),
-        ScalarStyle::DoubleQuoted => Some(s.replace('\\', "\\\\").replace('"', "\\\"")),
-        ScalarStyle::Literal | ScalarStyle::Folded => Some(s.to_string()),
-        ScalarStyle::Plain => {
-            if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
-                None
-            } else {
-                Some(s.to_string())
-            }
-        }
-    }
+    let t = match wanted {
+        Some(w) => pl.tstats.iter().find(|t| t.object.as_deref() == Some(w))?,
+        None => pl.tstats.get(pl.own_tstats?)?,
+    };
+    let object = t.object.as_deref().or(rule.anchors.datamodel.as_deref());
+    let names = excl
+        .fields
+        .iter()
+        .map(|f| match object {
+            Some(dm) if !f.field.contains('.') => format!("{dm}.{}", f.field),
+            _ => f.field.clone(),
+        })
+        .collect();
+    Some((t, names))
 }
 
 /// `NOT (a IN ("x", "y") AND b="z")` with the fields named `names`.
@@ -301,6 +278,20 @@ fn value(op: Op, v: &ExclusionValue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Suggestion;
+    use crate::format::splunk;
+    use crate::query::spl;
+
+    /// Rendered as the rendering stage does (with the suggestion's
+    /// applicability).
+    fn render(
+        rule: &DetectionRule,
+        file: &SourceFile,
+        excl: &Exclusion,
+        triggers: &[Span],
+    ) -> Option<Suggestion> {
+        crate::suggest::render(rule, file, excl, triggers)
+    }
     use crate::suggest::ValueOrigin;
 
     fn ev(text: &str) -> ExclusionValue {
@@ -393,7 +384,14 @@ mod tests {
         let (s, edited, r) = roundtrip(TSTATS_RULE, &x);
         assert_eq!(
             s.text,
-            "| search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))\n\n# or define the filter macro (macros.conf):\n[nmap_filter]\ndefinition = search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))"
+            "| search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))"
+        );
+        let file = SourceFile::new("r.yml", TSTATS_RULE);
+        let rule = splunk::parse(&file).rules.remove(0);
+        let (_, notes) = crate::suggest::render_with_notes(&rule, &file, &x, &[]).unwrap();
+        assert!(
+            notes[0].ends_with("\n[nmap_filter]\ndefinition = search NOT (parent_process_name IN (\"svc.exe\", \"o'brien.exe\"))"),
+            "{notes:?}"
         );
         assert!(edited.contains("| search NOT (parent_process_name IN (\"svc.exe\", \"o''brien.exe\")) | `nmap_filter`"), "{edited}");
         assert_eq!(
@@ -534,8 +532,19 @@ mod tests {
             numeric: false,
             origin: ValueOrigin::Placeholder,
         };
+        // Placeholders are written where they belong, for
+        // `--fix-placeholders`.
         let s = render(&rule, &file, &x, &[]).unwrap();
-        assert!(s.has_placeholders && s.fix.edits.is_empty());
+        assert!(s.has_placeholders);
+        assert_eq!(
+            s.fix.applicability,
+            crate::diagnostic::Applicability::NeedsFacts
+        );
+        let edited = apply(TSTATS_RULE, &s.fix.edits);
+        assert!(
+            edited.contains("| search NOT (dest=\"<your scanners>\") | `nmap_filter`"),
+            "{edited}"
+        );
         assert!(s
             .text
             .starts_with("| search NOT (dest=\"<your scanners>\")"));
@@ -544,6 +553,89 @@ mod tests {
         let x = excl(vec![ef("Processes.dest", Op::Regex, &["a"])]);
         assert!(render(&rule, &file, &x, &[]).is_none());
         assert!(render(&rule, &file, &excl(vec![]), &[]).is_none());
+    }
+
+    #[test]
+    fn a_field_goes_into_the_tstats_that_reads_its_datamodel() {
+        // The search reads Endpoint.Processes; the joined subsearch reads
+        // Network_Traffic.All_Traffic. An All_Traffic exclusion belongs in
+        // the subsearch's tstats, never in the Processes one.
+        let yaml = "name: x\nid: 7\nsearch: '| tstats count from datamodel=Endpoint.Processes where Processes.process_name=java.exe by Processes.process_id Processes.dest | `drop_dm_object_name(Processes)` | join process_id [| tstats count from datamodel=Network_Traffic.All_Traffic where All_Traffic.dest_port=389 by All_Traffic.process_id All_Traffic.dest_port | `drop_dm_object_name(All_Traffic)`] | table dest process_id dest_port | `x_filter`'\n";
+        let x = excl(vec![ef("All_Traffic.src_port", Op::Eq, &["80", "443"])]);
+        let (s, edited, r) = roundtrip(yaml, &x);
+        assert_eq!(s.text, "AND NOT (All_Traffic.src_port IN (80, 443))");
+        assert!(
+            edited.contains("where All_Traffic.dest_port=389 AND NOT (All_Traffic.src_port IN (80, 443)) by All_Traffic.process_id"),
+            "{edited}"
+        );
+        assert!(
+            edited.contains("where Processes.process_name=java.exe by"),
+            "{edited}"
+        );
+        assert_eq!(excluded(&r)[0].0, "All_Traffic.src_port");
+        // A field of the search's own object still goes into its tstats.
+        let x = excl(vec![ef(
+            "Processes.parent_process_name",
+            Op::Eq,
+            &["svc.exe"],
+        )]);
+        let (_, edited, _) = roundtrip(yaml, &x);
+        assert!(
+            edited.contains("where Processes.process_name=java.exe AND NOT (Processes.parent_process_name=\"svc.exe\") by"),
+            "{edited}"
+        );
+        // An object no tstats reads: never into a tstats.
+        let x = excl(vec![ef("Authentication.user", Op::Eq, &["svc"])]);
+        let file = SourceFile::new("r.yml", yaml);
+        let rule = splunk::parse(&file).rules.remove(0);
+        let s = render(&rule, &file, &x, &[]).unwrap();
+        assert!(
+            s.fix
+                .edits
+                .iter()
+                .all(|e| !e.replacement.contains("AND NOT")),
+            "{:?}",
+            s.fix.edits
+        );
+    }
+
+    #[test]
+    fn recorded_scopes_name_fields_as_the_parser_does() {
+        let searches = [
+            "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=a by Processes.dest Processes.user | `drop_dm_object_name(Processes)` | rename dest as host | table host user",
+            "`sysmon` EventCode=1 | eval cmd=CommandLine, Image=lower(Image) | rename User as account | stats count by cmd Image account | fields - count",
+            "index=x | rename Processes.* as * | join user [search index=y | rename src as user] | table user src",
+        ];
+        let fields = [
+            "Processes.dest",
+            "Processes.user",
+            "Processes.process_name",
+            "dest",
+            "host",
+            "CommandLine",
+            "Image",
+            "User",
+            "account",
+            "user",
+            "src",
+            "count",
+            "Processes.x",
+        ];
+        let mut compared = 0;
+        for q in searches {
+            let a = spl::analyze(q);
+            let mut envs: Vec<&crate::query::spl::FieldEnv> =
+                a.stages.iter().map(|s| &s.env).collect();
+            envs.push(&a.end_env);
+            for env in envs {
+                let scope = env.scope();
+                for f in fields {
+                    assert_eq!(scope.name_for(f), env.name_for(f), "{q}: {f}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100);
     }
 
     #[test]

@@ -12,15 +12,13 @@
 //! query (negated filters under `Not`), so an exclusion written there
 //! counts as one.
 
-mod edit;
 mod filters;
 pub mod string;
 
-pub use edit::{append_to_query, apply as apply_edits};
-
 use crate::query::{self, QueryParse};
 use crate::rule::{
-    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
+    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, Quoting,
+    RuleMeta, Schema,
 };
 use crate::source::{OffsetMap, SourceFile, Span};
 use toml::de::{DeTable, DeValue};
@@ -35,6 +33,50 @@ const LANGUAGES: &[(&str, Language)] = &[
     ("esql", Language::Esql),
     ("lucene", Language::Lucene),
 ];
+
+/// The language of a query that names none: EQL when it starts like an
+/// EQL query (`sequence`, `sample`, `<category> where`, `any where`), else
+/// KQL.
+pub fn infer_language(query: &str) -> Language {
+    let mut rest = query;
+    // Leading blank space and comments.
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
+    let word_len = |t: &str| {
+        t.bytes()
+            .position(|c| !(c.is_ascii_alphanumeric() || c == b'_'))
+            .unwrap_or(t.len())
+    };
+    let n = word_len(rest);
+    let (first, after) = rest.split_at(n);
+    let starts_alpha = first
+        .bytes()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let next_is_blank = after.is_empty() || after.starts_with(char::is_whitespace);
+    if !starts_alpha || !next_is_blank {
+        return Language::Kql;
+    }
+    if first.eq_ignore_ascii_case("sequence") || first.eq_ignore_ascii_case("sample") {
+        return Language::Eql;
+    }
+    let after = after.trim_start();
+    let m = word_len(after);
+    let ends = after[m..].is_empty() || after[m..].starts_with(char::is_whitespace);
+    if after[..m].eq_ignore_ascii_case("where") && ends {
+        Language::Eql
+    } else {
+        Language::Kql
+    }
+}
 
 /// A cheap sniff (no TOML parse): a `[rule]` table that sets `type`,
 /// `query` or `language`, or a `[metadata]` table next to a `[rule]` table.
@@ -278,7 +320,11 @@ impl<'t> Cx<'t> {
         });
 
         let mut meta = RuleMeta {
-            id: self.string(rule, "rule_id"),
+            // Elastic Defend behaviour rules name it `id`.
+            id: match rule.get("rule_id") {
+                Some(_) => self.string(rule, "rule_id"),
+                None => self.string(rule, "id"),
+            },
             title: self.string(rule, "name"),
             level: self.string(rule, "severity"),
             description: self.string(rule, "description"),
@@ -397,6 +443,12 @@ impl<'t> Cx<'t> {
         let Some(v) = rule.get("language") else {
             return Lang::Known(match rule_type {
                 Some("eql") => Language::Eql,
+                // No type and no language (Elastic Defend behaviour rules):
+                // the query's shape tells.
+                None => match rule.get("query").map(|q| q.get_ref()) {
+                    Some(DeValue::String(q)) => infer_language(q),
+                    _ => Language::Kql,
+                },
                 _ => Language::Kql,
             });
         };
@@ -413,12 +465,7 @@ impl<'t> Cx<'t> {
         } else if lower == "es|ql" || lower == "es_ql" {
             Some("esql")
         } else {
-            LANGUAGES
-                .iter()
-                .map(|(name, _)| (*name, strsim::jaro_winkler(&lower, name)))
-                .filter(|(_, score)| *score > 0.75)
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(name, _)| name)
+            crate::did_you_mean::did_you_mean(&lower, LANGUAGES.iter().map(|(name, _)| *name))
         };
         let mut issue = ParseIssue::error(
             "RL011",
@@ -455,8 +502,17 @@ impl<'t> Cx<'t> {
             return None;
         };
         let raw = span_of(v);
+        let mut quoting = None;
         let (decoded, map, content) = match string::decode(self.text, raw) {
-            Some(d) if d.value == value.as_ref() => (d.value, d.map, d.content),
+            Some(d) if d.value == value.as_ref() => {
+                quoting = Some(match d.kind {
+                    string::StrKind::Basic => Quoting::TomlBasic,
+                    string::StrKind::MultiBasic => Quoting::TomlMultiBasic,
+                    string::StrKind::Literal => Quoting::TomlLiteral,
+                    string::StrKind::MultiLiteral => Quoting::TomlMultiLiteral,
+                });
+                (d.value, d.map, d.content)
+            }
             _ => {
                 // Should not happen; fall back to the whole string.
                 let content = string::content_span(self.text, raw);
@@ -471,6 +527,7 @@ impl<'t> Cx<'t> {
         self.issues.extend(q.issues);
         let mut anchors = q.anchors;
         anchors.query = Some(content);
+        anchors.query_quoting = quoting;
         Some((q.logic, anchors))
     }
 }
@@ -505,6 +562,9 @@ pub(crate) fn map_query(mut q: QueryParse, map: &OffsetMap) -> QueryParse {
     a.steps = a.steps.iter().map(|s| f(*s)).collect();
     a.detection = a.detection.map(f);
     a.first_aggregation = a.first_aggregation.map(|o| map.offset(o));
+    for c in &mut a.commands {
+        c.pipe = map.offset(c.pipe);
+    }
     if let Some((_, s)) = &mut a.filter_macro {
         *s = f(*s);
     }

@@ -10,15 +10,28 @@
 //! quant     := '1' | 'any' | 'all' | number
 //! ```
 //!
-//! Selection names are replaced by their Logic. Positions are offsets into
-//! the decoded condition text, mapped to file bytes with an [`OffsetMap`].
+//! Selection names are replaced by their Logic: the first mention of a
+//! selection gets a copy, later mentions share one [`Logic::Shared`] copy,
+//! so a condition that names a large selection many times stays small.
+//! Positions are offsets into the decoded condition text, mapped to file
+//! bytes with an [`OffsetMap`].
 
-use super::detection::did_you_mean;
+use crate::did_you_mean::did_you_mean;
 use crate::rule::{Logic, ParseIssue};
 use crate::source::{OffsetMap, Span};
 use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 const MAX_DEPTH: usize = 200;
+
+/// Most selection references one condition may expand to (`1 of sel*`
+/// counts one per selection it matches). Each costs one node.
+pub(crate) const MAX_REFERENCES: usize = 200_000;
+
+/// Unknown names for which a close selection name is looked for: each
+/// look-up compares with every selection.
+const MAX_SUGGESTIONS: usize = 16;
 
 /// The selections a condition can name: `None` for one that did not parse.
 pub(crate) type Selections = IndexMap<String, Option<Logic>>;
@@ -129,6 +142,16 @@ struct P<'a, 's> {
     src: &'s str,
     toks: Vec<Tok<'s>>,
     pos: usize,
+    /// Per selection (by index): `None` before its first mention, then the
+    /// copy later mentions share.
+    used: Vec<Option<Arc<Logic>>>,
+    /// Selection names in sorted order, with their index, to find the
+    /// matches of a `prefix*` pattern without a scan.
+    sorted: Vec<(&'a str, usize)>,
+    /// `N of pattern` already expanded, by quantifier and pattern.
+    quantified: HashMap<(Option<usize>, &'s str), Logic>,
+    references: usize,
+    suggestions: usize,
     /// Decoded offset of the end of the modelled part.
     end: usize,
     map: &'a OffsetMap,
@@ -165,10 +188,21 @@ fn parse_tokens(
     sels: &Selections,
     issues: &mut Vec<ParseIssue>,
 ) -> Option<Logic> {
+    let mut sorted: Vec<(&str, usize)> = sels
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    sorted.sort_unstable();
     let mut p = P {
         src,
         toks,
         pos: 0,
+        used: vec![None; sels.len()],
+        sorted,
+        quantified: HashMap::new(),
+        references: 0,
+        suggestions: 0,
         end,
         map,
         sels,
@@ -333,16 +367,54 @@ impl<'s> P<'_, 's> {
                     });
                 }
                 self.pos += 1;
-                Ok(self.reference(w, tspan))
+                self.reference(w, tspan)
             }
         }
     }
 
-    fn reference(&mut self, name: &str, span: Span) -> Logic {
+    /// A selection name close to the unknown `name`, for the first
+    /// [`MAX_SUGGESTIONS`] unknown names of the condition.
+    fn suggest(&mut self, name: &str) -> Option<String> {
+        if self.suggestions >= MAX_SUGGESTIONS {
+            return None;
+        }
+        self.suggestions += 1;
+        did_you_mean(name, self.sels.keys().map(String::as_str)).map(str::to_string)
+    }
+
+    /// Count `n` more selection references against [`MAX_REFERENCES`].
+    fn charge(&mut self, n: usize, span: Span) -> Result<(), SynErr> {
+        self.references = self.references.saturating_add(n);
+        if self.references > MAX_REFERENCES {
+            return Err(SynErr {
+                span,
+                message: format!(
+                    "the condition expands to more than {MAX_REFERENCES} selection references: \
+                     combine the selections or use fewer `N of` patterns"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The Logic of selection `i`: a copy at its first mention, the
+    /// shared copy after.
+    fn use_selection(&mut self, i: usize, logic: &Logic) -> Logic {
+        match &self.used[i] {
+            Some(shared) => Logic::Shared(Arc::clone(shared)),
+            None => {
+                self.used[i] = Some(Arc::new(logic.clone()));
+                logic.clone()
+            }
+        }
+    }
+
+    fn reference(&mut self, name: &str, span: Span) -> Result<Logic, SynErr> {
+        self.charge(1, span)?;
         let fspan = self.file(span);
-        match self.sels.get(name) {
-            Some(Some(l)) => l.clone(),
-            Some(None) => Logic::opaque(
+        Ok(match self.sels.get_full(name) {
+            Some((i, _, Some(l))) => self.use_selection(i, l),
+            Some((_, _, None)) => Logic::opaque(
                 name,
                 fspan,
                 format!("selection `{name}` could not be parsed"),
@@ -353,13 +425,13 @@ impl<'s> P<'_, 's> {
                     fspan,
                     format!("condition names `{name}`, which is not a selection of this rule"),
                 );
-                if let Some(s) = did_you_mean(name, self.sels.keys().map(String::as_str)) {
+                if let Some(s) = self.suggest(name) {
                     issue = issue.with_help(format!("did you mean `{s}`?"));
                 }
                 self.issues.push(issue);
                 Logic::opaque(name, fspan, "unknown selection")
             }
-        }
+        })
     }
 
     fn quantified(&mut self, q: Tok<'s>, qword: &str) -> Result<Logic, SynErr> {
@@ -405,18 +477,15 @@ impl<'s> P<'_, 's> {
         };
         let whole = self.file(Span::new(q.start, target.end));
         let pspan = self.file(Span::new(target.start, target.end));
+        if let Some(done) = self.quantified.get(&(count, pat)) {
+            // The same `N of pattern` again: share what it expanded to.
+            let done = done.clone();
+            self.charge(1, Span::new(q.start, target.end))?;
+            return Ok(done);
+        }
         let them = is_kw(pat, "them");
-        let names: Vec<&String> = self
-            .sels
-            .keys()
-            .filter(|n| {
-                if them {
-                    !n.starts_with('_')
-                } else {
-                    glob_match(pat, n)
-                }
-            })
-            .collect();
+        let names = self.matching(pat, them);
+        self.charge(names.len(), Span::new(q.start, target.end))?;
         if names.is_empty() {
             let mut issue = ParseIssue::error(
                 "RL007",
@@ -428,7 +497,7 @@ impl<'s> P<'_, 's> {
                 },
             );
             if !them {
-                if let Some(s) = did_you_mean(pat, self.sels.keys().map(String::as_str)) {
+                if let Some(s) = self.suggest(pat) {
                     issue = issue.with_help(format!("did you mean `{s}`?"));
                 }
             }
@@ -439,18 +508,69 @@ impl<'s> P<'_, 's> {
                 "pattern matches no selection",
             ));
         }
+        let sels = self.sels;
         let parts: Vec<Logic> = names
             .iter()
-            .map(|n| match self.sels.get(n.as_str()) {
-                Some(Some(l)) => l.clone(),
-                _ => Logic::opaque(
+            .map(|&i| match sels.get_index(i) {
+                Some((_, Some(l))) => self.use_selection(i, l),
+                Some((n, None)) => Logic::opaque(
                     n.as_str(),
                     pspan,
                     format!("selection `{n}` could not be parsed"),
                 ),
+                None => Logic::opaque(pat, pspan, "unknown selection"),
             })
             .collect();
-        Ok(match count {
+        let logic = self.combine(count, parts, q, target, whole);
+        if names.len() > 1 {
+            let shared = Logic::Shared(Arc::new(logic.clone()));
+            self.quantified.insert((count, pat), shared);
+        }
+        Ok(logic)
+    }
+
+    /// Indexes (in declaration order) of the selections `pat` names.
+    fn matching(&self, pat: &str, them: bool) -> Vec<usize> {
+        let mut out: Vec<usize> = if them {
+            (0..self.sels.len())
+                .filter(|&i| {
+                    self.sels
+                        .get_index(i)
+                        .is_some_and(|(n, _)| !n.starts_with('_'))
+                })
+                .collect()
+        } else if let Some(prefix) = pat.strip_suffix('*').filter(|p| !p.contains(['*', '?'])) {
+            // `prefix*`: a range of the sorted names.
+            let from = self.sorted.partition_point(|(n, _)| *n < prefix);
+            self.sorted[from..]
+                .iter()
+                .take_while(|(n, _)| n.starts_with(prefix))
+                .map(|&(_, i)| i)
+                .collect()
+        } else if !pat.contains(['*', '?']) {
+            self.sels.get_index_of(pat).into_iter().collect()
+        } else {
+            (0..self.sels.len())
+                .filter(|&i| {
+                    self.sels
+                        .get_index(i)
+                        .is_some_and(|(n, _)| glob_match(pat, n))
+                })
+                .collect()
+        };
+        out.sort_unstable();
+        out
+    }
+
+    fn combine(
+        &mut self,
+        count: Option<usize>,
+        parts: Vec<Logic>,
+        q: Tok<'s>,
+        target: Tok<'s>,
+        whole: Span,
+    ) -> Logic {
+        match count {
             None => Logic::and(parts),
             Some(1) => Logic::or(parts),
             Some(n) if n == parts.len() => Logic::and(parts),
@@ -466,7 +586,7 @@ impl<'s> P<'_, 's> {
                 ));
                 Logic::opaque(text, whole, "`N of` with N > 1")
             }
-        })
+        }
     }
 }
 

@@ -54,24 +54,6 @@ pub(crate) const MODIFIERS: &[&str] = &[
     "year",
 ];
 
-/// The closest known word to `word`, when it is close enough to be a typo.
-pub(crate) fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    let mut best: Option<(&str, f64)> = None;
-    for c in candidates {
-        let score = strsim::jaro_winkler(&lower, &c.to_ascii_lowercase());
-        let dist = strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase());
-        let close = score >= 0.85 || dist <= (c.len().max(lower.len()) / 3).max(1);
-        if close && best.is_none_or(|(_, s)| score > s) {
-            best = Some((c, score));
-        }
-    }
-    best.map(|(c, _)| c)
-}
-
 /// The Logic of one selection, or `None` (with an issue) when it is malformed.
 pub(crate) fn selection(
     text: &str,
@@ -273,7 +255,7 @@ fn entry(text: &str, key: &Node, value: &Node, issues: &mut Vec<ParseIssue>) -> 
             }
             _ => {
                 let mut issue = ParseIssue::error("RL005", span, format!("unknown modifier `{m}`"));
-                if let Some(s) = did_you_mean(m, MODIFIERS.iter().copied()) {
+                if let Some(s) = crate::did_you_mean::did_you_mean(m, MODIFIERS.iter().copied()) {
                     issue = issue.with_help(format!("did you mean `{s}`?"));
                 }
                 issues.push(issue);

@@ -14,7 +14,8 @@ pub(crate) mod detection;
 pub(crate) mod yaml;
 
 use crate::rule::{
-    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
+    Anchors, ConditionExpr, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile,
+    RuleMeta, Schema,
 };
 use crate::source::{SourceFile, Span};
 use condition::Selections;
@@ -319,6 +320,9 @@ fn detection(
 
     let mut sels = Selections::new();
     let mut cond: Option<&Node> = None;
+    if !*flow {
+        anchors.detection_step = indent_step(text, entries);
+    }
     for (k, v) in entries {
         let Some(ks) = k.as_scalar().filter(|s| !s.is_null()) else {
             issues.push(ParseIssue::error(
@@ -333,6 +337,7 @@ fn detection(
         };
         let name = ks.value.as_str();
         if name == "condition" {
+            anchors.condition_key = Some(k.span());
             cond = Some(v);
             continue;
         }
@@ -340,7 +345,7 @@ fn detection(
             continue;
         }
         let logic = detection::selection(text, name, v, issues);
-        if !anchors.selections.iter().any(|s| s == name) {
+        if !sels.contains_key(name) {
             anchors.selections.push(name.to_string());
         }
         sels.insert(name.to_string(), logic);
@@ -395,6 +400,7 @@ fn detection(
         let cspan = s.content_span(text);
         anchors.conditions.push(cspan);
         let map = s.content_map(text);
+        anchors.condition_exprs.push(condition_expr(&s.value, &map));
         match condition::parse(&s.value, &map, &sels, issues) {
             Some(l) => alts.push(l),
             None => alts.push(Logic::opaque(
@@ -407,6 +413,45 @@ fn detection(
     (Some(Logic::or(alts)), anchors)
 }
 
+/// Where the boolean expression of a condition is in the file: from its
+/// first character to its last before a legacy `| aggregation`.
+fn condition_expr(value: &str, map: &crate::source::OffsetMap) -> ConditionExpr {
+    let head = value.split('|').next().unwrap_or("");
+    let first = head.len() - head.trim_start().len();
+    let last = head.trim_end().len();
+    let (start, end) = if last > first {
+        (
+            map.span(Span::new(first, first + 1)).start,
+            map.span(Span::new(last - 1, last)).end,
+        )
+    } else {
+        let at = map.offset(0);
+        (at, at)
+    };
+    ConditionExpr {
+        value: value.to_string(),
+        start,
+        end,
+    }
+}
+
+/// How much deeper the fields of the first block selection sit than its
+/// name.
+fn indent_step(text: &str, entries: &[(Node, Node)]) -> Option<usize> {
+    entries.iter().find_map(|(k, v)| match v {
+        Node::Map {
+            entries: inner,
+            flow: false,
+            ..
+        } => {
+            let kc = column(text, k.span().start);
+            let ic = column(text, inner.first()?.0.span().start);
+            (ic > kc).then(|| ic - kc)
+        }
+        _ => None,
+    })
+}
+
 /// The byte column (0-based) of `offset` in its line.
 pub(crate) fn column(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
@@ -415,55 +460,6 @@ pub(crate) fn column(text: &str, offset: usize) -> usize {
             .get(..offset)
             .and_then(|t| t.rfind('\n'))
             .map_or(0, |i| i + 1)
-}
-
-/// Where a rule's condition is written, for the exclusion renderer.
-pub(crate) struct ConditionSite {
-    /// The `condition` key token.
-    pub key: Span,
-    /// The condition value: a scalar or a list of scalars.
-    pub value: Node,
-    /// The mapping holding the condition (the detection).
-    pub detection: Node,
-}
-
-/// Find the `condition` entry whose (first) scalar has the content span
-/// `first`, as recorded in [`Anchors::conditions`].
-pub(crate) fn condition_site(text: &str, first: Span) -> Option<ConditionSite> {
-    fn walk(text: &str, n: &Node, first: Span, depth: usize) -> Option<ConditionSite> {
-        if depth > 64 {
-            return None;
-        }
-        match n {
-            Node::Map { entries, .. } => {
-                for (k, v) in entries {
-                    if k.as_scalar().is_some_and(|s| s.value == "condition") {
-                        let s = match v {
-                            Node::Scalar(s) => Some(s),
-                            Node::Seq { items, .. } => items.first().and_then(Node::as_scalar),
-                            _ => None,
-                        };
-                        if s.is_some_and(|s| s.content_span(text) == first) {
-                            return Some(ConditionSite {
-                                key: k.span(),
-                                value: v.clone(),
-                                detection: n.clone(),
-                            });
-                        }
-                    }
-                }
-                entries
-                    .iter()
-                    .find_map(|(_, v)| walk(text, v, first, depth + 1))
-            }
-            Node::Seq { items, .. } => items.iter().find_map(|i| walk(text, i, first, depth + 1)),
-            Node::Scalar(_) => None,
-        }
-    }
-    let (docs, _) = yaml::load(text);
-    docs.iter()
-        .filter_map(|d| d.root.as_ref())
-        .find_map(|r| walk(text, r, first, 0))
 }
 
 #[cfg(test)]

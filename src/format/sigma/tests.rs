@@ -370,6 +370,7 @@ fn names(l: &Logic) -> String {
         Logic::Cmp(c) => c.field.raw.clone(),
         Logic::Keyword(_) => "kw".into(),
         Logic::Opaque(o) => format!("opaque({})", o.text),
+        Logic::Shared(x) => format!("shared({})", names(x)),
     }
 }
 

@@ -13,12 +13,14 @@
 
 use crate::source::{OffsetMap, Span};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, StructureStyle};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Deepest nesting of collections accepted.
 const MAX_DEPTH: usize = 200;
-/// Most nodes materialised through aliases (guards against alias bombs).
-const MAX_ALIAS_NODES: usize = 100_000;
+/// Most nodes copied for anchors and aliases together (guards against
+/// alias bombs and deeply nested anchors, each of which holds a copy of
+/// its subtree).
+pub(crate) const MAX_ALIAS_NODES: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Style {
@@ -318,19 +320,26 @@ pub(crate) fn merge(base: &Node, over: &Node) -> Node {
             },
         ) => {
             let mut entries: Vec<(Node, Node)> = be.clone();
+            // The first entry of each scalar key, to merge without a scan.
+            let mut index: HashMap<String, usize> = HashMap::new();
+            for (i, (k, _)) in entries.iter().enumerate() {
+                if let Some(k) = k.as_scalar() {
+                    index.entry(k.value.clone()).or_insert(i);
+                }
+            }
             for (ok, ov) in oe {
                 let okey = ok.as_scalar().map(|s| s.value.as_str());
-                let pos = okey.and_then(|k| {
-                    entries
-                        .iter()
-                        .position(|(bk, _)| bk.as_scalar().is_some_and(|s| s.value == k))
-                });
-                match pos {
+                match okey.and_then(|k| index.get(k).copied()) {
                     Some(i) => {
                         let merged = merge(&entries[i].1, ov);
                         entries[i] = (ok.clone(), merged);
                     }
-                    None => entries.push((ok.clone(), ov.clone())),
+                    None => {
+                        if let Some(k) = okey {
+                            index.insert(k.to_string(), entries.len());
+                        }
+                        entries.push((ok.clone(), ov.clone()));
+                    }
                 }
             }
             let span = if oe.is_empty() { *bspan } else { *ospan };
@@ -394,7 +403,8 @@ enum BuildError {
 struct Builder<'a> {
     text: &'a str,
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor's node and its node count.
+    anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
     issues: Vec<YamlIssue>,
 }
@@ -476,7 +486,7 @@ impl<'a> Builder<'a> {
         let root = match ev {
             Event::DocumentEnd => return Ok(None),
             Event::StreamEnd => return Err(BuildError::Eof),
-            ev => self.node(ev, span, 0)?,
+            ev => self.node(ev, span, 0)?.0,
         };
         loop {
             match self.next()?.0 {
@@ -492,13 +502,20 @@ impl<'a> Builder<'a> {
         Ok(Some(root))
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, BuildError> {
+    /// The node starting with `ev`, and how many nodes it holds.
+    fn node(
+        &mut self,
+        ev: Event<'a>,
+        span: Span,
+        depth: usize,
+    ) -> Result<(Node, usize), BuildError> {
         if depth > MAX_DEPTH {
             return Err(BuildError::Limit(
                 span,
                 format!("YAML nested deeper than {MAX_DEPTH} levels"),
             ));
         }
+        let mut count = 1usize;
         let (node, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
                 let style = match style {
@@ -537,7 +554,11 @@ impl<'a> Builder<'a> {
                         Event::DocumentEnd | Event::StreamEnd | Event::MappingEnd => {
                             return Err(BuildError::Eof)
                         }
-                        ev => items.push(self.node(ev, sp, depth + 1)?),
+                        ev => {
+                            let (n, c) = self.node(ev, sp, depth + 1)?;
+                            count = count.saturating_add(c);
+                            items.push(n);
+                        }
                     }
                 }
                 let last = items.last().map_or(end, |n: &Node| n.span().end);
@@ -553,6 +574,7 @@ impl<'a> Builder<'a> {
             Event::MappingStart(style, anchor, _) => {
                 let flow = style == StructureStyle::Flow;
                 let mut entries: Vec<(Node, Node)> = Vec::new();
+                let mut keys: HashSet<String> = HashSet::new();
                 let end;
                 loop {
                     let (ev, sp) = self.next()?;
@@ -566,6 +588,7 @@ impl<'a> Builder<'a> {
                         }
                         ev => self.node(ev, sp, depth + 1)?,
                     };
+                    let (key, kc) = key;
                     let (ev, sp) = self.next()?;
                     let value = match ev {
                         Event::DocumentEnd
@@ -574,11 +597,10 @@ impl<'a> Builder<'a> {
                         | Event::MappingEnd => return Err(BuildError::Eof),
                         ev => self.node(ev, sp, depth + 1)?,
                     };
+                    let (value, vc) = value;
+                    count = count.saturating_add(kc).saturating_add(vc);
                     if let Some(k) = key.as_scalar() {
-                        let dup = entries
-                            .iter()
-                            .any(|(p, _)| p.as_scalar().is_some_and(|p| p.value == k.value));
-                        if dup {
+                        if !keys.insert(k.value.clone()) {
                             self.issues.push(YamlIssue {
                                 code: "RL013",
                                 span: k.token,
@@ -599,40 +621,40 @@ impl<'a> Builder<'a> {
                 )
             }
             Event::Alias(id) => {
-                let Some(node) = self.anchors.get(&id) else {
+                let Some(c) = self.anchors.get(&id).map(|a| a.1) else {
                     return Err(BuildError::Limit(
                         span,
                         "invalid YAML: unknown alias".into(),
                     ));
                 };
-                self.alias_nodes += count_nodes(node);
-                if self.alias_nodes > MAX_ALIAS_NODES {
-                    return Err(BuildError::Limit(
-                        span,
-                        "YAML aliases expand to too many nodes".into(),
-                    ));
-                }
-                return Ok(node.clone());
+                self.charge(span, c)?;
+                let node = self.anchors.get(&id).map(|a| a.0.clone());
+                return node.map(|n| (n, c)).ok_or(BuildError::Eof);
             }
             _ => return Err(BuildError::Eof),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // The anchor keeps a copy of its subtree: it costs as much as
+            // an alias, so nested anchors cannot multiply the input.
+            self.charge(span, count)?;
+            self.anchors.insert(anchor, (node.clone(), count));
         }
-        Ok(node)
+        Ok((node, count))
     }
-}
 
-fn count_nodes(n: &Node) -> usize {
-    match n {
-        Node::Scalar(_) => 1,
-        Node::Seq { items, .. } => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Node::Map { entries, .. } => {
-            1 + entries
-                .iter()
-                .map(|(k, v)| count_nodes(k) + count_nodes(v))
-                .sum::<usize>()
+    /// Count `nodes` copied for an anchor or alias against the budget.
+    fn charge(&mut self, span: Span, nodes: usize) -> Result<(), BuildError> {
+        self.alias_nodes = self.alias_nodes.saturating_add(nodes);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(BuildError::Limit(
+                Span::new(span.start, span.start.max(span.end.min(span.start + 1))),
+                format!(
+                    "YAML anchors and aliases copy more than {MAX_ALIAS_NODES} nodes: \
+                     write the repeated values out, or use fewer nested anchors"
+                ),
+            ));
         }
+        Ok(())
     }
 }
 

@@ -19,7 +19,8 @@ pub(crate) mod yaml;
 
 use crate::query::spl;
 use crate::rule::{
-    Anchors, DetectionRule, Format, Language, Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
+    Anchors, DetectionRule, Format, Language, Meta, ParseIssue, ParsedFile, Quoting, RuleMeta,
+    Schema,
 };
 use crate::source::{SourceFile, Span};
 use serde_saphyr::options::DuplicateKeyPolicy;
@@ -379,13 +380,35 @@ fn rule_from_map(
                 let dec = decode_value(text, ks.end, vs, expected, line_indent(text, ks.start));
                 let mut a = spl::analyze(&dec.text);
                 let map = &dec.map;
+                let parsed = a
+                    .issues
+                    .iter()
+                    .all(|i| i.severity != crate::severity::Severity::Error);
+                let mut pipeline = parsed.then(|| a.pipeline(&dec.text));
                 a.logic.map_spans(&|s| map.span(s));
                 for i in &mut a.issues {
                     i.span = map.span(i.span);
                 }
                 issues.append(&mut a.issues);
                 anchors = a.anchors;
+                if let Some(p) = &mut pipeline {
+                    // The end of the last character, so block scalars keep
+                    // their line breaks after an insertion there.
+                    let end = p.end;
+                    p.map_offsets(&|o| map.offset(o));
+                    p.end = match end {
+                        0 => map.offset(0),
+                        e => map.span(Span::new(e - 1, e)).end,
+                    };
+                }
+                anchors.pipeline = pipeline;
                 anchors.query = Some(dec.content);
+                anchors.query_quoting = dec.exact.then_some(match dec.style {
+                    ScalarStyle::Plain => Quoting::YamlPlain,
+                    ScalarStyle::SingleQuoted => Quoting::YamlSingle,
+                    ScalarStyle::DoubleQuoted => Quoting::YamlDouble,
+                    ScalarStyle::Literal | ScalarStyle::Folded => Quoting::YamlBlock,
+                });
                 anchors.first_aggregation = anchors.first_aggregation.map(|o| map.offset(o));
                 if let Some((_, s)) = &mut anchors.filter_macro {
                     *s = map.span(*s);

@@ -11,6 +11,9 @@ pub const CASE_INSENSITIVE: &str = "case_insensitive";
 pub(crate) struct Lowerer<'a> {
     src: &'a str,
     pub issues: Vec<ParseIssue>,
+    /// Names given to sequence steps (`[ … ] as event0`): a field
+    /// `event0.x` is another event's field, never this event's `x`.
+    pub aliases: Vec<String>,
 }
 
 /// One side of a comparison, classified.
@@ -28,6 +31,7 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             src,
             issues: Vec::new(),
+            aliases: Vec::new(),
         }
     }
 
@@ -104,7 +108,7 @@ impl<'a> Lowerer<'a> {
             Expr::Field { raw, span, .. } => {
                 // A bare boolean field: `field == true`.
                 Logic::Cmp(Cmp::new(
-                    Field::new(raw.clone(), *span),
+                    self.field(raw, *span),
                     Op::Eq,
                     vec![Value::guess("true", Span::point(span.end))],
                     *span,
@@ -119,7 +123,7 @@ impl<'a> Lowerer<'a> {
 
     fn operand(&self, e: &Expr) -> Operand {
         match e {
-            Expr::Field { raw, span, .. } => Operand::Field(Field::new(raw.clone(), *span)),
+            Expr::Field { raw, span, .. } => Operand::Field(self.field(raw, *span)),
             Expr::Str { text, span, .. } => Operand::Lit(Value::string(text.clone(), *span)),
             Expr::Num { text, span } => Operand::Lit(Value::guess(text.clone(), *span)),
             Expr::Bool(b, span) => Operand::Lit(Value::guess(b.to_string(), *span)),
@@ -135,6 +139,17 @@ impl<'a> Lowerer<'a> {
             Expr::Arith { .. } => Operand::Field(self.derived(e.span())),
             _ => Operand::Other,
         }
+    }
+
+    /// A field as written; one read from an aliased earlier event
+    /// (`event0.process.entity_id`) is marked derived: it is not a field
+    /// of the event this comparison filters.
+    fn field(&self, raw: &str, span: Span) -> Field {
+        let mut f = Field::new(raw, span);
+        if let Some((head, rest)) = raw.split_once('.') {
+            f.derived = !rest.is_empty() && self.aliases.iter().any(|a| a == head);
+        }
+        f
     }
 
     /// A computed value (`length(process.args)`, `a + 1`) as a derived field

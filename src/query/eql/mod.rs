@@ -79,6 +79,9 @@ pub fn parse(text: &str) -> QueryParse {
         Err(e) => return failed(text, *e),
     };
     let mut lw = lower::Lowerer::new(text);
+    if let parser::Body::Sequence { steps, .. } | parser::Body::Sample { steps } = &q.body {
+        lw.aliases = steps.iter().filter_map(|s| s.alias.clone()).collect();
+    }
     let mut anchors = Anchors::default();
     let mut parts = Vec::new();
     match &q.body {
@@ -101,6 +104,11 @@ pub fn parse(text: &str) -> QueryParse {
             }
         }
     }
+    anchors.steps_need_parens = anchors
+        .steps
+        .iter()
+        .map(|s| has_top_level_or(text.get(s.start..s.end).unwrap_or("")))
+        .collect();
     for pipe in &q.pipes {
         match pipe {
             parser::Pipe::Filter(c) => parts.push(lw.cond(c)),

@@ -8,7 +8,7 @@
 //! category  = "any" | IDENT | STRING
 //! sequence  = "sequence" (by | "with" "maxspan" "=" TIME)* step+ ("until" step)?
 //! sample    = "sample" by? step+
-//! step      = "!"? "[" event "]" (by | "with" "runs" "=" NUMBER)*
+//! step      = "!"? "[" event "]" (by | "with" "runs" "=" NUMBER | "as" IDENT)*
 //! by        = "by" value ("," value)*
 //! pipe      = "|" ("filter" condition | NAME (value ("," value)*)?)
 //! condition = and ("or" and)*
@@ -164,6 +164,9 @@ pub(crate) struct Step {
     pub query: EventQuery,
     /// `![ … ]`: the event must not occur.
     pub missing: bool,
+    /// `[ … ] as event0`: later steps read this event's fields as
+    /// `event0.<field>` (Elastic Defend behaviour rules).
+    pub alias: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -446,8 +449,15 @@ impl Parser {
         let open = self.bump().span; // [
         let query = self.event()?;
         self.close(Tok::RBracket, open, "[")?;
+        let mut alias = None;
         loop {
-            if self.at_kw("by") {
+            if self.at_kw("as") && alias.is_none() {
+                self.bump();
+                if !self.at(Tok::Ident) || is_reserved(&self.peek().text) {
+                    return Err(self.unexpected("a name for the event after `as`"));
+                }
+                alias = Some(self.bump().text);
+            } else if self.at_kw("by") {
                 self.bump();
                 self.by_keys()?;
             } else if self.at_kw("with") {
@@ -461,7 +471,11 @@ impl Parser {
                 break;
             }
         }
-        Ok(Step { query, missing })
+        Ok(Step {
+            query,
+            missing,
+            alias,
+        })
     }
 
     fn pipe(&mut self) -> PResult<Pipe> {

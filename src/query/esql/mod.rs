@@ -12,7 +12,7 @@ pub mod lower;
 pub mod parser;
 
 use super::QueryParse;
-use crate::rule::{Anchors, Logic, ParseIssue};
+use crate::rule::{Anchors, Logic, ParseIssue, PipeCommand};
 use crate::source::Span;
 
 /// Parse a query; spans are relative to `text`.
@@ -24,7 +24,11 @@ use crate::source::Span;
 /// the caller.
 pub fn parse(text: &str) -> QueryParse {
     match parser::parse_pipeline(text) {
-        Ok(commands) => lower::lower(text, &commands),
+        Ok(commands) => {
+            let mut q = lower::lower(text, &commands);
+            q.anchors.commands = command_anchors(&commands);
+            q
+        }
         Err(e) => QueryParse {
             logic: Logic::opaque(text, Span::new(0, text.len()), "the query did not parse"),
             issues: vec![ParseIssue::error(
@@ -35,4 +39,38 @@ pub fn parse(text: &str) -> QueryParse {
             anchors: Anchors::default(),
         },
     }
+}
+
+/// The commands after the first, with the fields each writes when it keeps
+/// the others (`WHERE`, `EVAL`, `DISSECT`, `GROK`), up to the first one
+/// without a pipe.
+fn command_anchors(commands: &[parser::Command]) -> Vec<PipeCommand> {
+    use parser::CommandKind;
+    commands
+        .iter()
+        .skip(1)
+        .map_while(|cmd| {
+            let writes = match &cmd.kind {
+                CommandKind::Where(_) => Some(Vec::new()),
+                CommandKind::Eval(assigns) => Some(
+                    assigns
+                        .iter()
+                        .filter_map(|a| a.name.as_ref().map(|n| n.text.clone()))
+                        .collect(),
+                ),
+                CommandKind::Dissect { pattern, .. } => Some(lower::dissect_keys(&pattern.text)),
+                CommandKind::Grok { patterns, .. } => Some(
+                    patterns
+                        .iter()
+                        .flat_map(|p| lower::grok_keys(&p.text))
+                        .collect(),
+                ),
+                _ => None,
+            };
+            Some(PipeCommand {
+                pipe: cmd.pipe?.start,
+                writes,
+            })
+        })
+        .collect()
 }

@@ -10,7 +10,13 @@
 //! `Field::raw` for a name is the event field it holds, written without a
 //! datamodel prefix that `drop_dm_object_name` removed (the unprefixed CIM
 //! name, which the concept table maps).
+//!
+//! The environment is persistent: a clone (one per pipeline stage) shares
+//! everything with the original, and each command copies only what it
+//! changes, so a search of `n` commands keeps `n` environments in
+//! O(n log n) memory.
 
+use crate::rule::{FieldScope, PList, PMap};
 use std::collections::BTreeMap;
 
 /// What a name in the pipeline holds.
@@ -26,19 +32,58 @@ pub enum Origin {
     Derived,
 }
 
+impl Origin {
+    /// The event field a name holds as read (untransformed), if any.
+    fn alias(&self) -> Option<String> {
+        match self {
+            Origin::Raw { field, modifiers } if modifiers.is_empty() => Some(field.clone()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldEnv {
     /// Names whose origin is known.
-    pub known: BTreeMap<String, Origin>,
+    pub known: PMap<Origin>,
     /// Names renamed away or removed while the set was open.
-    pub removed: Vec<String>,
+    pub removed: PMap<()>,
     /// After an aggregation or projection only `known` names exist.
     pub closed: bool,
-    /// Datamodel prefixes removed by `drop_dm_object_name`, in order.
-    pub dropped: Vec<String>,
+    /// Datamodel prefixes removed by `drop_dm_object_name`, newest first.
+    pub dropped: PList<String>,
+    /// `known` as the anchors record it (name → the field it holds as
+    /// read), kept in step with `known`.
+    aliases: PMap<Option<String>>,
 }
 
 impl FieldEnv {
+    /// The names visible here, as recorded in a rule's anchors (shared
+    /// with this environment, not copied).
+    pub fn scope(&self) -> FieldScope {
+        FieldScope {
+            names: self.aliases.clone(),
+            removed: self.removed.clone(),
+            closed: self.closed,
+            dropped: self.dropped.clone(),
+        }
+    }
+
+    fn put(&mut self, name: &str, origin: Origin) {
+        self.aliases.insert(name, origin.alias());
+        self.known.insert(name, origin);
+    }
+
+    fn take(&mut self, name: &str) -> Option<Origin> {
+        self.aliases.remove(name);
+        self.known.remove(name)
+    }
+
+    fn set_known(&mut self, names: BTreeMap<String, Origin>) {
+        self.aliases = names.iter().map(|(n, o)| (n, o.alias())).collect();
+        self.known = names.into_iter().collect();
+    }
+
     /// The origin of `name` as used at this point.
     pub fn origin(&self, name: &str) -> Origin {
         match self.known.get(name) {
@@ -59,25 +104,27 @@ impl FieldEnv {
         }
     }
 
-    /// `field` without a datamodel prefix removed by `drop_dm_object_name`.
+    /// `field` without a datamodel prefix removed by `drop_dm_object_name`
+    /// (the first prefix dropped that matches).
     pub fn strip_dropped(&self, field: &str) -> String {
-        for p in &self.dropped {
+        let mut out = None;
+        for p in self.dropped.iter() {
             if let Some(rest) = field
                 .strip_prefix(p.as_str())
                 .and_then(|r| r.strip_prefix('.'))
             {
                 if !rest.is_empty() {
-                    return rest.to_string();
+                    out = Some(rest);
                 }
             }
         }
-        field.to_string()
+        out.unwrap_or(field).to_string()
     }
 
     /// Bind `name` to `origin` (an assignment or a rename target).
     pub fn bind(&mut self, name: &str, origin: Origin) {
-        self.removed.retain(|r| r != name);
-        self.known.insert(name.to_string(), origin);
+        self.removed.remove(name);
+        self.put(name, origin);
     }
 
     pub fn derive(&mut self, name: &str) {
@@ -91,9 +138,9 @@ impl FieldEnv {
             return;
         }
         let origin = self.origin(from);
-        self.known.remove(from);
-        if !self.closed && !self.removed.iter().any(|r| r == from) {
-            self.removed.push(from.to_string());
+        self.take(from);
+        if !self.closed {
+            self.removed.insert(from, ());
         }
         self.bind(to, origin);
     }
@@ -103,35 +150,37 @@ impl FieldEnv {
             return;
         };
         let (tp, ts) = to.split_once('*').unwrap_or((to, ""));
-        let names: Vec<String> = self.known.keys().cloned().collect();
+        let names: Vec<String> = self.known.keys().map(str::to_string).collect();
         for n in names {
             if n.len() >= fp.len() + fs.len() && n.starts_with(fp) && n.ends_with(fs) {
                 let mid = &n[fp.len()..n.len() - fs.len()];
                 let new = format!("{tp}{mid}{ts}");
-                if let Some(o) = self.known.remove(&n) {
-                    self.known.insert(new, o);
+                if let Some(o) = self.take(&n) {
+                    self.put(&new, o);
                 }
             }
         }
         // `rename P.* as *` on an open set acts like dropping a prefix.
         if !self.closed && fs.is_empty() && tp.is_empty() && ts.is_empty() {
             if let Some(p) = fp.strip_suffix('.') {
-                self.dropped.push(p.to_string());
+                if !self.dropped.iter().any(|d| d == p) {
+                    self.dropped.push(p.to_string());
+                }
             }
         }
     }
 
     /// `` `drop_dm_object_name(prefix)` ``.
     pub fn drop_prefix(&mut self, prefix: &str) {
-        let names: Vec<String> = self.known.keys().cloned().collect();
+        let names: Vec<String> = self.known.keys().map(str::to_string).collect();
         for n in names {
             if let Some(rest) = n.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) {
                 if rest.is_empty() {
                     continue;
                 }
                 let rest = rest.to_string();
-                if let Some(o) = self.known.remove(&n) {
-                    self.known.insert(rest, o);
+                if let Some(o) = self.take(&n) {
+                    self.put(&rest, o);
                 }
             }
         }
@@ -142,8 +191,8 @@ impl FieldEnv {
 
     /// After `stats`/`tstats`/`table`: only these names exist.
     pub fn close(&mut self, names: BTreeMap<String, Origin>) {
-        self.known = names;
-        self.removed.clear();
+        self.set_known(names);
+        self.removed = PMap::default();
         self.closed = true;
     }
 
@@ -152,9 +201,9 @@ impl FieldEnv {
         let mut keep = BTreeMap::new();
         for p in patterns {
             if p.contains('*') {
-                for (n, o) in &self.known {
+                for (n, o) in self.known.iter() {
                     if glob(p, n) {
-                        keep.insert(n.clone(), o.clone());
+                        keep.insert(n.to_string(), o.clone());
                     }
                 }
                 if !self.closed {
@@ -165,7 +214,7 @@ impl FieldEnv {
                 if let Some(o) = self.known.get(p) {
                     keep.insert(p.clone(), o.clone());
                 }
-            } else if !self.removed.iter().any(|r| r == p) {
+            } else if !self.removed.contains_key(p) {
                 keep.insert(p.clone(), self.origin(p));
             }
         }
@@ -175,9 +224,17 @@ impl FieldEnv {
     /// `fields - a b`: remove names.
     pub fn remove(&mut self, patterns: &[String]) {
         for p in patterns {
-            self.known.retain(|n, _| !glob(p, n));
+            let gone: Vec<String> = self
+                .known
+                .keys()
+                .filter(|n| glob(p, n))
+                .map(str::to_string)
+                .collect();
+            for n in gone {
+                self.take(&n);
+            }
             if !self.closed && !p.contains('*') {
-                self.removed.push(p.clone());
+                self.removed.insert(p, ());
             }
         }
     }
@@ -188,7 +245,7 @@ impl FieldEnv {
         if self.known.contains_key(name) {
             return true;
         }
-        !self.closed && !self.removed.iter().any(|r| r == name)
+        !self.closed && !self.removed.contains_key(name)
     }
 
     /// The name under which the event field `field` (named as in the
@@ -196,8 +253,8 @@ impl FieldEnv {
     /// referenced here, if it still exists.
     pub fn name_for(&self, field: &str) -> Option<String> {
         let want = self.strip_dropped(field);
-        let mut best: Option<&String> = None;
-        for (n, o) in &self.known {
+        let mut best: Option<&str> = None;
+        for (n, o) in self.known.iter() {
             if let Origin::Raw {
                 field: f,
                 modifiers,
@@ -205,21 +262,21 @@ impl FieldEnv {
             {
                 if modifiers.is_empty() && (f == field || self.strip_dropped(f) == want) {
                     // Prefer the name that is the field itself.
-                    if best.is_none() || n == &want {
+                    if best.is_none() || n == want {
                         best = Some(n);
                     }
                 }
             }
         }
         if let Some(n) = best {
-            return Some(n.clone());
+            return Some(n.to_string());
         }
         if self.closed {
             return None;
         }
         // Open set: the field is visible under its own (unprefixed) name,
         // unless that name was renamed away or now holds something else.
-        if self.removed.iter().any(|r| r == &want) || self.known.contains_key(&want) {
+        if self.removed.contains_key(&want) || self.known.contains_key(&want) {
             return None;
         }
         Some(want)
@@ -227,12 +284,12 @@ impl FieldEnv {
 
     /// Names bound in `other` (a joined subsearch) that this set lacks.
     pub fn merge(&mut self, other: &FieldEnv) {
-        for (n, o) in &other.known {
+        for (n, o) in other.known.iter() {
             if !self.known.contains_key(n) {
-                self.known.insert(n.clone(), o.clone());
+                self.put(n, o.clone());
             }
         }
-        for d in &other.dropped {
+        for d in other.dropped.to_vec() {
             if !self.dropped.contains(d) {
                 self.dropped.push(d.clone());
             }

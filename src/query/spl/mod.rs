@@ -22,7 +22,7 @@ pub use env::{FieldEnv, Origin};
 pub use pipeline::{FilterMacro, Stage, TstatsWhere};
 
 use super::QueryParse;
-use crate::rule::{Anchors, Logic, ParseIssue};
+use crate::rule::{Anchors, Logic, ParseIssue, SplPipeline, SplStage, TstatsAnchor};
 use crate::source::Span;
 
 /// Everything the parser learnt about a search (spans relative to the
@@ -39,10 +39,51 @@ pub struct Analysis {
     pub end_env: FieldEnv,
     /// Where the generating `tstats` can take another condition.
     pub tstats: Option<TstatsWhere>,
+    /// Every generating `tstats`, of the search and of its subsearches,
+    /// with the datamodel object it reads (`All_Traffic`).
+    pub tstats_points: Vec<(Option<String>, TstatsWhere)>,
     /// The detection's `` `…_filter` `` macro.
     pub filter_macro: Option<FilterMacro>,
     /// The datamodel read (`Endpoint.Processes`).
     pub datamodel_spec: Option<String>,
+}
+
+impl Analysis {
+    /// What placing a filter in the search needs (offsets in `text`, the
+    /// parsed search), for the rule's anchors.
+    pub fn pipeline(&self, text: &str) -> SplPipeline {
+        let anchor = |(object, t): &(Option<String>, TstatsWhere)| TstatsAnchor {
+            object: object.clone(),
+            at: t.insert_at,
+            has_where: t.expr.is_some(),
+            before_by: text
+                .get(t.insert_at..)
+                .and_then(|r| r.get(..2))
+                .is_some_and(|w| w.eq_ignore_ascii_case("by")),
+        };
+        SplPipeline {
+            stages: self
+                .stages
+                .iter()
+                .map(|s| SplStage {
+                    pipe: s.pipe,
+                    scope: s.env.scope(),
+                })
+                .collect(),
+            end_scope: self.end_env.scope(),
+            tstats: self.tstats_points.iter().map(anchor).collect(),
+            own_tstats: self
+                .tstats
+                .as_ref()
+                .and_then(|t| self.tstats_points.iter().position(|(_, p)| p == t)),
+            filter_stage: self
+                .filter_macro
+                .as_ref()
+                .filter(|f| f.top)
+                .and_then(|f| f.stage),
+            end: text.trim_end().len(),
+        }
+    }
 }
 
 /// Parse a query; spans are relative to `text`.
@@ -63,6 +104,7 @@ fn failed(text: &str, span: Span, message: String) -> Analysis {
         stages: Vec::new(),
         end_env: FieldEnv::default(),
         tstats: None,
+        tstats_points: Vec::new(),
         filter_macro: None,
         datamodel_spec: None,
     }
@@ -143,6 +185,7 @@ fn analyze_inner(text: &str) -> Analysis {
         stages: out.stages,
         end_env: ctx.env,
         tstats: out.tstats,
+        tstats_points: ctx.tstats_points,
         filter_macro,
         datamodel_spec: dm.map(|d| d.1),
     }

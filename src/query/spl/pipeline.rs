@@ -59,10 +59,25 @@ pub(crate) struct Ctx<'s> {
     /// `(object prefix, datamodel spec)` per datamodel read, with whether
     /// it was read at the top level.
     pub datamodels: Vec<(String, String, bool)>,
+    /// Every generating `tstats` (of the search or a subsearch) with the
+    /// datamodel object it reads, in order.
+    pub tstats_points: Vec<(Option<String>, TstatsWhere)>,
     /// Every `tstats` command, in order.
     pub tstats_calls: Vec<TstatsCall>,
     sub_depth: usize,
     stage: Option<usize>,
+}
+
+/// Where a command's arguments are.
+struct At<'c> {
+    cmd: &'c Cmd,
+    /// Just after the command name.
+    start: usize,
+    end: usize,
+    /// In the top-level pipeline (not a subsearch).
+    top: bool,
+    /// The command is the (sub)search's generating `tstats`.
+    generating: bool,
 }
 
 #[derive(Debug, Default)]
@@ -199,6 +214,7 @@ impl<'s> Ctx<'s> {
             issues: Vec::new(),
             filter_macros: Vec::new(),
             datamodels: Vec::new(),
+            tstats_points: Vec::new(),
             tstats_calls: Vec::new(),
             sub_depth: 0,
             stage: None,
@@ -335,202 +351,21 @@ impl<'s> Ctx<'s> {
                     span: Span::new(cmd.pipe.unwrap_or(cmd.start), cmd.end),
                     env: self.env.clone(),
                 });
-            }
-            if top
-                && out.first_aggregation.is_none()
-                && !generating_tstats
-                && AGGREGATING.contains(&name.as_str())
-            {
-                out.first_aggregation = cmd.pipe;
-            }
-            let start = args_start;
-            let end = cmd.end;
-            let mut used_subs = false;
-            match name.as_str() {
-                "search" => {
-                    if let Some(l) = search::parse_search(self, start, end)? {
-                        filters.push(l);
-                    }
-                    used_subs = true;
-                }
-                "where" => {
-                    filters.push(self.where_cmd(start, end)?);
-                    used_subs = true;
-                }
-                "regex" => {
-                    if let Some(l) = self.regex_cmd(start, end) {
-                        filters.push(l);
-                    }
-                }
-                "tstats" => {
-                    let t = self.tstats(start, end, top && generating_tstats)?;
-                    if let Some(l) = t.0 {
-                        filters.push(l);
-                    }
-                    if top && generating_tstats && out.tstats.is_none() {
-                        out.tstats = t.1;
-                    }
-                }
-                "datamodel" => self.datamodel_cmd(start, end),
-                "from" => self.datamodel_from(start, end),
-                "inputlookup" => {
-                    self.env = FieldEnv::default();
-                    let args = lex::args(self.src, start, end);
-                    if let Some(w) = args.iter().position(|a| a.is_word(self.src, "where")) {
-                        let s = args[w].span.end;
-                        if let Some(l) = search::parse_search(self, s, end)? {
-                            filters.push(l);
-                        }
-                    }
-                }
-                "eval" => self.eval_cmd(start, end),
-                "rename" => self.rename_cmd(start, end),
-                "table" => {
-                    let names = self.names(start, end);
-                    self.env.project(&names);
-                }
-                "fields" => {
-                    let mut names = self.names(start, end);
-                    if names.first().map(String::as_str) == Some("-") {
-                        names.remove(0);
-                        self.env.remove(&names);
-                    } else {
-                        if names.first().map(String::as_str) == Some("+") {
-                            names.remove(0);
-                        }
-                        self.env.project(&names);
-                    }
-                }
-                "stats" | "chart" | "timechart" | "top" | "rare" | "sistats" | "sichart"
-                | "sitimechart" | "sitop" | "sirare" | "geostats" => {
-                    let args = lex::args(self.src, start, end);
-                    let (outs, by) = self.aggregations(&args, false, &name);
-                    let mut known = BTreeMap::new();
-                    for b in by {
-                        let o = self.env.origin(&b);
-                        known.insert(b, o);
-                    }
-                    for (n, o) in outs {
-                        known.insert(n, o);
-                    }
-                    if name == "timechart" {
-                        known.insert("_time".into(), Origin::Derived);
-                    }
-                    self.env.close(known);
-                }
-                "eventstats" | "streamstats" => {
-                    let args = lex::args(self.src, start, end);
-                    let (outs, _) = self.aggregations(&args, false, &name);
-                    for (n, _) in outs {
-                        self.env.derive(&n);
-                    }
-                }
-                "lookup" => self.lookup_cmd(start, end),
-                "rex" => self.rex_cmd(start, end),
-                "join" => {
-                    used_subs = true;
-                    if let Some(l) = self.join_cmd(cmd, start, end)? {
-                        filters.push(l);
-                    }
-                }
-                "append" | "multisearch" | "union" => {
-                    used_subs = true;
-                    let mut alts = Vec::new();
-                    let mut unconstrained = false;
-                    for sub in &cmd.subs {
-                        let (l, env) = self.run_sub(&sub.cmds, FieldEnv::default())?;
-                        self.env.merge(&env);
-                        match l {
-                            Some(l) => alts.push(l),
-                            None => unconstrained = true,
-                        }
-                    }
-                    if name == "append" {
-                        // Events of the main search, or of the appended one.
-                        let cur = Logic::and(std::mem::take(&mut filters));
-                        let has_cur = !matches!(&cur, Logic::And(v) if v.is_empty());
-                        if has_cur && !alts.is_empty() && !unconstrained {
-                            alts.insert(0, cur);
-                            filters.push(Logic::or(alts));
-                        } else if has_cur {
-                            filters.push(cur);
-                        }
-                    } else if !alts.is_empty() && !unconstrained {
-                        filters.push(Logic::or(alts));
-                    }
-                }
-                "appendpipe" | "appendcols" | "selfjoin" => {
-                    used_subs = true;
-                    for sub in &cmd.subs {
-                        let env = self.env.clone();
-                        let (_, e) = self.run_sub(&sub.cmds, env)?;
-                        if name == "appendcols" {
-                            self.env.merge(&e);
-                        }
-                    }
-                }
-                "map" => {
-                    let s = Span::new(cmd.pipe.unwrap_or(cmd.start), end);
-                    let text = self.text(s).trim().to_string();
-                    self.note_opaque(s, "`map` runs another search per result: not modelled");
-                    filters.push(Logic::opaque(text, s, "map"));
-                }
-                "anomalydetection" => {
-                    let s = Span::new(cmd.pipe.unwrap_or(cmd.start), end);
-                    let text = self.text(s).trim().to_string();
-                    self.note_opaque(s, "`anomalydetection` filters by statistics: not modelled");
-                    filters.push(Logic::opaque(text, s, "anomalydetection"));
-                }
-                "`" => {
-                    if let Some(l) = self.macro_command(start, end)? {
-                        filters.push(l);
-                    }
-                }
-                n if EXTRACTING.contains(&n) => {
-                    let args = lex::args(self.src, start, end);
-                    for a in &args {
-                        if let Some((k, v)) = lex::key_value(a.text(self.src)) {
-                            if k == "output" || k == "outfield" {
-                                self.env.derive(&v);
-                            }
-                        }
-                    }
-                    self.env.closed = false;
-                }
-                n if PASSIVE.contains(&n) => {
-                    if n == "foreach" || n == "addtotals" || n == "apply" || n == "fit" {
-                        for a in lex::args(self.src, start, end) {
-                            if let Some((k, v)) = lex::key_value(a.text(self.src)) {
-                                if k == "fieldname" || k == "as" {
-                                    self.env.derive(&v);
-                                }
-                            }
-                        }
-                    }
-                    if n == "transpose" || n == "untable" || n == "xyseries" {
-                        self.env.close(BTreeMap::new());
-                        self.env.closed = false;
-                    }
-                }
-                "transaction" => {
-                    for n in [
-                        "duration",
-                        "eventcount",
-                        "closed_txn",
-                        "field_match_sum",
-                        "linecount",
-                    ] {
-                        self.env.derive(n);
-                    }
-                }
-                "dedup" | "sort" | "head" | "tail" | "bin" | "bucket" => {}
-                other => {
-                    let s = Span::new(cmd.pipe.unwrap_or(cmd.start), end);
-                    let text = self.text(s).trim().to_string();
-                    self.note_opaque(s, &format!("unknown SPL command `{other}`: not modelled"));
-                    filters.push(Logic::opaque(text, s, format!("unknown command `{other}`")));
+                if out.first_aggregation.is_none()
+                    && !generating_tstats
+                    && AGGREGATING.contains(&name.as_str())
+                {
+                    out.first_aggregation = cmd.pipe;
                 }
             }
+            let at = At {
+                cmd,
+                start: args_start,
+                end: cmd.end,
+                top,
+                generating: generating_tstats,
+            };
+            let used_subs = self.command(&name, &at, &mut filters, &mut out)?;
             if !used_subs {
                 for sub in &cmd.subs {
                     self.run_sub(&sub.cmds, FieldEnv::default())?;
@@ -544,6 +379,244 @@ impl<'s> Ctx<'s> {
             Some(Logic::and(filters))
         };
         Ok(out)
+    }
+
+    /// Apply one command: its conditions go to `filters`, its effect on
+    /// the names to the environment. True when the command analysed its
+    /// own subsearches.
+    fn command(
+        &mut self,
+        name: &str,
+        at: &At<'_>,
+        filters: &mut Vec<Logic>,
+        out: &mut PipeOut,
+    ) -> Result<bool, SyntaxError> {
+        let (start, end) = (at.start, at.end);
+        match name {
+            "search" => {
+                filters.extend(search::parse_search(self, start, end)?);
+                return Ok(true);
+            }
+            "where" => {
+                filters.push(self.where_cmd(start, end)?);
+                return Ok(true);
+            }
+            "regex" => filters.extend(self.regex_cmd(start, end)),
+            "tstats" => {
+                let (logic, info) = self.tstats(start, end, at.generating)?;
+                filters.extend(logic);
+                if at.top && at.generating && out.tstats.is_none() {
+                    out.tstats = info;
+                }
+            }
+            "datamodel" => self.datamodel_cmd(start, end),
+            "from" => self.datamodel_from(start, end),
+            "inputlookup" => filters.extend(self.inputlookup_cmd(start, end)?),
+            "eval" => self.eval_cmd(start, end),
+            "rename" => self.rename_cmd(start, end),
+            "table" => {
+                let names = self.names(start, end);
+                self.env.project(&names);
+            }
+            "fields" => self.fields_cmd(start, end),
+            "stats" | "chart" | "timechart" | "top" | "rare" | "sistats" | "sichart"
+            | "sitimechart" | "sitop" | "sirare" | "geostats" => self.stats_cmd(name, start, end),
+            "eventstats" | "streamstats" => {
+                let args = lex::args(self.src, start, end);
+                let (outs, _) = self.aggregations(&args, false, name);
+                for (n, _) in outs {
+                    self.env.derive(&n);
+                }
+            }
+            "lookup" => self.lookup_cmd(start, end),
+            "rex" => self.rex_cmd(start, end),
+            "join" => {
+                filters.extend(self.join_cmd(at.cmd, start, end)?);
+                return Ok(true);
+            }
+            "append" | "multisearch" | "union" => {
+                self.union_cmd(name, at.cmd, filters)?;
+                return Ok(true);
+            }
+            "appendpipe" | "appendcols" | "selfjoin" => {
+                for sub in &at.cmd.subs {
+                    let env = self.env.clone();
+                    let (_, e) = self.run_sub(&sub.cmds, env)?;
+                    if name == "appendcols" {
+                        self.env.merge(&e);
+                    }
+                }
+                return Ok(true);
+            }
+            "map" => filters.push(self.unmodelled(
+                at,
+                "`map` runs another search per result: not modelled",
+                "map",
+            )),
+            "anomalydetection" => filters.push(self.unmodelled(
+                at,
+                "`anomalydetection` filters by statistics: not modelled",
+                "anomalydetection",
+            )),
+            "`" => filters.extend(self.macro_command(start, end)?),
+            "foreach" => {
+                self.foreach_cmd(at);
+                return Ok(true);
+            }
+            n if EXTRACTING.contains(&n) => self.extracting_cmd(start, end),
+            n if PASSIVE.contains(&n) => self.passive_cmd(n, start, end),
+            "transaction" => {
+                for n in [
+                    "duration",
+                    "eventcount",
+                    "closed_txn",
+                    "field_match_sum",
+                    "linecount",
+                ] {
+                    self.env.derive(n);
+                }
+            }
+            "dedup" | "sort" | "head" | "tail" | "bin" | "bucket" => {}
+            other => filters.push(self.unmodelled(
+                at,
+                &format!("unknown SPL command `{other}`: not modelled"),
+                &format!("unknown command `{other}`"),
+            )),
+        }
+        Ok(false)
+    }
+
+    /// A command whose effect on the events is not modelled: an Opaque
+    /// part with an RL010 note.
+    fn unmodelled(&mut self, at: &At<'_>, message: &str, reason: &str) -> Logic {
+        let s = Span::new(at.cmd.pipe.unwrap_or(at.cmd.start), at.end);
+        let text = self.text(s).trim().to_string();
+        self.note_opaque(s, message);
+        Logic::opaque(text, s, reason)
+    }
+
+    /// `inputlookup <table> [where <search>]`: a new result set.
+    fn inputlookup_cmd(&mut self, start: usize, end: usize) -> Result<Option<Logic>, SyntaxError> {
+        self.env = FieldEnv::default();
+        let args = lex::args(self.src, start, end);
+        match args.iter().position(|a| a.is_word(self.src, "where")) {
+            Some(w) => search::parse_search(self, args[w].span.end, end),
+            None => Ok(None),
+        }
+    }
+
+    /// `fields [+|-] a b …`.
+    fn fields_cmd(&mut self, start: usize, end: usize) {
+        let mut names = self.names(start, end);
+        if names.first().map(String::as_str) == Some("-") {
+            names.remove(0);
+            self.env.remove(&names);
+        } else {
+            if names.first().map(String::as_str) == Some("+") {
+                names.remove(0);
+            }
+            self.env.project(&names);
+        }
+    }
+
+    /// `stats`/`chart`/`timechart`/`top`/…: only the outputs and the `by`
+    /// fields exist afterwards.
+    fn stats_cmd(&mut self, name: &str, start: usize, end: usize) {
+        let args = lex::args(self.src, start, end);
+        let (outs, by) = self.aggregations(&args, false, name);
+        let mut known = BTreeMap::new();
+        for b in by {
+            let o = self.env.origin(&b);
+            known.insert(b, o);
+        }
+        for (n, o) in outs {
+            known.insert(n, o);
+        }
+        if name == "timechart" {
+            known.insert("_time".into(), Origin::Derived);
+        }
+        self.env.close(known);
+    }
+
+    /// `append`/`multisearch`/`union`: events of any of the searches.
+    fn union_cmd(
+        &mut self,
+        name: &str,
+        cmd: &Cmd,
+        filters: &mut Vec<Logic>,
+    ) -> Result<(), SyntaxError> {
+        let mut alts = Vec::new();
+        let mut unconstrained = false;
+        for sub in &cmd.subs {
+            let (l, env) = self.run_sub(&sub.cmds, FieldEnv::default())?;
+            self.env.merge(&env);
+            match l {
+                Some(l) => alts.push(l),
+                None => unconstrained = true,
+            }
+        }
+        if name == "append" {
+            // Events of the main search, or of the appended one.
+            let cur = Logic::and(std::mem::take(filters));
+            let has_cur = !matches!(&cur, Logic::And(v) if v.is_empty());
+            if has_cur && !alts.is_empty() && !unconstrained {
+                alts.insert(0, cur);
+                filters.push(Logic::or(alts));
+            } else if has_cur {
+                filters.push(cur);
+            }
+        } else if !alts.is_empty() && !unconstrained {
+            filters.push(Logic::or(alts));
+        }
+        Ok(())
+    }
+
+    /// `foreach <fields> [<template>]`: the body is a template
+    /// (`<<FIELD>>`, `<<MATCHSTR>>`) run once per matching field, not a
+    /// search of its own.
+    fn foreach_cmd(&mut self, at: &At<'_>) {
+        for a in lex::args(self.src, at.start, at.end) {
+            if let Some((k, v)) = lex::key_value(a.text(self.src)) {
+                if k == "fieldname" || k == "as" {
+                    self.env.derive(&v);
+                }
+            }
+        }
+        let s = Span::new(at.cmd.pipe.unwrap_or(at.cmd.start), at.end);
+        self.note_opaque(
+            trim_span(self.src, s),
+            "the `foreach` body (a `<<FIELD>>` template) is not modelled",
+        );
+    }
+
+    /// `spath`, `xmlkv`, `extract`, …: new fields from the event text.
+    fn extracting_cmd(&mut self, start: usize, end: usize) {
+        let args = lex::args(self.src, start, end);
+        for a in &args {
+            if let Some((k, v)) = lex::key_value(a.text(self.src)) {
+                if k == "output" || k == "outfield" {
+                    self.env.derive(&v);
+                }
+            }
+        }
+        self.env.closed = false;
+    }
+
+    /// Commands that filter nothing; some still bind or reshape names.
+    fn passive_cmd(&mut self, name: &str, start: usize, end: usize) {
+        if matches!(name, "addtotals" | "apply" | "fit") {
+            for a in lex::args(self.src, start, end) {
+                if let Some((k, v)) = lex::key_value(a.text(self.src)) {
+                    if k == "fieldname" || k == "as" {
+                        self.env.derive(&v);
+                    }
+                }
+            }
+        }
+        if matches!(name, "transpose" | "untable" | "xyseries") {
+            self.env.close(BTreeMap::new());
+            self.env.closed = false;
+        }
     }
 
     /// The command name and where its arguments start; `None` for an
@@ -804,6 +877,10 @@ impl<'s> Ctx<'s> {
             known.insert(n, o);
         }
         self.env.close(known);
+        if let Some(i) = &info {
+            let object = self.datamodels[models_before..].last().map(|d| d.0.clone());
+            self.tstats_points.push((object, i.clone()));
+        }
         Ok((logic, info))
     }
 
@@ -878,7 +955,15 @@ impl<'s> Ctx<'s> {
                         field,
                         mut modifiers,
                     } => {
-                        modifiers.push(m);
+                        // Each is idempotent and `lower`/`upper` replace
+                        // each other: the list stays short however long a
+                        // chain of `eval`s is.
+                        if m != "trim" {
+                            modifiers.retain(|x| x == "trim");
+                        }
+                        if !modifiers.contains(&m) {
+                            modifiers.push(m);
+                        }
                         Origin::Raw { field, modifiers }
                     }
                     Origin::Derived => Origin::Derived,

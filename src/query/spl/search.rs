@@ -404,6 +404,15 @@ impl<'s, 'c, 'a> SearchParser<'s, 'c, 'a> {
             }
             b')' | b'(' | b'[' => None,
             b',' if in_list => None,
+            _ if !in_list && call_name_len(&b[i..self.end]).is_some() => {
+                // `relative_time(now(), "-10m@m")`: a function call with
+                // its arguments, up to the balanced `)`.
+                let open = i + call_name_len(&b[i..self.end]).unwrap_or(0);
+                let j = skip_group(b, open).filter(|&j| j <= self.end)?;
+                self.pos = j;
+                let s = Span::new(i, j);
+                Some((s, self.text(s).to_string(), false))
+            }
             _ => {
                 let mut j = i;
                 let mut depth = 0usize;
@@ -469,6 +478,16 @@ impl<'s, 'c, 'a> SearchParser<'s, 'c, 'a> {
         };
         if MODIFIERS.iter().any(|m| name.eq_ignore_ascii_case(m)) {
             return Ok(None);
+        }
+        if !quoted && call_name_len(text.as_bytes()).is_some() {
+            // A computed bound: `_time >= relative_time(now(), "-10m@m")`.
+            let span = Span::new(fspan.start, vspan.end);
+            let fn_name = &text[..call_name_len(text.as_bytes()).unwrap_or(0)];
+            self.ctx.note_opaque(
+                span,
+                &format!("comparison with the computed value `{fn_name}(…)` is not modelled"),
+            );
+            return Ok(Some(Logic::opaque(self.text(span), span, "computed value")));
         }
         let cmp_end = if quoted { vspan.end + 1 } else { vspan.end };
         let span = Span::new(fspan.start, cmp_end);
@@ -552,6 +571,22 @@ impl<'s, 'c, 'a> SearchParser<'s, 'c, 'a> {
         }
         Ok(Some(Logic::or(alts)))
     }
+}
+
+/// `name(` with arguments: the length of `name` when `b` starts with an
+/// eval-style function call whose parentheses hold something (so that
+/// `GetCurrent()` and `*Get()*` stay plain terms).
+fn call_name_len(b: &[u8]) -> Option<usize> {
+    let n = b
+        .iter()
+        .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))?;
+    if n == 0 || !b[0].is_ascii_alphabetic() || b[n] != b'(' {
+        return None;
+    }
+    let close = skip_group(b, n)?;
+    let args = &b[n + 1..close - 1];
+    let ends = b.get(close).is_none_or(|c| is_ws(*c) || *c == b')');
+    (ends && args.iter().any(|c| !is_ws(*c))).then_some(n)
 }
 
 /// How a search-command value matches: `(op, value)` with wildcards

@@ -18,6 +18,7 @@ pub(crate) fn show(l: &Logic) -> String {
         ),
         Logic::Opaque(o) if o.reason == "macro" => format!("macro({})", o.text),
         Logic::Opaque(o) => format!("opaque({})", o.reason),
+        Logic::Shared(x) => show(x),
         Logic::Cmp(c) => {
             let op = match c.op {
                 Op::Eq => "=".to_string(),
