@@ -682,15 +682,12 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             stderr,
         };
     }
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-                && std::io::stdout().is_terminal()
-        }
-    };
+    let color = use_color(
+        args.color,
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+        std::io::stdout().is_terminal(),
+    );
     let ctx = report::Context::new(ws.root.clone())
         .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
     let no_knowledge = Knowledge::default();
@@ -756,6 +753,23 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         stdout,
         stderr,
         code,
+    }
+}
+
+/// Whether to colour the output: `--color`, else no colour when `NO_COLOR`
+/// is set (non-empty), `TERM` is `dumb` or stdout is not a terminal.
+fn use_color(
+    choice: ColorChoice,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+    terminal: bool,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb") && terminal
+        }
     }
 }
 
@@ -1108,5 +1122,50 @@ pub fn patterns_with(format: ListFormat, g: &GlobalArgs) -> Outcome {
         stdout,
         stderr: String::new(),
         code: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_capable_terminal_unless_forced() {
+        let dumb = Some(OsStr::new("dumb"));
+        let xterm = Some(OsStr::new("xterm-256color"));
+        assert!(use_color(ColorChoice::Auto, None, xterm, true));
+        assert!(use_color(ColorChoice::Auto, None, None, true));
+        assert!(!use_color(ColorChoice::Auto, None, dumb, true));
+        assert!(!use_color(
+            ColorChoice::Auto,
+            Some(OsStr::new("1")),
+            xterm,
+            true
+        ));
+        assert!(use_color(
+            ColorChoice::Auto,
+            Some(OsStr::new("")),
+            xterm,
+            true
+        ));
+        assert!(!use_color(ColorChoice::Auto, None, xterm, false));
+        assert!(use_color(
+            ColorChoice::Always,
+            Some(OsStr::new("1")),
+            dumb,
+            false
+        ));
+        assert!(!use_color(ColorChoice::Never, None, xterm, true));
+    }
+
+    #[test]
+    fn wrapping_reflows_prose_and_keeps_code_and_lists() {
+        let text = "First line of a\nparagraph that goes on.\n\n```yaml\na very long code line that must stay whole\n```\n- an item that is long enough to wrap\n";
+        let w = wrap_text(text, 20);
+        assert_eq!(
+            w,
+            "First line of a\nparagraph that goes\non.\n\n```yaml\na very long code line that must stay whole\n```\n- an item that is\n  long enough to\n  wrap\n"
+        );
     }
 }
