@@ -668,19 +668,14 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         r.status == lint::FileStatus::Failed && r.diagnostics.iter().any(|d| d.is_fatal())
     });
     if args.diff {
-        return Outcome {
-            code: if any_error || !diff_out.is_empty() {
-                if any_error {
-                    2
-                } else {
-                    1
-                }
-            } else {
-                0
-            },
-            stdout: diff_out,
-            stderr,
+        let code = if any_error || no_files {
+            2
+        } else if !diff_out.is_empty() {
+            1
+        } else {
+            0
         };
+        return deliver(diff_out, stderr, code, args.output_file.as_deref());
     }
     let color = use_color(
         args.color,
@@ -736,24 +731,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     } else {
         0
     };
-    let stdout = match &args.output_file {
-        Some(p) => {
-            if let Err(e) = crate::fsio::replace_file(p, None, stdout.as_bytes()) {
-                return Outcome {
-                    stdout: String::new(),
-                    stderr: format!("{stderr}error: cannot write {}: {e}\n", p.display()),
-                    code: 2,
-                };
-            }
-            String::new()
-        }
-        None => stdout,
-    };
-    Outcome {
-        stdout,
-        stderr,
-        code,
-    }
+    deliver(stdout, stderr, code, args.output_file.as_deref())
 }
 
 /// Whether to colour the output: `--color`, else no colour when `NO_COLOR`
@@ -770,6 +748,35 @@ fn use_color(
         ColorChoice::Auto => {
             no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb") && terminal
         }
+    }
+}
+
+/// The outcome, with the report written to `output_file` (atomically)
+/// instead of stdout when one is given.
+fn deliver(
+    stdout: String,
+    stderr: String,
+    code: i32,
+    output_file: Option<&std::path::Path>,
+) -> Outcome {
+    let Some(p) = output_file else {
+        return Outcome {
+            stdout,
+            stderr,
+            code,
+        };
+    };
+    match crate::fsio::replace_file(p, None, stdout.as_bytes()) {
+        Ok(()) => Outcome {
+            stdout: String::new(),
+            stderr,
+            code,
+        },
+        Err(e) => Outcome {
+            stdout: String::new(),
+            stderr: format!("{stderr}error: cannot write {}: {e}\n", p.display()),
+            code: 2,
+        },
     }
 }
 

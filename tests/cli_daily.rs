@@ -483,6 +483,22 @@ fn output_file_receives_the_report_and_stdout_stays_empty() {
     assert_eq!((code, out.as_str()), (1, ""));
     let text = fs::read_to_string(d.path().join("report.json")).unwrap();
     assert_eq!(patterns(&text), vec!["ephemeral-port", "irc-client"]);
+    // The diff of --diff too.
+    let (code, out, _) = run(
+        d.path(),
+        &[
+            "check",
+            "--isolated",
+            "--diff",
+            "--unsafe-fixes",
+            "--output-file",
+            "fix.diff",
+            "irc.yml",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (1, ""));
+    let diff = fs::read_to_string(d.path().join("fix.diff")).unwrap();
+    assert!(diff.starts_with("--- a/irc.yml\n+++ b/irc.yml\n"), "{diff}");
     let (code, _, err) = run(
         d.path(),
         &[
