@@ -685,8 +685,26 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     );
     let ctx = report::Context::new(ws.root.clone())
         .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
-    let no_knowledge = Knowledge::default();
-    let knowledge = groups.first().map_or(&no_knowledge, |g| g.knowledge);
+    // Every configuration's patterns (teams' own ones included), for the
+    // SARIF rule metadata.
+    let empty = Knowledge::default();
+    let merged;
+    let knowledge = match groups.as_slice() {
+        [] => &empty,
+        [first, ..] if args.format != OutputFormat::Sarif => first.knowledge,
+        [first, rest @ ..] => {
+            let mut all = first.knowledge.clone();
+            for g in rest {
+                for p in &g.knowledge.patterns {
+                    if all.pattern(&p.id).is_none() {
+                        all.patterns.push(p.clone());
+                    }
+                }
+            }
+            merged = all;
+            &merged
+        }
+    };
     let stdout = if args.statistics {
         report::statistics::render(&results, args.format == OutputFormat::Json)
     } else {

@@ -604,3 +604,50 @@ fn colour_output_has_no_stray_severity_line_and_the_summary_reads_well() {
         "{out}"
     );
 }
+
+#[test]
+fn a_team_catalogue_of_a_nested_configuration_reaches_the_sarif_rules() {
+    let team = "patterns:
+  - id: team-irc-bouncer
+    title: Our IRC bouncer
+    rationale: The chat team runs an IRC bouncer.
+    benign: [the chat team's bouncer]
+    trigger:
+      - concepts: [destination.port]
+        ports: [6667]
+    exclusion:
+      summary: exclude the bouncer
+      name: irc_bouncer
+      fields:
+        - concept: source.ip
+          op: cidr
+          fact: irc_bouncers
+          placeholder: <your IRC bouncers>
+";
+    let d = git_repo(&[
+        ("a/irc.yml", IRC),
+        (
+            "team/rulelint.toml",
+            "[knowledge]\nextend = [\"team.yml\"]\n",
+        ),
+        ("team/team.yml", team),
+        ("team/irc.yml", IRC),
+    ]);
+    let (code, out, err) = run(d.path(), &["check", "--format", "sarif", "."]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rules: Vec<&str> = v["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(rules.contains(&"RL201/team-irc-bouncer"), "{rules:?}");
+    let (_, out, _) = run(d.path(), &["check", "--format", "json", "."]);
+    let team_findings: Vec<String> = findings(&out)
+        .into_iter()
+        .filter(|f| f.2 == "team-irc-bouncer")
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(team_findings, vec!["team/irc.yml"]);
+}
