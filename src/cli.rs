@@ -353,7 +353,10 @@ fn command_line_selection(
 
 /// `--include` / `--exclude` globs that match no file under `paths`.
 fn unmatched_cli_globs(args: &CheckArgs) -> Vec<String> {
-    if args.include.is_empty() && args.exclude.is_empty() {
+    // The globs filter directory walks only.
+    if (args.include.is_empty() && args.exclude.is_empty())
+        || !args.paths.iter().any(|p| p.is_dir())
+    {
         return Vec::new();
     }
     let all = discover::discover_with(&args.paths, &None, &None, args.no_ignore);
