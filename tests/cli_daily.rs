@@ -178,6 +178,12 @@ fn configuration_globs_are_relative_to_the_configuration_and_unmatched_globs_are
         err.contains("--exclude `host/*` matches no rule file"),
         "{err}"
     );
+    // Files named on the command line are not filtered: no warning.
+    let (_, _, err) = run(
+        d.path(),
+        &["check", "--exclude", "host/*", "rules/host/irc.yml"],
+    );
+    assert!(!err.contains("matches no rule file"), "{err}");
 }
 
 #[test]
