@@ -56,7 +56,12 @@ pub enum Command {
         format: ListFormat,
     },
     /// Print the effective configuration (TOML).
-    Config,
+    Config {
+        /// Show the configuration that applies to this file or directory
+        /// (the nearest `rulelint.toml` in its directory or above) instead
+        /// of the working directory's.
+        path: Option<PathBuf>,
+    },
     /// Write a commented starter `rulelint.toml` in the working directory.
     Init,
 }
@@ -228,7 +233,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Check(args) => check_with(*args, &g),
         Command::Explain { name } => explain_with(&name, &g),
         Command::Patterns { format } => patterns_with(format, &g),
-        Command::Config => show_config(&g),
+        Command::Config { path } => show_config(&g, path.as_deref()),
         Command::Init => init(),
     }
 }
@@ -266,14 +271,39 @@ pub fn setup(g: &GlobalArgs) -> Result<Setup, Outcome> {
     })
 }
 
-fn show_config(g: &GlobalArgs) -> Outcome {
-    match setup(g) {
-        Ok(s) => Outcome {
-            stdout: s.config.to_toml(&s.settings, &s.knowledge),
+fn show_config(g: &GlobalArgs, path: Option<&std::path::Path>) -> Outcome {
+    let Some(path) = path else {
+        return match setup(g) {
+            Ok(s) => Outcome {
+                stdout: s.config.to_toml(&s.settings, &s.knowledge),
+                stderr: String::new(),
+                code: 0,
+            },
+            Err(o) => o,
+        };
+    };
+    let ws = Workspace::current();
+    if !path.exists() {
+        return usage_error(format!(
+            "{}: no such file or directory",
+            crate::source::slashed(path)
+        ));
+    }
+    let abs = config::workspace::normalize(&ws.cwd.join(path));
+    let start = if abs.is_dir() {
+        abs
+    } else {
+        abs.parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| ws.cwd.clone())
+    };
+    match config::resolve::load_all_from(g.config.as_deref(), g.isolated, &start, &ws.cwd) {
+        Ok((config, knowledge, settings)) => Outcome {
+            stdout: config.to_toml(&settings, &knowledge),
             stderr: String::new(),
             code: 0,
         },
-        Err(o) => o,
+        Err(e) => config_errors(&e),
     }
 }
 

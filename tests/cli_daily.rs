@@ -657,3 +657,31 @@ fn a_team_catalogue_of_a_nested_configuration_reaches_the_sarif_rules() {
         .collect();
     assert_eq!(team_findings, vec!["team/irc.yml"]);
 }
+
+#[test]
+fn config_shows_the_configuration_of_a_file() {
+    let d = git_repo(&[
+        ("rulelint.toml", "ignore = [\"RL101\"]\n"),
+        ("rules/rulelint.toml", "ignore = [\"irc-client\"]\n"),
+        ("rules/net/irc.yml", IRC),
+    ]);
+    let (code, out, _) = run(d.path(), &["config", "rules/net/irc.yml"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("# Effective settings, from rules/rulelint.toml"),
+        "{out}"
+    );
+    assert!(out.contains("ignore = [\"irc-client\"]"), "{out}");
+    let (_, out, _) = run(d.path(), &["config"]);
+    assert!(
+        out.contains("# Effective settings, from rulelint.toml"),
+        "{out}"
+    );
+    assert!(out.contains("ignore = [\"RL101\"]"), "{out}");
+    let (code, _, err) = run(d.path(), &["config", "nope/x.yml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("nope/x.yml: no such file or directory"),
+        "{err}"
+    );
+}
