@@ -494,9 +494,17 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     for w in unmatched_cli_globs(&args) {
         fix_report.push_str(&w);
     }
+    // Directories walked; a configuration's globs are judged only when its
+    // whole directory was walked.
+    let walked: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| config::workspace::normalize(&ws.cwd.join(p)))
+        .collect();
     if candidates.iter().any(|c| !c.explicit) {
         for (gi, l) in per.loaded.iter().enumerate() {
-            if l.config.file.is_none() {
+            if l.config.file.is_none() || !walked.iter().any(|w| l.config.root.starts_with(w)) {
                 continue;
             }
             let rels: Vec<String> = candidates

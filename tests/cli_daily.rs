@@ -155,6 +155,9 @@ fn configuration_globs_are_relative_to_the_configuration_and_unmatched_globs_are
         );
         assert!(!err.contains("`net/**`"), "{err}");
     }
+    // Walking part of the configuration's directory judges no glob.
+    let (_, _, err) = run(d.path(), &["check", "rules/host"]);
+    assert!(!err.contains("matches no checked file"), "{err}");
     // Command-line globs are relative to the working directory.
     let (code, out, err) = run(
         d.path(),
