@@ -932,26 +932,9 @@ pub fn terminal_width() -> usize {
         .unwrap_or(80)
 }
 
-/// Example exclusion of a pattern, in words and Sigma-like notation.
+/// A pattern's exclusion in words, one line per field.
 fn exclusion_lines(p: &Pattern) -> Vec<String> {
-    p.exclusion
-        .fields
-        .iter()
-        .map(|f| {
-            let vals = f.values_text();
-            let op = if f.op == "eq" {
-                String::new()
-            } else {
-                format!(" ({})", f.op)
-            };
-            let fact = f
-                .fact
-                .as_ref()
-                .map(|x| format!("  [environment fact: {x}]"))
-                .unwrap_or_default();
-            format!("not {}{op}: {vals}{fact}", f.concept)
-        })
-        .collect()
+    p.exclusion.describe()
 }
 
 fn trigger_lines(p: &Pattern) -> Vec<String> {

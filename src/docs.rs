@@ -52,14 +52,8 @@ pub fn checks_markdown(k: &Knowledge) -> String {
             let _ = writeln!(s, "* {b}");
         }
         let _ = write!(s, "\nSuggested exclusion: {}.\n\n", p.exclusion.summary);
-        for f in &p.exclusion.fields {
-            let vals = f.values_text();
-            let fact = f
-                .fact
-                .as_ref()
-                .map(|x| format!(" (configuration fact `{x}`)"))
-                .unwrap_or_default();
-            let _ = writeln!(s, "* `{}` {}: {}{}", f.concept, f.op, vals, fact);
+        for line in p.exclusion.describe() {
+            let _ = writeln!(s, "* {line}");
         }
         if !p.references.is_empty() {
             s.push_str("\nReferences:\n\n");

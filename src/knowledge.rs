@@ -4,10 +4,12 @@
 //!
 //! The schema is documented in `knowledge/README.md`.
 
-use crate::rule::{Field, Logic, Schema};
+use crate::rule::{Field, Logic, Op, Schema};
+use crate::severity::Severity;
 use crate::source::{SourceFile, Span};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
+use std::fmt;
 
 pub mod facts;
 
@@ -26,6 +28,19 @@ pub const BUILTIN_PATTERN_FILES: &[(&str, &str)] = &[
         include_str!("../knowledge/identity.yml"),
     ),
 ];
+
+/// The embedded intent signals (which rules are about one specific threat).
+pub const BUILTIN_INTENT: (&str, &str) = (
+    "knowledge/intent.yml",
+    include_str!("../knowledge/intent.yml"),
+);
+
+/// SigmaHQ's field names per log source (see `knowledge/README.md` for its
+/// provenance and licence).
+pub const BUILTIN_SIGMA_LOGSOURCES: (&str, &str) = (
+    "knowledge/sigma-logsource.json",
+    include_str!("../knowledge/sigma-logsource.json"),
+);
 
 /// The embedded field-concept table.
 pub const BUILTIN_FIELDS: (&str, &str) = (
@@ -49,8 +64,8 @@ pub struct Pattern {
     /// One line: what the rule matches that benign activity also matches.
     pub title: String,
     /// Default severity: error, warning, info or hint.
-    #[serde(default = "default_severity")]
-    pub severity: String,
+    #[serde(default = "default_severity", deserialize_with = "de_severity")]
+    pub severity: Severity,
     /// The finding's message; `{field}` and `{value}` are replaced by the
     /// triggering field and value. Default: "`{field}` matches {value}: <title>".
     #[serde(default)]
@@ -67,14 +82,108 @@ pub struct Pattern {
     /// with the pattern.
     #[serde(default)]
     pub handled: Vec<Handled>,
+    /// The pattern does not apply when any of these matches the rule
+    /// (the rule keys on something that makes the benign actor irrelevant).
+    #[serde(default)]
+    pub unless: Vec<Matcher>,
+    /// What the rule must be about for the pattern to apply.
+    #[serde(default)]
+    pub scope: Scope,
+    /// What happens on a rule written for one specific threat.
+    #[serde(default)]
+    pub intent: IntentPolicy,
     pub exclusion: ExclusionSpec,
     /// Taxonomy entries of the knowledge sources this pattern condenses.
     #[serde(default)]
     pub taxonomy: Vec<String>,
 }
 
-fn default_severity() -> String {
-    "warning".into()
+fn default_severity() -> Severity {
+    Severity::Warning
+}
+
+fn de_severity<'de, D: Deserializer<'de>>(d: D) -> Result<Severity, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "severity `{s}` must be error, warning, info or hint"
+        ))
+    })
+}
+
+/// Conditions on the rule's context. Every condition given must hold; an
+/// empty scope applies everywhere.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// The rule reads one of these log sources: words compared with the
+    /// rule's data words (Sigma logsource category/product/service, Elastic
+    /// index patterns and data sets, Splunk datamodels and source macros),
+    /// case-insensitively, as substrings. A rule that names no log source
+    /// passes.
+    #[serde(default)]
+    pub logsource: Vec<String>,
+    /// The rule reads none of these log sources.
+    #[serde(default)]
+    pub not_logsource: Vec<String>,
+    /// The rule is about one of these platforms (a rule that names none
+    /// passes).
+    #[serde(default)]
+    pub platform: Vec<Platform>,
+    /// The rule's type is one of these (Elastic `query`/`eql`/`threshold`,
+    /// Splunk `TTP`/`Anomaly`/`Hunting`); a rule without a type passes.
+    #[serde(default)]
+    pub rule_type: Vec<String>,
+    /// The rule's type is none of these.
+    #[serde(default)]
+    pub not_rule_type: Vec<String>,
+    /// The address scope the rule must have.
+    #[serde(default)]
+    pub address: Option<AddressScope>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Windows,
+    Linux,
+    Macos,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Windows => "windows",
+            Platform::Linux => "linux",
+            Platform::Macos => "macos",
+        }
+    }
+}
+
+/// Address scope of a network rule.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AddressScope {
+    /// The rule is about traffic to or from the Internet: it excludes the
+    /// private ranges on one side, or keys on an external direction.
+    Internet,
+    /// The rule is about internal traffic: it requires private ranges.
+    Internal,
+}
+
+/// What a pattern does on a rule written for one specific threat (an
+/// exploit, a CVE, a web shell, a malware family, an initial-access
+/// technique, a supply-chain attack).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum IntentPolicy {
+    /// No finding: the benign actor's exclusion would blind the rule.
+    #[default]
+    Silence,
+    /// The finding drops one severity level.
+    Lower,
+    /// The finding stays as it is.
+    Keep,
 }
 
 /// A matcher, optionally with further matchers that must all match too.
@@ -90,7 +199,7 @@ pub struct Clause {
 }
 
 /// Matches comparisons on some concepts. Exactly one of `ports`,
-/// `processes`, `values`, `contains`, `prefixes`, `absent` is given.
+/// `processes`, `values`, `contains`, `prefixes`, `absent`, `any` is given.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Matcher {
@@ -116,9 +225,81 @@ pub struct Matcher {
     /// The rule requires the field to be absent or empty.
     #[serde(default)]
     pub absent: bool,
+    /// Any value test on the field (the rule keys on it at all).
+    #[serde(default)]
+    pub any: bool,
     /// Match in negative position (the rule excludes it) instead of positive.
     #[serde(default)]
     pub negated: bool,
+    /// The same matcher prepared for matching; filled in at load.
+    #[serde(skip)]
+    pub compiled: CompiledMatcher,
+}
+
+/// A matcher's lists normalised once at load: lower-case, program names
+/// without `.exe`, concepts widened to their name/path siblings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompiledMatcher {
+    /// The concepts a comparison may resolve to (`processes` matchers on
+    /// `process.name` also look at `process.executable`, and the reverse).
+    pub concepts: Vec<String>,
+    /// Any field, resolved or not (`concepts: ["*"]`).
+    pub any_field: bool,
+    pub processes: Vec<String>,
+    pub values: Vec<String>,
+    pub contains: Vec<String>,
+    /// `contains` without a leading `-` or `/` (a flag written bare).
+    pub contains_bare: Vec<String>,
+    pub prefixes: Vec<String>,
+}
+
+impl Matcher {
+    /// Fill in [`Matcher::compiled`].
+    pub fn compile(&mut self) {
+        let lower = |v: &[String]| v.iter().map(|x| x.to_ascii_lowercase()).collect::<Vec<_>>();
+        let contains = lower(&self.contains);
+        self.compiled = CompiledMatcher {
+            concepts: widen_concepts(&self.concepts, !self.processes.is_empty()),
+            any_field: self.concepts.iter().any(|c| c == "*"),
+            processes: self.processes.iter().map(|p| norm_program(p)).collect(),
+            values: lower(&self.values),
+            contains_bare: contains
+                .iter()
+                .map(|x| x.trim().trim_start_matches(['-', '/']).to_string())
+                .collect(),
+            contains,
+            prefixes: lower(&self.prefixes),
+        };
+    }
+}
+
+/// A program name as compared: lower-case, without a trailing `.exe`.
+pub fn norm_program(s: &str) -> String {
+    let l = s.to_ascii_lowercase();
+    l.strip_suffix(".exe").map(str::to_string).unwrap_or(l)
+}
+
+/// Concepts that also count for a matcher by program name: a name is found
+/// in the executable path and the original file name, and the reverse.
+pub fn widen_concepts(concepts: &[String], by_name: bool) -> Vec<String> {
+    let mut out: Vec<String> = concepts.to_vec();
+    if by_name {
+        for c in concepts {
+            let extra: &[&str] = match c.as_str() {
+                "process.name" => &["process.executable", "process.pe.original_file_name"],
+                "process.executable" => &["process.name", "process.pe.original_file_name"],
+                "process.parent.name" => &["process.parent.executable"],
+                "process.parent.executable" => &["process.parent.name"],
+                _ => &[],
+            };
+            for e in extra {
+                if !out.iter().any(|o| o == e) {
+                    out.push((*e).to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A port or an inclusive port range.
@@ -171,6 +352,21 @@ pub struct Handled {
     /// How many of `values`/`processes` must be covered; default all.
     #[serde(default)]
     pub min: Option<usize>,
+    /// `concepts` widened and `processes` normalised; filled in at load.
+    #[serde(skip)]
+    pub compiled: CompiledMatcher,
+}
+
+impl Handled {
+    /// Fill in [`Handled::compiled`].
+    pub fn compile(&mut self) {
+        self.compiled = CompiledMatcher {
+            concepts: widen_concepts(&self.concepts, !self.processes.is_empty()),
+            processes: self.processes.iter().map(|p| norm_program(p)).collect(),
+            values: self.values.iter().map(|v| v.to_ascii_lowercase()).collect(),
+            ..CompiledMatcher::default()
+        };
+    }
 }
 
 /// The exclusion to suggest.
@@ -193,8 +389,8 @@ pub struct ExclusionSpec {
 pub struct ExclusionFieldSpec {
     pub concept: String,
     /// `eq` (default), `endswith`, `startswith`, `cidr`.
-    #[serde(default = "default_op")]
-    pub op: String,
+    #[serde(default)]
+    pub op: ExclusionOp,
     /// Default values (known benign actors).
     #[serde(default)]
     pub values: Vec<String>,
@@ -211,6 +407,75 @@ pub struct ExclusionFieldSpec {
     /// on `EventID` 4625 names the failed account `TargetUserName`).
     #[serde(default)]
     pub overrides: Vec<FieldOverride>,
+    /// The values narrow the trigger's own comparison (an exact path among
+    /// the programs the rule names), so a rule that pins this concept is
+    /// not a contradiction.
+    #[serde(default)]
+    pub narrows_trigger: bool,
+}
+
+/// How an exclusion field compares its values.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ExclusionOp {
+    #[default]
+    Eq,
+    StartsWith,
+    EndsWith,
+    /// Addresses and ranges.
+    Cidr,
+}
+
+impl ExclusionOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExclusionOp::Eq => "eq",
+            ExclusionOp::StartsWith => "startswith",
+            ExclusionOp::EndsWith => "endswith",
+            ExclusionOp::Cidr => "cidr",
+        }
+    }
+
+    /// The Logic IR operator.
+    pub fn op(self) -> Op {
+        match self {
+            ExclusionOp::Eq => Op::Eq,
+            ExclusionOp::StartsWith => Op::StartsWith,
+            ExclusionOp::EndsWith => Op::EndsWith,
+            ExclusionOp::Cidr => Op::Cidr,
+        }
+    }
+}
+
+impl fmt::Display for ExclusionOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ExclusionOp {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// A rule schema as named in the catalogue.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SchemaName {
+    Sigma,
+    Ecs,
+    Splunk,
+}
+
+impl SchemaName {
+    pub fn of(s: Schema) -> SchemaName {
+        match s {
+            Schema::Sigma => SchemaName::Sigma,
+            Schema::Ecs => SchemaName::Ecs,
+            Schema::Splunk => SchemaName::Splunk,
+        }
+    }
 }
 
 /// A field name for one schema, used when the trigger's field is one of
@@ -219,7 +484,7 @@ pub struct ExclusionFieldSpec {
 #[serde(deny_unknown_fields)]
 pub struct FieldOverride {
     /// `sigma`, `ecs` or `splunk`.
-    pub schema: String,
+    pub schema: SchemaName,
     #[serde(default)]
     pub when_trigger: Vec<String>,
     pub field: String,
@@ -235,10 +500,35 @@ impl ExclusionFieldSpec {
             self.values.join(", ")
         }
     }
+
+    /// The field in words, the one description used by `explain`, SARIF
+    /// help and the checks page: "`source.ip` in CIDR: <your DNS servers>
+    /// (environment fact `dns_servers`)".
+    pub fn describe(&self) -> String {
+        let how = match self.op {
+            ExclusionOp::Eq => "is",
+            ExclusionOp::StartsWith => "starts with",
+            ExclusionOp::EndsWith => "ends with",
+            ExclusionOp::Cidr => "in CIDR",
+        };
+        let fact = self
+            .fact
+            .as_deref()
+            .map(|x| format!(" (environment fact `{x}`)"))
+            .unwrap_or_default();
+        format!("`{}` {how}: {}{fact}", self.concept, self.values_text())
+    }
 }
 
-fn default_op() -> String {
-    "eq".into()
+impl ExclusionSpec {
+    /// One line per field, see [`ExclusionFieldSpec::describe`]; an event
+    /// is excluded when all of them match.
+    pub fn describe(&self) -> Vec<String> {
+        self.fields
+            .iter()
+            .map(ExclusionFieldSpec::describe)
+            .collect()
+    }
 }
 
 /// The field-concept table file.
@@ -377,6 +667,136 @@ impl FieldTable {
 pub struct Knowledge {
     pub patterns: Vec<Pattern>,
     pub fields: FieldTable,
+    /// Signals that a rule is written for one specific threat.
+    pub intent: IntentSignals,
+    /// Field names per Sigma log source.
+    pub sigma_logsources: SigmaLogsources,
+}
+
+/// `knowledge/intent.yml`: what marks a rule as written for one specific
+/// threat. All lists are compared case-insensitively; already lower-cased
+/// at load.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IntentSignals {
+    /// Tag prefixes (`cve.`, `attack.t1190`, `Use Case: Vulnerability`,
+    /// `analytic_story:` stories are matched with `stories`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Substrings of a Splunk analytic story name.
+    #[serde(default)]
+    pub stories: Vec<String>,
+    /// Substrings of the rule's path (`rules-emerging-threats/`).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Words or phrases in the rule's title, matched at word boundaries.
+    #[serde(default)]
+    pub titles: Vec<String>,
+    /// Parent programs whose children a rule watches because the parent is
+    /// the way in (web servers, document readers, mail clients): a rule
+    /// keyed on one is about a web shell or a malicious document.
+    #[serde(default)]
+    pub parents: Vec<String>,
+}
+
+impl IntentSignals {
+    fn normalise(&mut self) {
+        for list in [
+            &mut self.tags,
+            &mut self.stories,
+            &mut self.paths,
+            &mut self.titles,
+        ] {
+            for x in list.iter_mut() {
+                *x = x.to_ascii_lowercase();
+            }
+        }
+        for x in self.parents.iter_mut() {
+            *x = norm_program(x);
+        }
+    }
+}
+
+/// SigmaHQ's field names per log source: product → category or service →
+/// the fields events of that log source carry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SigmaLogsources {
+    products: HashMap<String, SigmaProduct>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct SigmaProduct {
+    common: Vec<String>,
+    /// category or service → fields (lower-case).
+    sources: HashMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct SigmaLogsourceFile {
+    legit: HashMap<String, SigmaLogsourceProduct>,
+    #[serde(default)]
+    addon: HashMap<String, SigmaLogsourceProduct>,
+}
+
+#[derive(Deserialize, Default)]
+struct SigmaLogsourceProduct {
+    #[serde(default)]
+    common: Vec<String>,
+    #[serde(default)]
+    category: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    service: HashMap<String, Vec<String>>,
+}
+
+impl SigmaLogsources {
+    fn from_json(text: &str) -> Result<Self, String> {
+        let f: SigmaLogsourceFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut out = SigmaLogsources::default();
+        for part in [f.legit, f.addon] {
+            for (product, p) in part {
+                let e = out
+                    .products
+                    .entry(product.to_ascii_lowercase())
+                    .or_default();
+                e.common
+                    .extend(p.common.iter().map(|x| x.to_ascii_lowercase()));
+                for (name, fields) in p.category.into_iter().chain(p.service) {
+                    e.sources
+                        .entry(name.to_ascii_lowercase())
+                        .or_default()
+                        .extend(fields.iter().map(|x| x.to_ascii_lowercase()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The fields of the log source a rule names with `words` (its
+    /// lower-case logsource values: product, category, service). `None`
+    /// when the taxonomy does not list that log source's fields (unknown
+    /// products, or a log source listed with no fields).
+    pub fn fields_for(&self, words: &[String]) -> Option<Vec<&str>> {
+        let product = words
+            .iter()
+            .find_map(|w| self.products.get_key_value(w.as_str()))
+            .map(|(_, p)| p)
+            .or_else(|| self.products.get("empty"))?;
+        let mut out: Vec<&str> = Vec::new();
+        let mut known = false;
+        for w in words {
+            if let Some(list) = product.sources.get(w.as_str()) {
+                if !list.is_empty() {
+                    known = true;
+                    out.extend(list.iter().map(String::as_str));
+                }
+            }
+        }
+        if !known {
+            return None;
+        }
+        out.extend(product.common.iter().map(String::as_str));
+        Some(out)
+    }
 }
 
 /// Convert a serde-saphyr error into a positioned error.
@@ -414,6 +834,25 @@ impl Knowledge {
             Ok(f) => k.fields = FieldTable::from_file(f),
             Err(e) => errors.push(yaml_error(fname, ftext, e)),
         }
+        let (iname, itext) = BUILTIN_INTENT;
+        match serde_saphyr::from_str::<IntentSignals>(itext) {
+            Ok(mut i) => {
+                i.normalise();
+                k.intent = i;
+            }
+            Err(e) => errors.push(yaml_error(iname, itext, e)),
+        }
+        let (lname, ltext) = BUILTIN_SIGMA_LOGSOURCES;
+        match SigmaLogsources::from_json(ltext) {
+            Ok(l) => k.sigma_logsources = l,
+            Err(message) => errors.push(KnowledgeError {
+                file: lname.to_string(),
+                span: None,
+                line: None,
+                column: None,
+                message,
+            }),
+        }
         for (name, text) in BUILTIN_PATTERN_FILES {
             if let Err(mut es) = k.add_patterns(name, text) {
                 errors.append(&mut es);
@@ -429,7 +868,7 @@ impl Knowledge {
     /// Load a catalogue file in the pattern schema and add its patterns.
     /// Every pattern is validated; on error nothing from the file is added.
     pub fn add_patterns(&mut self, file: &str, text: &str) -> Result<(), Vec<KnowledgeError>> {
-        let parsed: PatternFile =
+        let mut parsed: PatternFile =
             serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, e)])?;
         let mut errors = Vec::new();
         for p in &parsed.patterns {
@@ -461,6 +900,9 @@ impl Knowledge {
             errors.dedup();
             return Err(errors);
         }
+        for p in &mut parsed.patterns {
+            p.compile();
+        }
         self.patterns.extend(parsed.patterns);
         Ok(())
     }
@@ -477,46 +919,45 @@ impl Knowledge {
         if !kebab {
             out.push("id must be kebab-case (a-z, 0-9, -)".to_string());
         }
-        if p.severity.parse::<crate::severity::Severity>().is_err() {
-            out.push(format!(
-                "severity `{}` must be error, warning, info or hint",
-                p.severity
-            ));
-        }
         if p.title.trim().is_empty() || p.rationale.trim().is_empty() {
             out.push("title and rationale must not be empty".into());
         }
         if p.trigger.is_empty() {
             out.push("trigger needs at least one clause".into());
         }
-        let concept_ok =
-            |c: &str| self.fields.concepts.is_empty() || self.fields.concepts.contains_key(c);
-        for cl in &p.trigger {
-            for m in std::iter::once(&cl.matcher).chain(cl.also.iter()) {
-                let kinds = [
-                    !m.ports.is_empty(),
-                    !m.processes.is_empty(),
-                    !m.values.is_empty(),
-                    !m.contains.is_empty(),
-                    !m.prefixes.is_empty(),
-                    m.absent,
-                ]
-                .iter()
-                .filter(|b| **b)
-                .count();
-                if kinds != 1 {
-                    out.push(
-                        "each trigger matcher needs exactly one of ports, processes, values, contains, prefixes, absent"
-                            .into(),
-                    );
-                }
-                if m.concepts.is_empty() {
-                    out.push("each trigger matcher needs concepts".into());
-                }
-                for c in &m.concepts {
-                    if !concept_ok(c) {
-                        out.push(format!("unknown concept `{c}` (see knowledge/fields.yml)"));
-                    }
+        let concept_ok = |c: &str| {
+            c == "*" || self.fields.concepts.is_empty() || self.fields.concepts.contains_key(c)
+        };
+        let matchers = p
+            .trigger
+            .iter()
+            .flat_map(|cl| std::iter::once(&cl.matcher).chain(cl.also.iter()))
+            .chain(p.unless.iter());
+        for m in matchers {
+            let kinds = [
+                !m.ports.is_empty(),
+                !m.processes.is_empty(),
+                !m.values.is_empty(),
+                !m.contains.is_empty(),
+                !m.prefixes.is_empty(),
+                m.absent,
+                m.any,
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if kinds != 1 {
+                out.push(
+                    "each trigger matcher needs exactly one of ports, processes, values, contains, prefixes, absent, any"
+                        .into(),
+                );
+            }
+            if m.concepts.is_empty() {
+                out.push("each trigger matcher needs concepts".into());
+            }
+            for c in &m.concepts {
+                if !concept_ok(c) {
+                    out.push(format!("unknown concept `{c}` (see knowledge/fields.yml)"));
                 }
             }
         }
@@ -543,18 +984,9 @@ impl Knowledge {
             if !concept_ok(&f.concept) {
                 out.push(format!("unknown concept `{}` in exclusion", f.concept));
             }
-            if !["eq", "endswith", "startswith", "cidr"].contains(&f.op.as_str()) {
-                out.push(format!(
-                    "exclusion op `{}` must be eq, endswith, startswith or cidr",
-                    f.op
-                ));
-            }
             for o in &f.overrides {
-                if !["sigma", "ecs", "splunk"].contains(&o.schema.as_str()) || o.field.is_empty() {
-                    out.push(format!(
-                        "override of `{}` needs schema sigma, ecs or splunk and a field",
-                        f.concept
-                    ));
+                if o.field.is_empty() {
+                    out.push(format!("override of `{}` needs a field", f.concept));
                 }
             }
             if f.values.is_empty() && f.placeholder.is_none() {
@@ -567,8 +999,45 @@ impl Knowledge {
         out
     }
 
+    /// Prepare every pattern of the catalogue for matching (patterns built
+    /// in code rather than loaded).
+    pub fn compile(&mut self) {
+        for p in &mut self.patterns {
+            p.compile();
+        }
+    }
+
     pub fn pattern(&self, id: &str) -> Option<&Pattern> {
         self.patterns.iter().find(|p| p.id == id)
+    }
+}
+
+impl Pattern {
+    /// Fill in the compiled form of every matcher, and lower-case the
+    /// scope's words.
+    pub fn compile(&mut self) {
+        for list in [
+            &mut self.scope.logsource,
+            &mut self.scope.not_logsource,
+            &mut self.scope.rule_type,
+            &mut self.scope.not_rule_type,
+        ] {
+            for w in list.iter_mut() {
+                *w = w.to_ascii_lowercase();
+            }
+        }
+        for c in &mut self.trigger {
+            c.matcher.compile();
+            for m in &mut c.also {
+                m.compile();
+            }
+        }
+        for m in &mut self.unless {
+            m.compile();
+        }
+        for h in &mut self.handled {
+            h.compile();
+        }
     }
 }
 

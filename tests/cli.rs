@@ -228,7 +228,7 @@ fn sigma_bad_input_is_reported_at_its_position_and_other_files_still_checked() {
     // The good file is still checked.
     assert!(find("good.yml")
         .iter()
-        .any(|d| d["pattern"] == "ephemeral-port"));
+        .any(|d| d["pattern"] == "irc-client"));
     assert_eq!(v["summary"]["errors"].as_u64(), Some(5));
 }
 

@@ -11,7 +11,7 @@ fn rulelint(dir: &std::path::Path) -> Command {
     c
 }
 
-const IRC: &str = "# leading comment kept\r\ntitle: IRC to the Internet\r\nid: 5f0c0a8e-6b8e-4c55-9c61-2c2f6a1d7a11\r\nstatus: test\r\nlogsource:\r\n    category: network_connection\r\n    product: windows\r\ndetection:\r\n    selection:\r\n        Initiated: 'true'\r\n        DestinationPort:\r\n            - 6667   # classic IRC\r\n            - 6697\r\n    condition: selection\r\nlevel: medium\r\n";
+const IRC: &str = "# leading comment kept\r\ntitle: IRC to the Internet\r\nid: 5f0c0a8e-6b8e-4c55-9c61-2c2f6a1d7a11\r\nstatus: test\r\nlogsource:\r\n    category: network_connection\r\n    product: windows\r\ndetection:\r\n    selection:\r\n        Protocol: tcp\r\n        DestinationPort:\r\n            - 6667   # classic IRC\r\n            - 6697\r\n    condition: selection\r\nlevel: medium\r\n";
 
 #[test]
 fn fix_applies_the_exclusion_and_keeps_the_rest() {

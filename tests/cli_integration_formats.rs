@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// Connections to an IRC port: `ephemeral-port` and `irc-client` findings
 /// on line 11.
-const FLAGGED: &str = "title: IRC Connection From A Workstation
+const FLAGGED: &str = "title: IRC Connection From A Workstation To The Internet
 id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21
 status: test
 logsource:
@@ -19,7 +19,7 @@ logsource:
     product: windows
 detection:
     selection:
-        Initiated: 'true'
+        Protocol: tcp
         # the classic IRC port
         DestinationPort: 6667
     condition: selection

@@ -546,3 +546,24 @@ fn team_catalogue_text_is_inert() {
     assert!(md.contains("team-irc-bouncer"), "{md}");
     assert_eq!(live_markdown(&md), Vec::<String>::new(), "{md}");
 }
+
+#[test]
+fn stdout_for_people_never_starts_a_workflow_command() {
+    // A file name and a value that would each be a workflow command at the
+    // start of a line of a CI log.
+    let dir = tempfile::tempdir().unwrap();
+    let name = "::add-mask::s3cr3t.yml";
+    fs::write(
+        dir.path().join(name),
+        irc_rule("::stop-commands::tok", "'::add-mask::v'"),
+    )
+    .unwrap();
+    for format in ["human", "markdown"] {
+        let r = run(dir.path(), &["check", "--format", format, name]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        assert!(r.stdout.contains("add-mask"), "{format}: {}", r.stdout);
+        for line in r.stdout.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{format}: {line:?}");
+        }
+    }
+}

@@ -10,6 +10,11 @@
 //!   excludes it); the file parses without errors.
 //! * `partial_<id>*`: an `info` RL201 finding for the pattern (the rule
 //!   excludes the right field but not every benign actor).
+//! * `lowered_<id>*`: an RL201 finding for the pattern one severity level
+//!   below the catalogue's (a deprecated rule, a broad list).
+//! * `nofield_<id>*`: an RL201 finding for the pattern without a
+//!   suggestion, whose help says the log source has no field for the
+//!   exclusion.
 //!
 //! Every file is checked and all failures are reported together. A file's
 //! snapshot (its RL201 findings with positions and suggestions) is compared
@@ -48,15 +53,19 @@ enum Expect {
     Flagged(String),
     Clean(String),
     Partial(String),
+    Lowered(String),
+    NoField(String),
 }
 
 /// Read the expectation from a file stem; the pattern id is the longest
 /// catalogue id (in snake_case) the rest of the stem starts with.
 fn expectation(k: &Knowledge, stem: &str) -> Result<Expect, String> {
-    let (kind, rest) = ["flagged_", "clean_", "partial_"]
+    let (kind, rest) = ["flagged_", "clean_", "partial_", "lowered_", "nofield_"]
         .iter()
         .find_map(|p| stem.strip_prefix(p).map(|r| (*p, r)))
-        .ok_or_else(|| "name must start with flagged_, clean_ or partial_".to_string())?;
+        .ok_or_else(|| {
+            "name must start with flagged_, clean_, partial_, lowered_ or nofield_".to_string()
+        })?;
     let id = k
         .patterns
         .iter()
@@ -71,6 +80,8 @@ fn expectation(k: &Knowledge, stem: &str) -> Result<Expect, String> {
     Ok(match kind {
         "flagged_" => Expect::Flagged(id),
         "clean_" => Expect::Clean(id),
+        "lowered_" => Expect::Lowered(id),
+        "nofield_" => Expect::NoField(id),
         _ => Expect::Partial(id),
     })
 }
@@ -226,7 +237,7 @@ fn run_format(format: &str, exts: &[&str]) {
             Expect::Flagged(id) => {
                 let want: Severity = k
                     .pattern(id)
-                    .and_then(|p| p.severity.parse().ok())
+                    .map(|p| p.severity)
                     .unwrap_or(Severity::Warning);
                 let mine = of(id);
                 if !mine.iter().any(|d| d.severity == want) {
@@ -242,6 +253,36 @@ fn run_format(format: &str, exts: &[&str]) {
                     failures.push(format!(
                         "{display}: expected no RL201 finding for `{id}`, found: {}",
                         describe_all(&mine)
+                    ));
+                }
+            }
+            Expect::Lowered(id) => {
+                let want = match k.pattern(id).map(|p| p.severity) {
+                    Some(Severity::Error) => Severity::Warning,
+                    Some(Severity::Warning) => Severity::Info,
+                    _ => Severity::Hint,
+                };
+                let mine = of(id);
+                if mine.len() != 1 || mine[0].severity != want {
+                    failures.push(format!(
+                        "{display}: expected one RL201 {want} finding for `{id}`, found: {}",
+                        describe_all(&findings)
+                    ));
+                }
+            }
+            Expect::NoField(id) => {
+                let mine = of(id);
+                let ok = mine.len() == 1
+                    && mine[0].suggestion.is_none()
+                    && mine[0]
+                        .help
+                        .as_deref()
+                        .is_some_and(|h| h.contains("has no field for"));
+                if !ok {
+                    failures.push(format!(
+                        "{display}: expected one RL201 finding for `{id}` without a suggestion, \
+                         saying the log source has no field, found: {}",
+                        describe_all(&findings)
                     ));
                 }
             }

@@ -40,7 +40,7 @@ network where event.type == "start" and destination.port == 53
 const SIGMA_DNS: &str = "title: DNS to an external resolver\nlogsource:\n    category: network_connection\n    product: windows\ndetection:\n    selection:\n        DestinationPort: 53\n    condition: selection\nlevel: low\n";
 
 const KQL_IRC: &str = r#"[rule]
-name = "IRC"
+name = "IRC to the Internet"
 description = "IRC."
 rule_id = "00000000-0000-0000-0000-000000006667"
 risk_score = 21
@@ -191,7 +191,7 @@ fn spl_placeholders_are_written_with_fix_placeholders() {
 
 #[test]
 fn a_multi_line_sigma_condition_keeps_its_lines() {
-    let rule = "title: IRC\nlogsource:\n    category: network_connection\ndetection:\n    selection:\n        DestinationPort: 6667\n    filter_main:\n        Image|endswith: '\\irc.exe'\n    condition: >\n        selection and\n        not filter_main\nlevel: low\n";
+    let rule = "title: IRC to the Internet\nlogsource:\n    category: network_connection\ndetection:\n    selection:\n        DestinationPort: 6667\n    filter_main:\n        Image|endswith: '\\irc.exe'\n    condition: >\n        selection and\n        not filter_main\nlevel: low\n";
     let d = repo(&[("irc.yml", rule)]);
     let out = rulelint(d.path())
         .args(["check", "--isolated", "--fix", "--unsafe-fixes", "irc.yml"])

@@ -5,7 +5,10 @@ use super::proposal::{Exclusion, ExclusionField, ExclusionValue, Finding, Propos
 use super::{Check, CheckContext, Code};
 use crate::declare_check;
 use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
-use crate::knowledge::{ExclusionFieldSpec, Handled, Knowledge, Matcher, Pattern};
+use crate::knowledge::{
+    AddressScope, ExclusionFieldSpec, Handled, IntentPolicy, Knowledge, Matcher, Pattern, Platform,
+    PortSpec, SchemaName, Scope,
+};
 use crate::rule::{Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
 
@@ -91,31 +94,11 @@ pub struct Context<'a> {
     pub environment: &'a Environment,
 }
 
-/// Concepts that also count for a process-name matcher.
-fn widen(concepts: &[String], by_name: bool) -> Vec<&str> {
-    let mut out: Vec<&str> = concepts.iter().map(String::as_str).collect();
-    if by_name {
-        for c in concepts {
-            match c.as_str() {
-                "process.name" => {
-                    out.extend(["process.executable", "process.pe.original_file_name"])
-                }
-                "process.executable" => {
-                    out.extend(["process.name", "process.pe.original_file_name"])
-                }
-                "process.parent.name" => out.push("process.parent.executable"),
-                "process.parent.executable" => out.push("process.parent.name"),
-                _ => {}
-            }
-        }
-    }
-    out
-}
-
-/// The program name a value stands for: last path component, lower-case,
-/// wildcards and a trailing `.exe` removed. `None` when the value is not a
-/// plain name or path.
-pub fn program_name(text: &str) -> Option<String> {
+/// The program name a value stands for: last path component, wildcards
+/// and a trailing `.exe` removed, as written (compare it with
+/// `eq_ignore_ascii_case`). `None` when the value is not a plain name or
+/// path.
+pub fn program_name(text: &str) -> Option<&str> {
     let t = text.trim().trim_matches('"');
     let t = t.trim_start_matches('*');
     let base = t.rsplit(['\\', '/']).next().unwrap_or(t);
@@ -123,78 +106,125 @@ pub fn program_name(text: &str) -> Option<String> {
     if base.is_empty() || base.contains(['*', '?']) {
         return None;
     }
-    let lower = base.to_ascii_lowercase();
-    Some(
-        lower
-            .strip_suffix(".exe")
-            .map(str::to_string)
-            .unwrap_or(lower),
-    )
+    Some(strip_suffix_ci(base, ".exe").unwrap_or(base))
 }
 
-fn norm_name(s: &str) -> String {
-    let l = s.to_ascii_lowercase();
-    l.strip_suffix(".exe").map(str::to_string).unwrap_or(l)
+fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
+    let n = s.len().checked_sub(suffix.len())?;
+    (s.is_char_boundary(n) && s[n..].eq_ignore_ascii_case(suffix)).then(|| &s[..n])
 }
 
-fn port_overlap(cmp: &Cmp, lo: i64, hi: i64) -> Vec<Span> {
-    let mut hits = Vec::new();
+/// `hay` contains `needle` (given in lower case), ignoring ASCII case,
+/// without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+fn starts_with_ci(hay: &str, prefix: &str) -> bool {
+    hay.len() >= prefix.len()
+        && hay.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// The ports a comparison selects, as an inclusive interval, when it is a
+/// range or a bound.
+fn port_interval(cmp: &Cmp) -> Option<(i64, i64)> {
     let bound = |i: usize| cmp.values.get(i).and_then(|v| v.as_int());
     match cmp.op {
-        Op::Eq => {
-            for v in &cmp.values {
-                if let Some(p) = v.as_int() {
-                    if (lo..=hi).contains(&p) {
-                        hits.push(v.span);
-                    }
-                }
-            }
-        }
-        Op::Gt | Op::Gte => {
-            if let Some(b) = bound(0) {
-                let from = if cmp.op == Op::Gt { b + 1 } else { b };
-                if from <= hi && from <= 65535 {
-                    hits.push(cmp.values[0].span);
-                }
-            }
-        }
-        Op::Lt | Op::Lte => {
-            if let Some(b) = bound(0) {
-                let to = if cmp.op == Op::Lt { b - 1 } else { b };
-                if to >= lo && to >= 0 {
-                    hits.push(cmp.values[0].span);
-                }
-            }
-        }
+        Op::Gt => Some((bound(0)? + 1, 65535)),
+        Op::Gte => Some((bound(0)?, 65535)),
+        Op::Lt => Some((0, bound(0)? - 1)),
+        Op::Lte => Some((0, bound(0)?)),
         Op::Range {
             lo_inclusive,
             hi_inclusive,
         } => {
-            if let (Some(a), Some(b)) = (bound(0), bound(1)) {
-                let a = if lo_inclusive { a } else { a + 1 };
-                let b = if hi_inclusive { b } else { b - 1 };
-                if a <= hi && b >= lo && a <= b {
-                    hits.push(cmp.span);
+            let a = bound(0)?;
+            let b = bound(1)?;
+            Some((
+                if lo_inclusive { a } else { a + 1 },
+                if hi_inclusive { b } else { b - 1 },
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Values of `cmp` that select a port of the set `ports`. A port the rule
+/// names (an equality or a list) selects it; a range or a bound only when
+/// everything it leaves open lies in one range of the set (`>= 1024` is a
+/// selection of the ephemeral range, `< 49152` selects no particular
+/// service). Ports in `excluded` (the rule excludes them on the same
+/// concept) never count.
+fn port_hits(cmp: &Cmp, ports: &[PortSpec], excluded: impl Fn(i64) -> bool) -> Vec<Span> {
+    let mut hits = Vec::new();
+    if cmp.op == Op::Eq {
+        for v in &cmp.values {
+            if let Some(p) = v.as_int() {
+                if ports.iter().any(|r| (r.lo..=r.hi).contains(&p)) && !excluded(p) {
+                    hits.push(v.span);
                 }
             }
         }
-        _ => {}
+    } else if let Some((lo, hi)) = port_interval(cmp) {
+        let lo = lo.max(0);
+        let hi = hi.min(65535);
+        if lo <= hi
+            && ports
+                .iter()
+                .any(|r| r.lo <= lo && hi <= r.hi && r.lo < r.hi)
+        {
+            hits.push(cmp.span);
+        }
     }
     hits
 }
 
+/// What the matching needs to know about the rule besides one comparison.
+struct RuleView<'a> {
+    cmps: Vec<(&'a Cmp, bool)>,
+    /// Ports the rule excludes, by concept.
+    excluded_ports: Vec<(&'a str, i64)>,
+}
+
+impl<'a> RuleView<'a> {
+    fn new(logic: &'a Logic) -> Self {
+        let mut cmps = Vec::new();
+        logic.visit_cmps(&mut |c, neg| cmps.push((c, neg)));
+        let mut excluded_ports = Vec::new();
+        for (c, neg) in &cmps {
+            if *neg && c.op == Op::Eq {
+                if let Some(k) = c.field.concept.as_deref() {
+                    excluded_ports
+                        .extend(c.values.iter().filter_map(|v| v.as_int()).map(|p| (k, p)));
+                }
+            }
+        }
+        RuleView {
+            cmps,
+            excluded_ports,
+        }
+    }
+
+    /// Does the rule exclude `port` on `concept`?
+    fn excludes(&self, concept: &str, port: i64) -> bool {
+        self.excluded_ports
+            .iter()
+            .any(|(k, p)| *k == concept && *p == port)
+    }
+}
+
 /// Spans of the values of `cmp` that `m` matches, given the comparison's
 /// polarity.
-fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool) -> Vec<Span> {
+fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool, view: Option<&RuleView<'_>>) -> Vec<Span> {
     // `absent` reads both polarities itself (`x: null` and `not x exists`).
     if m.negated != negated && !m.absent {
         return Vec::new();
     }
-    let by_name = !m.processes.is_empty();
-    let Some(concept) = cmp.field.concept.as_deref() else {
-        return Vec::new();
-    };
-    if !widen(&m.concepts, by_name).contains(&concept) {
+    let cm = &m.compiled;
+    let concept = cmp.field.concept.as_deref();
+    let concept_ok = cm.any_field || concept.is_some_and(|k| cm.concepts.iter().any(|c| c == k));
+    if !concept_ok {
         return Vec::new();
     }
     if m.absent {
@@ -213,52 +243,71 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool) -> Vec<Span> {
             Vec::new()
         };
     }
-    let mut hits = Vec::new();
-    for p in &m.ports {
-        hits.extend(port_overlap(cmp, p.lo, p.hi));
+    if m.any {
+        let tests_value = !matches!(cmp.op, Op::Exists | Op::FieldRef)
+            && cmp
+                .values
+                .iter()
+                .any(|v| !v.is_null() && !v.text.trim().trim_matches('*').is_empty());
+        return if tests_value {
+            vec![cmp.span]
+        } else {
+            Vec::new()
+        };
     }
-    if !m.processes.is_empty()
+    let mut hits = Vec::new();
+    if !m.ports.is_empty() {
+        let excluded = |p: i64| match (view, concept) {
+            (Some(v), Some(k)) if !negated => v.excludes(k, p),
+            _ => false,
+        };
+        hits.extend(port_hits(cmp, &m.ports, excluded));
+    }
+    if !cm.processes.is_empty()
         && matches!(cmp.op, Op::Eq | Op::EndsWith | Op::Contains | Op::Wildcard)
     {
         for v in &cmp.values {
             if let Some(name) = program_name(&v.text) {
-                if m.processes.iter().any(|p| norm_name(p) == name) {
+                if cm.processes.iter().any(|p| p.eq_ignore_ascii_case(name)) {
                     hits.push(v.span);
                 }
             }
         }
     }
-    if !m.values.is_empty() && !matches!(cmp.op, Op::Regex | Op::Exists | Op::FieldRef) {
+    if !cm.values.is_empty() && !matches!(cmp.op, Op::Regex | Op::Exists | Op::FieldRef) {
         for v in &cmp.values {
             let t = v.text.trim().trim_matches('*');
-            if m.values.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+            if cm.values.iter().any(|x| x.eq_ignore_ascii_case(t)) {
                 hits.push(v.span);
             }
         }
     }
-    if !m.contains.is_empty() && !matches!(cmp.op, Op::Exists | Op::FieldRef) {
+    if !cm.contains.is_empty() && !matches!(cmp.op, Op::Exists | Op::FieldRef) {
         // A `contains` comparison on a flag written without its dash
         // (`*decode*`) matches every value holding `-decode` or `/decode`.
         let partial = matches!(cmp.op, Op::Contains | Op::Wildcard);
-        let bare = |s: &str| s.trim().trim_start_matches(['-', '/']).to_string();
         for v in &cmp.values {
-            let t = v.text.to_ascii_lowercase();
-            let core = bare(t.trim_matches('*'));
-            if m.contains.iter().any(|x| {
-                let x = x.to_ascii_lowercase();
-                t.contains(&x) || (partial && core.len() >= 4 && bare(&x) == core)
-            }) {
+            let core = v
+                .text
+                .trim()
+                .trim_matches('*')
+                .trim()
+                .trim_start_matches(['-', '/']);
+            let hit = cm.contains.iter().any(|x| contains_ci(&v.text, x))
+                || (partial
+                    && core.len() >= 4
+                    && cm
+                        .contains_bare
+                        .iter()
+                        .any(|x| x.eq_ignore_ascii_case(core)));
+            if hit {
                 hits.push(v.span);
             }
         }
     }
-    if !m.prefixes.is_empty() && matches!(cmp.op, Op::Eq | Op::StartsWith | Op::Wildcard) {
+    if !cm.prefixes.is_empty() && matches!(cmp.op, Op::Eq | Op::StartsWith | Op::Wildcard) {
         for v in &cmp.values {
-            let t = v.text.to_ascii_lowercase();
-            if m.prefixes
-                .iter()
-                .any(|x| t.starts_with(&x.to_ascii_lowercase()))
-            {
+            if cm.prefixes.iter().any(|x| starts_with_ci(&v.text, x)) {
                 hits.push(v.span);
             }
         }
@@ -273,16 +322,10 @@ struct Hit<'a> {
     cmp: &'a Cmp,
 }
 
-fn all_cmps(logic: &Logic) -> Vec<(&Cmp, bool)> {
+fn find_hits<'a>(m: &Matcher, view: &RuleView<'a>) -> Vec<Hit<'a>> {
     let mut out = Vec::new();
-    logic.visit_cmps(&mut |c, neg| out.push((c, neg)));
-    out
-}
-
-fn find_hits<'a>(m: &Matcher, cmps: &[(&'a Cmp, bool)]) -> Vec<Hit<'a>> {
-    let mut out = Vec::new();
-    for (c, neg) in cmps {
-        for span in matcher_hits(m, c, *neg) {
+    for (c, neg) in &view.cmps {
+        for span in matcher_hits(m, c, *neg, Some(view)) {
             out.push(Hit { span, cmp: c });
         }
     }
@@ -302,8 +345,7 @@ enum Coverage<'a> {
 }
 
 fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]) -> Coverage<'a> {
-    let by_name = !h.processes.is_empty();
-    let concepts = widen(&h.concepts, by_name);
+    let concepts = &h.compiled.concepts;
     let excl: Vec<&Cmp> = cmps
         .iter()
         .filter(|(c, neg)| {
@@ -314,7 +356,7 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
                 && c.field
                     .concept
                     .as_deref()
-                    .is_some_and(|k| concepts.contains(&k))
+                    .is_some_and(|k| concepts.iter().any(|c| c == k))
         })
         .map(|(c, _)| *c)
         .collect();
@@ -346,7 +388,7 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
         excl.iter().any(|c| {
             c.values
                 .iter()
-                .any(|v| program_name(&v.text).is_some_and(|n| n == norm_name(want)))
+                .any(|v| program_name(&v.text).is_some_and(|n| n.eq_ignore_ascii_case(want)))
         })
     };
     let mut missing = Vec::new();
@@ -358,8 +400,8 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
             missing.push(v.clone());
         }
     }
-    for p in &h.processes {
-        if covers_process(p) {
+    for (p, norm) in h.processes.iter().zip(&h.compiled.processes) {
+        if covers_process(norm) {
             covered += 1;
         } else {
             missing.push(p.clone());
@@ -375,6 +417,24 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
             missing,
         }
     }
+}
+
+/// One of the three private blocks of RFC 1918, as rules write them
+/// (`10.0.0.0/8`, `172.16.*`, `192.168.0.0/16`).
+fn is_rfc1918_block(text: &str) -> bool {
+    let t = text.trim().trim_end_matches('*').trim_end_matches('.');
+    let t = t.split('/').next().unwrap_or(t);
+    t == "10"
+        || t.starts_with("10.") && t.split('.').skip(1).all(|x| x == "0")
+        || t == "192.168"
+        || t.starts_with("192.168.") && t.split('.').skip(2).all(|x| x == "0")
+        || t.strip_prefix("172.").is_some_and(|r| {
+            let mut it = r.split('.');
+            it.next()
+                .and_then(|b| b.parse::<u8>().ok())
+                .is_some_and(|b| (16..=31).contains(&b))
+                && it.all(|x| x == "0")
+        })
 }
 
 /// Whole private, loopback, link-local, multicast and other reserved
@@ -439,7 +499,7 @@ fn port_range_covers(c: &Cmp, want: &str) -> bool {
     let Ok(p) = want.parse::<i64>() else {
         return false;
     };
-    !port_overlap(c, p, p).is_empty() && c.op != Op::Eq
+    port_interval(c).is_some_and(|(lo, hi)| lo <= p && p <= hi)
 }
 
 /// Run the check on one rule.
@@ -452,34 +512,469 @@ pub fn check(
     let Some(logic) = &rule.logic else {
         return Vec::new();
     };
-    let cmps = all_cmps(logic);
+    let view = RuleView::new(logic);
+    let facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
     let mut out = Vec::new();
     for pattern in &ctx.knowledge.patterns {
-        if let Some(d) = check_pattern(ctx, file, rule, &cmps, pattern, display_path) {
+        if let Some(d) = check_pattern(ctx, file, rule, &view, &facts, pattern, display_path) {
             out.push(d);
         }
     }
     out
 }
 
+/// What the rule is about, read once per rule: its log source, platform,
+/// type, address scope, intent and the constraints every match satisfies.
+struct RuleFacts<'a> {
+    /// Lower-case data words (logsource values, index patterns, datamodels).
+    data: Vec<String>,
+    platforms: Vec<Platform>,
+    rule_type: Option<String>,
+    internet: bool,
+    internal: bool,
+    /// Written for one specific threat (see `knowledge/intent.yml`).
+    threat: bool,
+    /// Positive comparisons on a parent that is the way in (a web server,
+    /// a document reader): the rule watches what runs under it.
+    entry_parents: Vec<Span>,
+    /// Deprecated or unsupported: findings drop one level.
+    retired: bool,
+    /// Positive comparisons every match of the rule satisfies, by concept.
+    required: Vec<(&'a str, Vec<&'a Cmp>)>,
+}
+
+impl<'a> RuleFacts<'a> {
+    fn new(k: &Knowledge, rule: &'a DetectionRule, logic: &'a Logic, path: &str) -> Self {
+        let data: Vec<String> = rule
+            .meta
+            .data
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        let tags: Vec<&str> = rule.meta.tags.iter().map(|t| t.value.as_str()).collect();
+        let title = rule
+            .meta
+            .title
+            .as_ref()
+            .map(|t| t.value.as_str())
+            .unwrap_or("");
+        let path_l = path.replace('\\', "/").to_ascii_lowercase();
+        let mut platforms = Vec::new();
+        for p in [Platform::Windows, Platform::Linux, Platform::Macos] {
+            let word = p.as_str();
+            let in_data = data.iter().any(|d| d == word);
+            let in_tags = tags
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&format!("os: {word}")));
+            let mut in_logic = false;
+            logic.visit_cmps(&mut |c, neg| {
+                if !neg
+                    && c.field.raw.eq_ignore_ascii_case("host.os.type")
+                    && c.values.iter().any(|v| v.text.eq_ignore_ascii_case(word))
+                {
+                    in_logic = true;
+                }
+            });
+            if in_data || in_tags || in_logic {
+                platforms.push(p);
+            }
+        }
+        let (internet, internal) = address_scope(logic, title);
+        let status = rule
+            .meta
+            .status
+            .as_ref()
+            .map(|s| s.value.to_ascii_lowercase());
+        let retired = matches!(status.as_deref(), Some("deprecated" | "unsupported"))
+            || path_l
+                .split('/')
+                .any(|seg| seg == "deprecated" || seg == "unsupported");
+        RuleFacts {
+            platforms,
+            rule_type: rule
+                .meta
+                .rule_type
+                .as_ref()
+                .map(|t| t.value.to_ascii_lowercase()),
+            internet,
+            internal,
+            threat: threat_intent(k, &tags, title, &path_l),
+            entry_parents: entry_parents(k, logic),
+            retired,
+            required: required_constraints(logic),
+            data,
+        }
+    }
+
+    fn in_scope(&self, s: &Scope) -> bool {
+        let reads = |words: &[String]| {
+            words
+                .iter()
+                .any(|w| self.data.iter().any(|d| contains_ci(d, w)))
+        };
+        if !s.logsource.is_empty() && !self.data.is_empty() && !reads(&s.logsource) {
+            return false;
+        }
+        if reads(&s.not_logsource) {
+            return false;
+        }
+        if !s.platform.is_empty()
+            && !self.platforms.is_empty()
+            && !self.platforms.iter().any(|p| s.platform.contains(p))
+        {
+            return false;
+        }
+        if let Some(t) = &self.rule_type {
+            if !s.rule_type.is_empty() && !s.rule_type.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+                return false;
+            }
+            if s.not_rule_type.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+                return false;
+            }
+        }
+        match s.address {
+            Some(AddressScope::Internet) => self.internet,
+            Some(AddressScope::Internal) => self.internal && !self.internet,
+            None => true,
+        }
+    }
+
+    /// The required comparisons on `concept`.
+    fn required_on(&self, concept: &str) -> &[&'a Cmp] {
+        self.required
+            .iter()
+            .find(|(k, _)| *k == concept)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// Whether the rule is about traffic to or from the Internet (it excludes
+/// private ranges on an address, keys on an external direction, or says so
+/// in its title) and whether it is about internal traffic (it requires
+/// private ranges).
+fn address_scope(logic: &Logic, title: &str) -> (bool, bool) {
+    let mut internet = contains_ci(title, "internet");
+    let mut internal = false;
+    logic.visit_cmps(&mut |c, neg| {
+        let Some(k) = c.field.concept.as_deref() else {
+            return;
+        };
+        if k == "network.direction" && !neg {
+            if c.values.iter().any(|v| {
+                ["inbound", "outbound", "external"]
+                    .iter()
+                    .any(|d| v.text.eq_ignore_ascii_case(d))
+            }) {
+                internet = true;
+            }
+            return;
+        }
+        if !matches!(k, "source.ip" | "destination.ip") {
+            return;
+        }
+        // Excluding loopback or link-local alone says nothing about the
+        // Internet; excluding the organisation's private blocks does.
+        if neg && c.values.iter().any(|v| is_rfc1918_block(&v.text)) {
+            internet = true;
+        } else if !neg
+            && c.values.iter().any(|v| is_rfc1918_block(&v.text))
+            && c.values.iter().all(|v| is_private_range(&v.text))
+        {
+            internal = true;
+        }
+    });
+    (internet, internal)
+}
+
+/// The rule carries a signal of the intent catalogue: a tag, a story, a
+/// path or a title word.
+fn threat_intent(k: &Knowledge, tags: &[&str], title: &str, path: &str) -> bool {
+    let i = &k.intent;
+    let tag = tags.iter().any(|t| {
+        if let Some(story) = t.strip_prefix("analytic_story:") {
+            return i.stories.iter().any(|s| contains_ci(story, s));
+        }
+        i.tags.iter().any(|p| starts_with_ci(t, p))
+    });
+    let in_path = i.paths.iter().any(|p| path.contains(p.as_str()));
+    tag || in_path || i.titles.iter().any(|w| has_word(title, w))
+}
+
+/// Spans of positive comparisons that key the rule on an entry parent of
+/// the intent catalogue.
+fn entry_parents(k: &Knowledge, logic: &Logic) -> Vec<Span> {
+    let mut out = Vec::new();
+    logic.visit_cmps(&mut |c, neg| {
+        let parent = matches!(
+            c.field.concept.as_deref(),
+            Some("process.parent.name" | "process.parent.executable")
+        );
+        if !neg
+            && parent
+            && c.values.iter().any(|v| {
+                program_name(&v.text)
+                    .is_some_and(|n| k.intent.parents.iter().any(|p| p.eq_ignore_ascii_case(n)))
+            })
+        {
+            out.push(c.span);
+        }
+    });
+    out
+}
+
+/// `text` contains `word` (lower case) at word boundaries, ignoring case.
+fn has_word(text: &str, word: &str) -> bool {
+    let (h, n) = (text.as_bytes(), word.as_bytes());
+    if n.is_empty() || h.len() < n.len() {
+        return false;
+    }
+    (0..=h.len() - n.len()).any(|i| {
+        h[i..i + n.len()].eq_ignore_ascii_case(n)
+            && (i == 0 || !h[i - 1].is_ascii_alphanumeric())
+            && (i + n.len() == h.len() || !h[i + n.len()].is_ascii_alphanumeric())
+    })
+}
+
+/// Positive comparisons that every match of the rule satisfies, grouped by
+/// concept: everything under an `and`; under an `or`, the concepts every
+/// branch constrains (any of their comparisons). Negative comparisons,
+/// free-text keywords and what the parser could not model constrain
+/// nothing.
+fn required_constraints(logic: &Logic) -> Vec<(&str, Vec<&Cmp>)> {
+    fn merge<'a>(into: &mut Vec<(&'a str, Vec<&'a Cmp>)>, from: Vec<(&'a str, Vec<&'a Cmp>)>) {
+        for (k, cs) in from {
+            match into.iter_mut().find(|(x, _)| *x == k) {
+                Some((_, v)) => v.extend(cs),
+                None => into.push((k, cs)),
+            }
+        }
+    }
+    match logic {
+        Logic::Cmp(c) => match c.field.concept.as_deref() {
+            Some(k) if !c.field.derived => vec![(k, vec![c])],
+            _ => Vec::new(),
+        },
+        Logic::And(xs) => {
+            let mut out = Vec::new();
+            for x in xs {
+                merge(&mut out, required_constraints(x));
+            }
+            out
+        }
+        Logic::Or(xs) => {
+            let mut branches = xs.iter().map(required_constraints);
+            let Some(mut out) = branches.next() else {
+                return Vec::new();
+            };
+            for b in branches {
+                out.retain(|(k, _)| b.iter().any(|(x, _)| x == k));
+                for (k, cs) in b {
+                    if let Some((_, v)) = out.iter_mut().find(|(x, _)| *x == k) {
+                        v.extend(cs);
+                    }
+                }
+            }
+            out
+        }
+        Logic::Shared(inner) => required_constraints(inner),
+        Logic::Not(_) | Logic::Keyword(_) | Logic::Opaque(_) => Vec::new(),
+    }
+}
+
+/// The concepts whose required values decide whether an exclusion on
+/// `concept` can matter: the concept itself, its name/path sibling, and
+/// the host for a source address (a rule pinned to some hosts is pinned to
+/// their addresses).
+fn related_concepts(concept: &str) -> Vec<&str> {
+    match concept {
+        "process.name" | "process.executable" => vec!["process.name", "process.executable"],
+        "process.parent.name" | "process.parent.executable" => {
+            vec!["process.parent.name", "process.parent.executable"]
+        }
+        "source.ip" => vec!["source.ip", "host.name"],
+        // A rule pinned to an account's SID is pinned to the account.
+        "user.name" => vec!["user.name", "user.id"],
+        other => vec![other],
+    }
+}
+
+/// Can an event the comparison `c` selects carry `value` (an exclusion
+/// value, compared as the exclusion field's `op` would)? Unknown shapes
+/// (regexes, ranges, addresses) answer yes.
+fn value_meets(c: &Cmp, value: &str, program: bool) -> bool {
+    let v = value.trim();
+    if program {
+        if let Some(name) = program_name(v) {
+            return c
+                .values
+                .iter()
+                .any(|x| program_name(&x.text).is_none_or(|n| n.eq_ignore_ascii_case(name)));
+        }
+    }
+    c.values.iter().any(|x| {
+        let t = x.text.trim();
+        match c.op {
+            Op::Eq => t.eq_ignore_ascii_case(v) || t.contains(['*', '?']),
+            Op::Contains => contains_ci(v, &t.to_ascii_lowercase()),
+            Op::StartsWith => starts_with_ci(v, t),
+            Op::EndsWith => strip_suffix_ci(v, t).is_some(),
+            _ => true,
+        }
+    })
+}
+
+/// Comparisons that pin a concept to particular values, as opposed to a
+/// presence test or an address range. Programs are pinned only by exact
+/// names (`Image|endswith: '/crontab'`): a prefix or a pattern (`/tmp/*`)
+/// leaves room for the organisation's own programs inside it. Accounts
+/// and hosts are pinned by any value test (`User|contains: AUTHORI`).
+fn pins(c: &Cmp, program: bool) -> bool {
+    let values_ok = !c.values.is_empty()
+        && !c
+            .values
+            .iter()
+            .any(|v| v.is_null() || v.text.trim().is_empty())
+        && !c.values.iter().all(|v| is_rfc1918_block(&v.text));
+    if !values_ok {
+        return false;
+    }
+    if program {
+        return matches!(c.op, Op::Eq | Op::EndsWith)
+            && c.values.iter().all(|v| {
+                !v.text.trim_start_matches('*').contains(['*', '?'])
+                    && program_name(&v.text).is_some()
+            });
+    }
+    matches!(
+        c.op,
+        Op::Eq | Op::Contains | Op::StartsWith | Op::EndsWith | Op::Wildcard | Op::Regex
+    )
+}
+
+/// How an exclusion contradicts the rule it is suggested for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contradiction {
+    /// The rule never selects the excluded values.
+    NoOp,
+    /// The excluded values cover everything the rule selects.
+    Blinds,
+    /// The rule pins the field and the values are the organisation's own
+    /// (unknown): either of the above.
+    Pinned,
+}
+
+/// Why the exclusion cannot help this rule: it excludes values the rule
+/// never selects (a no-op), or everything the rule selects (it blinds the
+/// rule). `None` when it narrows the rule as intended.
+fn contradiction(
+    ctx: &Context<'_>,
+    facts: &RuleFacts<'_>,
+    pattern: &Pattern,
+) -> Option<Contradiction> {
+    for spec in &pattern.exclusion.fields {
+        if spec.narrows_trigger {
+            continue;
+        }
+        let program = spec.concept.starts_with("process.");
+        let required: Vec<&Cmp> = related_concepts(&spec.concept)
+            .into_iter()
+            .flat_map(|k| facts.required_on(k).iter().copied())
+            .filter(|c| pins(c, program))
+            .collect();
+        if required.is_empty() {
+            continue;
+        }
+        let known: Vec<&str> = match spec.fact.as_ref().and_then(|f| ctx.environment.get(f)) {
+            Some(v) if !v.is_empty() => v.iter().map(String::as_str).collect(),
+            _ => spec.values.iter().map(String::as_str).collect(),
+        };
+        if known.is_empty() {
+            // The organisation's values are unknown: inside what the rule
+            // pins they blind it, outside they do nothing.
+            return Some(Contradiction::Pinned);
+        }
+        // Known values: a no-op when none of them can occur in the rule's
+        // matches, blinding when they cover every value the rule requires.
+        if !known
+            .iter()
+            .any(|v| required.iter().all(|c| value_meets(c, v, program)))
+        {
+            return Some(Contradiction::NoOp);
+        }
+        let covered = required.iter().all(|c| {
+            c.values.iter().all(|x| {
+                known
+                    .iter()
+                    .any(|v| match (program_name(&x.text), program_name(v)) {
+                        (Some(a), Some(b)) if program => a.eq_ignore_ascii_case(b),
+                        _ => x.text.trim().eq_ignore_ascii_case(v.trim()),
+                    })
+            })
+        });
+        if covered {
+            return Some(Contradiction::Blinds);
+        }
+    }
+    None
+}
+
+/// One level lower, `hint` at the bottom.
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Error => Severity::Warning,
+        Severity::Warning => Severity::Info,
+        Severity::Info | Severity::Hint => Severity::Hint,
+    }
+}
+
+/// The trigger names one member of a long list (`hostname.exe` among the
+/// fifty children of an Office rule): the rule is about a class of
+/// programs, of which the pattern explains a small part.
+fn broad_list(hits: &[Hit<'_>]) -> bool {
+    hits.iter().all(|h| {
+        let n = h.cmp.values.len();
+        let matched = hits.iter().filter(|x| x.cmp.span == h.cmp.span).count();
+        n > 10 && matched * 4 < n
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn check_pattern(
     ctx: &Context<'_>,
     file: &SourceFile,
     rule: &DetectionRule,
-    cmps: &[(&Cmp, bool)],
+    view: &RuleView<'_>,
+    facts: &RuleFacts<'_>,
     pattern: &Pattern,
     display_path: &str,
 ) -> Option<Finding> {
+    let cmps = view.cmps.as_slice();
+    if !facts.in_scope(&pattern.scope) {
+        return None;
+    }
+    if facts.threat && pattern.intent == IntentPolicy::Silence {
+        return None;
+    }
+    if pattern
+        .unless
+        .iter()
+        .any(|m| !find_hits(m, view).is_empty())
+    {
+        return None;
+    }
     let mut hits: Vec<Hit> = Vec::new();
+    // Hits of each clause's own matcher (not of its `also` companions).
+    let mut main_hits: Vec<Hit> = Vec::new();
     for clause in &pattern.trigger {
-        let main = find_hits(&clause.matcher, cmps);
+        let main = find_hits(&clause.matcher, view);
         if main.is_empty() {
             continue;
         }
         let mut also_hits = Vec::new();
         let mut ok = true;
         for m in &clause.also {
-            let h = find_hits(m, cmps);
+            let h = find_hits(m, view);
             if h.is_empty() {
                 ok = false;
                 break;
@@ -487,6 +982,7 @@ fn check_pattern(
             also_hits.extend(h);
         }
         if ok {
+            main_hits.extend(main.iter().cloned());
             hits.extend(main);
             hits.extend(also_hits);
         }
@@ -496,6 +992,16 @@ fn check_pattern(
     }
     hits.sort_by_key(|h| h.span);
     hits.dedup_by_key(|h| h.span);
+    // A rule on what runs under a web server or a document reader: the
+    // pattern's benign actor is not there, unless the pattern is about
+    // that very parent.
+    let entry_context = !facts.entry_parents.is_empty()
+        && !hits
+            .iter()
+            .any(|h| facts.entry_parents.contains(&h.cmp.span));
+    if entry_context && pattern.intent == IntentPolicy::Silence {
+        return None;
+    }
 
     // Already handled?
     let mut partial: Option<(&Cmp, Vec<String>)> = None;
@@ -511,7 +1017,20 @@ fn check_pattern(
             Coverage::None => {}
         }
     }
+    // An exclusion that cannot narrow the rule is no advice at all.
+    if partial.is_none() && contradiction(ctx, facts, pattern).is_some() {
+        return None;
+    }
 
+    // The finding points at the trigger itself, not at a companion of
+    // its `also` list.
+    if let Some(i) = hits
+        .iter()
+        .position(|h| main_hits.iter().any(|m| m.span == h.span))
+    {
+        let first = hits.remove(i);
+        hits.insert(0, first);
+    }
     let primary = &hits[0];
     let value_text = if primary.span == primary.cmp.span {
         // The whole comparison triggered (an absent field, a range).
@@ -533,7 +1052,18 @@ fn check_pattern(
         file.slice(primary.span).to_string()
     };
     let field = primary.cmp.field.raw.clone();
-    let severity: Severity = pattern.severity.parse().unwrap_or(Severity::Warning);
+    let mut severity = pattern.severity;
+    if broad_list(&main_hits) {
+        // The pattern explains a small part of a rule about a class of
+        // programs: its benign actor is not what the rule is about.
+        return None;
+    }
+    if (facts.threat || entry_context) && pattern.intent == IntentPolicy::Lower {
+        severity = lower(severity);
+    }
+    if facts.retired {
+        severity = lower(severity);
+    }
     let rule_ref = RuleRef {
         id: rule.meta.id.as_ref().map(|m| m.value.clone()),
         title: rule.meta.title.as_ref().map(|m| m.value.clone()),
@@ -548,7 +1078,38 @@ fn check_pattern(
         })
         .collect();
 
-    let excl = build_exclusion(ctx, rule, pattern, primary.cmp);
+    let excl = match build_exclusion(ctx, rule, pattern, primary.cmp) {
+        Ok(e) => e,
+        Err(missing) if partial.is_none() => {
+            let message = finding_message(pattern, &field, &value_text);
+            let note = Some(format!(
+                "{} Benign sources: {}.",
+                pattern.rationale.trim(),
+                pattern.benign.join("; ")
+            ));
+            let key = format!("{}|{}|{}", pattern.id, field, value_text);
+            return Some(
+                no_field_finding(
+                    file,
+                    rule,
+                    pattern,
+                    &missing,
+                    severity,
+                    message,
+                    note,
+                    primary.span,
+                    labels,
+                    display_path,
+                    key,
+                )
+                .into(),
+            );
+        }
+        Err(_) => Exclusion {
+            name: pattern.exclusion.name.clone(),
+            fields: Vec::new(),
+        },
+    };
     let trigger_spans: Vec<Span> = hits.iter().map(|h| h.cmp.span).collect();
     // A partly covered pattern is fixed by extending the existing
     // exclusion, not by adding a second one: no suggestion then. The
@@ -594,13 +1155,7 @@ fn check_pattern(
         );
         (Severity::Info, msg, help, cmp.span)
     } else {
-        let msg = match &pattern.message {
-            Some(t) => t.replace("{field}", &field).replace("{value}", &value_text),
-            None => format!(
-                "`{field}` matches `{value_text}`: {}",
-                pattern.title.to_lowercase()
-            ),
-        };
+        let msg = finding_message(pattern, &field, &value_text);
         let help = pattern.exclusion.summary.clone();
         (severity, msg, help, primary.span)
     };
@@ -625,6 +1180,18 @@ fn check_pattern(
         diagnostic,
         proposal,
     })
+}
+
+/// The finding's message: the pattern's own, or the field, the value and
+/// the title.
+fn finding_message(pattern: &Pattern, field: &str, value: &str) -> String {
+    match &pattern.message {
+        Some(t) => t.replace("{field}", field).replace("{value}", value),
+        None => format!(
+            "`{field}` matches `{value}`: {}",
+            pattern.title.to_lowercase()
+        ),
+    }
 }
 
 /// Is the rule about Windows (for writing `\name` rather than `/name`)?
@@ -742,32 +1309,55 @@ fn values_for(ctx: &Context<'_>, spec: &ExclusionFieldSpec) -> Vec<ExclusionValu
     }]
 }
 
-fn op_of(s: &str) -> Op {
-    match s {
-        "endswith" => Op::EndsWith,
-        "startswith" => Op::StartsWith,
-        "cidr" => Op::Cidr,
-        _ => Op::Eq,
+/// Does the rule's log source carry the field `name` for `concept`?
+/// Sigma: SigmaHQ's field list of the rule's log source (when the taxonomy
+/// lists one). ECS: network fields are not in process-only indices.
+/// Splunk: a datamodel search only has fields of its own object.
+fn field_available(ctx: &Context<'_>, rule: &DetectionRule, concept: &str, name: &str) -> bool {
+    let network = concept.starts_with("source.") || concept.starts_with("destination.");
+    match rule.schema {
+        Schema::Sigma => match ctx.knowledge.sigma_logsources.fields_for(&rule.meta.data) {
+            Some(list) => list.iter().any(|f| f.eq_ignore_ascii_case(name)),
+            None => true,
+        },
+        Schema::Ecs => {
+            let indices: Vec<&String> = rule
+                .meta
+                .data
+                .iter()
+                .filter(|d| d.contains("logs-") || d.contains('*'))
+                .collect();
+            let process_only = !indices.is_empty()
+                && indices
+                    .iter()
+                    .all(|d| d.contains("process") && !d.contains("network"));
+            !(network && process_only)
+        }
+        Schema::Splunk => match &rule.anchors.datamodel {
+            Some(object) if object.eq_ignore_ascii_case("Processes") => !network,
+            Some(object) if object.eq_ignore_ascii_case("All_Traffic") => {
+                !concept.starts_with("process.")
+            }
+            _ => true,
+        },
     }
 }
 
 /// The pattern's exclusion, with field names of the rule's schema and values
-/// from the environment, the defaults, or a placeholder.
+/// from the environment, the defaults, or a placeholder. `Err` names the
+/// concepts the rule's log source has no field for.
 fn build_exclusion(
     ctx: &Context<'_>,
     rule: &DetectionRule,
     pattern: &Pattern,
     trigger: &Cmp,
-) -> Exclusion {
+) -> Result<Exclusion, Vec<String>> {
     let mut fields = Vec::new();
+    let mut missing = Vec::new();
+    let schema = SchemaName::of(rule.schema);
     for spec in &pattern.exclusion.fields {
         let mut values = values_for(ctx, spec);
-        let mut op = op_of(&spec.op);
-        let schema = match rule.schema {
-            Schema::Sigma => "sigma",
-            Schema::Ecs => "ecs",
-            Schema::Splunk => "splunk",
-        };
+        let mut op = spec.op.op();
         let overridden = spec
             .overrides
             .iter()
@@ -779,6 +1369,7 @@ fn build_exclusion(
                             .any(|t| t.eq_ignore_ascii_case(&trigger.field.raw)))
             })
             .map(|o| o.field.clone());
+        let mut concept = spec.concept.as_str();
         let name = match overridden.or_else(|| field_name(ctx, rule, &spec.concept, trigger)) {
             Some(n) => n,
             None => {
@@ -789,8 +1380,9 @@ fn build_exclusion(
                     "process.parent.name" => Some("process.parent.executable"),
                     _ => None,
                 };
-                match fallback.and_then(|f| field_name(ctx, rule, f, trigger)) {
-                    Some(n) => {
+                match fallback.and_then(|f| field_name(ctx, rule, f, trigger).map(|n| (f, n))) {
+                    Some((f, n)) => {
+                        concept = f;
                         let sep = if windows_rule(rule) { '\\' } else { '/' };
                         for v in &mut values {
                             if !v.is_placeholder() {
@@ -807,15 +1399,95 @@ fn build_exclusion(
                 }
             }
         };
-        fields.push(ExclusionField {
-            field: name,
-            op,
-            values,
-        });
+        let name = if field_available(ctx, rule, concept, &name) {
+            Some(name)
+        } else {
+            // Another name of the concept that this log source does carry.
+            other_names(ctx, rule.schema, concept)
+                .into_iter()
+                .find(|n| field_available(ctx, rule, concept, n))
+        };
+        match name {
+            Some(field) => fields.push(ExclusionField { field, op, values }),
+            None => missing.push(spec.concept.clone()),
+        }
     }
-    Exclusion {
-        name: pattern.exclusion.name.clone(),
-        fields,
+    if missing.is_empty() {
+        Ok(Exclusion {
+            name: pattern.exclusion.name.clone(),
+            fields,
+        })
+    } else {
+        Err(missing)
+    }
+}
+
+/// Every name of `concept` in `schema`, in table order.
+fn other_names(ctx: &Context<'_>, schema: Schema, concept: &str) -> Vec<String> {
+    let Some(e) = ctx.knowledge.fields.concepts.get(concept) else {
+        return Vec::new();
+    };
+    let list = match schema {
+        Schema::Sigma => &e.sigma,
+        Schema::Ecs => &e.ecs,
+        Schema::Splunk => &e.splunk,
+    };
+    let mut out: Vec<String> = Vec::new();
+    for n in list {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
+/// The finding for a pattern whose exclusion this log source cannot
+/// express: the situation is real, the catalogue's field is not there.
+#[allow(clippy::too_many_arguments)]
+fn no_field_finding(
+    file: &SourceFile,
+    rule: &DetectionRule,
+    pattern: &Pattern,
+    missing: &[String],
+    severity: Severity,
+    message: String,
+    note: Option<String>,
+    primary: Span,
+    labels: Vec<Label>,
+    display_path: &str,
+    key: String,
+) -> Diagnostic {
+    let mut help = format!(
+        "{}: this rule's log source has no field for {}, so no exclusion is suggested",
+        pattern.exclusion.summary,
+        missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+    if !pattern.exclusion.alternatives.is_empty() {
+        help.push_str("; instead: ");
+        help.push_str(&pattern.exclusion.alternatives.join("; or "));
+    }
+    Diagnostic {
+        code: Code::KnownFpPattern,
+        pattern: Some(pattern.id.clone()),
+        severity,
+        message,
+        note,
+        help: Some(help),
+        file: display_path.to_string(),
+        format: Some(rule.format),
+        rule: Some(RuleRef {
+            id: rule.meta.id.as_ref().map(|m| m.value.clone()),
+            title: rule.meta.title.as_ref().map(|m| m.value.clone()),
+        }),
+        span: primary,
+        position: Position::resolve(file, primary),
+        labels,
+        suggestion: None,
+        key,
     }
 }
 
@@ -825,21 +1497,22 @@ mod tests {
 
     #[test]
     fn program_names_from_paths_and_patterns() {
-        assert_eq!(program_name("\\nmap.exe").as_deref(), Some("nmap"));
-        assert_eq!(program_name("/usr/bin/nmap").as_deref(), Some("nmap"));
-        assert_eq!(program_name("*\\NMAP.EXE").as_deref(), Some("nmap"));
-        assert_eq!(program_name("C:\\Tools\\").as_deref(), None);
-        assert_eq!(program_name("*nm?p*").as_deref(), None);
+        assert_eq!(program_name("\\nmap.exe"), Some("nmap"));
+        assert_eq!(program_name("/usr/bin/nmap"), Some("nmap"));
+        assert_eq!(program_name("*\\NMAP.EXE"), Some("NMAP"));
+        assert_eq!(program_name("C:\\Tools\\"), None);
+        assert_eq!(program_name("*nm?p*"), None);
     }
 
     #[test]
     fn contains_matches_flags_written_without_their_dash() {
         use crate::rule::{Field, Value};
-        let m = Matcher {
+        let mut m = Matcher {
             concepts: vec!["process.command_line".into()],
             contains: vec!["-decode".into(), "query user".into()],
             ..Matcher::default()
         };
+        m.compile();
         let cmp = |op: Op, v: &str| {
             let mut f = Field::new("CommandLine", Span::new(0, 1));
             f.concept = Some("process.command_line".into());
@@ -851,19 +1524,101 @@ mod tests {
             )
         };
         assert_eq!(
-            matcher_hits(&m, &cmp(Op::Contains, "decode"), false).len(),
+            matcher_hits(&m, &cmp(Op::Contains, "decode"), false, None).len(),
             1
         );
         assert_eq!(
-            matcher_hits(&m, &cmp(Op::Contains, "certutil -decode x"), false).len(),
+            matcher_hits(&m, &cmp(Op::Contains, "certutil -decode x"), false, None).len(),
             1
         );
-        assert_eq!(matcher_hits(&m, &cmp(Op::Eq, "decode"), false).len(), 0);
-        assert_eq!(matcher_hits(&m, &cmp(Op::Contains, "user"), false).len(), 0);
         assert_eq!(
-            matcher_hits(&m, &cmp(Op::Contains, "decode"), true).len(),
+            matcher_hits(&m, &cmp(Op::Eq, "decode"), false, None).len(),
             0
         );
+        assert_eq!(
+            matcher_hits(&m, &cmp(Op::Contains, "user"), false, None).len(),
+            0
+        );
+        assert_eq!(
+            matcher_hits(&m, &cmp(Op::Contains, "decode"), true, None).len(),
+            0
+        );
+    }
+
+    fn port_cmp(op: Op, vals: &[i64]) -> Cmp {
+        use crate::rule::{Field, Value};
+        let mut f = Field::new("destination.port", Span::new(0, 1));
+        f.concept = Some("destination.port".into());
+        let values = vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Value::guess(v.to_string(), Span::new(10 + i, 11 + i)))
+            .collect();
+        Cmp::new(f, op, values, Span::new(0, 20))
+    }
+
+    #[test]
+    fn ports_match_what_the_rule_names_not_what_a_bound_leaves_open() {
+        let ftp = [PortSpec { lo: 20, hi: 21 }];
+        let eph = [PortSpec {
+            lo: 1024,
+            hi: 65535,
+        }];
+        assert_eq!(
+            port_hits(&port_cmp(Op::Eq, &[21, 80]), &ftp, |_| false).len(),
+            1
+        );
+        assert!(port_hits(&port_cmp(Op::Eq, &[21]), &ftp, |p| p == 21).is_empty());
+        // `< 49152` leaves FTP open but selects no particular service.
+        assert!(port_hits(&port_cmp(Op::Lt, &[49152]), &ftp, |_| false).is_empty());
+        assert!(port_hits(&port_cmp(Op::Lt, &[49152]), &eph, |_| false).is_empty());
+        // `>= 1024` is a selection of the ephemeral range.
+        assert_eq!(
+            port_hits(&port_cmp(Op::Gte, &[1024]), &eph, |_| false).len(),
+            1
+        );
+        let vnc = port_cmp(
+            Op::Range {
+                lo_inclusive: true,
+                hi_inclusive: true,
+            },
+            &[5800, 5810],
+        );
+        assert!(port_hits(&vnc, &ftp, |_| false).is_empty());
+        assert_eq!(port_hits(&vnc, &eph, |_| false).len(), 1);
+    }
+
+    #[test]
+    fn words_and_case_insensitive_search_without_allocation() {
+        assert!(has_word("Exploit of CVE-2021-44228", "cve"));
+        assert!(has_word("Possible Web Shell Usage", "web shell"));
+        assert!(!has_word("Execution via Cvent Agent", "cve"));
+        assert!(contains_ci("C:\\Windows\\CertUtil.exe", "certutil"));
+        assert!(!contains_ci("cert", "certutil"));
+        assert!(starts_with_ci("/TMP/x", "/tmp/"));
+        assert_eq!(strip_suffix_ci("NMAP.EXE", ".exe"), Some("NMAP"));
+    }
+
+    #[test]
+    fn only_rfc1918_blocks_scope_a_rule_to_the_internet() {
+        for p in [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "192.168.*",
+            "10.*",
+        ] {
+            assert!(is_rfc1918_block(p), "{p}");
+        }
+        for p in [
+            "127.0.0.1",
+            "::1",
+            "10.20.0.53",
+            "169.254.0.0/16",
+            "172.32.0.0/12",
+        ] {
+            assert!(!is_rfc1918_block(p), "{p}");
+        }
     }
 
     #[test]

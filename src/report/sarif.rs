@@ -169,23 +169,11 @@ fn check_rule(c: &CheckMeta) -> Value {
 
 /// The lines explaining a pattern's exclusion and the facts it uses.
 fn exclusion_text(p: &Pattern) -> Vec<String> {
-    p.exclusion
-        .fields
-        .iter()
-        .map(|f| {
-            let vals = f.values_text();
-            let fact = f
-                .fact
-                .as_deref()
-                .map(|x| format!(" (environment fact `{x}`)"))
-                .unwrap_or_default();
-            format!("not {} {}: {vals}{fact}", f.concept, f.op)
-        })
-        .collect()
+    p.exclusion.describe()
 }
 
 fn pattern_rule(p: &Pattern) -> Value {
-    let sev: Severity = p.severity.parse().unwrap_or(Severity::Warning);
+    let sev: Severity = p.severity;
     let excl = exclusion_text(p);
     let facts = config::pattern_facts(p);
     let mut text = format!(

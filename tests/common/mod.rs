@@ -128,9 +128,9 @@ impl Prng for XorshiftStar {
 
 // ----- the rulelint binary ---------------------------------------------------
 
-/// A Sigma rule with `ephemeral-port` and `irc-client` findings on its
-/// `DestinationPort` line (line 9).
-pub const IRC: &str = "title: IRC Connection
+/// A Sigma rule on traffic to the Internet with `ephemeral-port` and
+/// `irc-client` findings on its `DestinationPort` line (line 9).
+pub const IRC: &str = "title: IRC Connection To The Internet
 id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21
 status: test
 logsource:

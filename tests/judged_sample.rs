@@ -1,0 +1,163 @@
+//! RL201 findings read by hand against their rules, kept in
+//! `tests/data/judged/*.tsv` (see `tests/data/judged/README.md`). A finding
+//! judged `wrong` that the precision work removed (`after_verdict` is
+//! `gone`) must not come back. Findings still judged wrong after it are
+//! the known open ones, listed in the data with `after_verdict` `wrong`.
+//!
+//! Needs the shared corpus: run with
+//! `RULELINT_CORPUS=/work/shared/corpus cargo test --test judged_sample -- --include-ignored`.
+//! When run, a missing corpus is a failure, not a skip.
+
+use rulelint::{Code, Diagnostic, Knowledge, LintOptions, SourceFile};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn corpus_root() -> PathBuf {
+    match std::env::var_os("RULELINT_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    }
+}
+
+/// One judged finding.
+#[derive(Debug)]
+struct Judged {
+    source: String,
+    path: String,
+    pattern: String,
+    field: String,
+    value: String,
+    /// The verdict when the sample was judged.
+    verdict: String,
+    /// The verdict after the precision work (`gone`: no longer reported).
+    after: String,
+}
+
+fn read(name: &str) -> Vec<Judged> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/judged")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let head: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n);
+    let need = |n: &str| col(n).unwrap_or_else(|| panic!("{name}: no `{n}` column"));
+    let (p, pat, f, v, verdict) = (
+        need("path"),
+        need("pattern"),
+        need("field"),
+        need("value"),
+        need("verdict"),
+    );
+    let after = need("after_verdict");
+    lines
+        .enumerate()
+        .map(|(i, l)| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            let get = |c: usize| cells.get(c).copied().unwrap_or("").to_string();
+            Judged {
+                source: format!("{name}:{}", i + 2),
+                path: get(p),
+                pattern: get(pat),
+                field: get(f),
+                value: get(v),
+                verdict: get(verdict),
+                after: get(after),
+            }
+        })
+        .collect()
+}
+
+/// The field and value a finding's message names: "`field` matches
+/// `value`: ...".
+fn field_value(message: &str) -> (String, String) {
+    let parts: Vec<&str> = message.split('`').collect();
+    if parts.len() >= 4 && parts[2].starts_with(" matches ") {
+        (parts[1].to_string(), parts[3].to_string())
+    } else if parts.len() >= 2 {
+        (parts[1].to_string(), String::new())
+    } else {
+        (String::new(), String::new())
+    }
+}
+
+fn findings(k: &Knowledge, root: &Path, rel: &str) -> Vec<Diagnostic> {
+    let file = root.join(rel);
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("judged rule {} cannot be read: {e}", file.display()));
+    let opts = LintOptions::default();
+    rulelint::lint_source(k, &opts, SourceFile::new(&file, text), rel, true)
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code == Code::KnownFpPattern)
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn findings_judged_wrong_do_not_come_back() {
+    let root = corpus_root();
+    assert!(
+        root.join("sigma").is_dir()
+            && root.join("elastic").is_dir()
+            && root.join("splunk").is_dir(),
+        "the corpus is missing at {} (set RULELINT_CORPUS)",
+        root.display()
+    );
+    let k = Knowledge::builtin().expect("catalogue");
+    let mut rows = read("rl201-before.tsv");
+    rows.extend(read("rl201-fresh.tsv"));
+    assert!(
+        rows.len() >= 120,
+        "two samples of at least 60 findings each"
+    );
+    let mut cache: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+    let mut back = Vec::new();
+    let mut wrong = 0;
+    for j in &rows {
+        assert!(
+            ["useful", "weak", "wrong"].contains(&j.verdict.as_str())
+                && ["useful", "weak", "wrong", "gone"].contains(&j.after.as_str()),
+            "{}: unknown verdict `{}` / `{}`",
+            j.source,
+            j.verdict,
+            j.after
+        );
+        if j.verdict != "wrong" || j.after != "gone" {
+            continue;
+        }
+        wrong += 1;
+        let now = cache.entry(j.path.clone()).or_insert_with(|| {
+            let rel = &j.path;
+            findings(&k, &root, rel)
+                .iter()
+                .map(|d| {
+                    let (f, v) = field_value(&d.message);
+                    (d.pattern.clone().unwrap_or_default(), f, v)
+                })
+                .collect()
+        });
+        if now
+            .iter()
+            .any(|(p, f, v)| *p == j.pattern && *f == j.field && *v == j.value)
+        {
+            back.push(format!(
+                "{}: {} {} `{}` = `{}`",
+                j.source, j.path, j.pattern, j.field, j.value
+            ));
+        }
+    }
+    assert!(
+        wrong > 0,
+        "the samples hold findings judged wrong and removed"
+    );
+    assert!(
+        back.is_empty(),
+        "{} findings judged wrong, and gone after the precision work, are reported again:\n  {}",
+        back.len(),
+        back.join("\n  ")
+    );
+}
