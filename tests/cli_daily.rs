@@ -9,7 +9,7 @@ use common::{repo, rulelint};
 use std::fs;
 use std::path::Path;
 
-const IRC: &str = "title: IRC Connection
+const IRC: &str = "title: IRC to the Internet
 id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21
 status: test
 logsource:
@@ -17,7 +17,7 @@ logsource:
     product: windows
 detection:
     selection:
-        Initiated: 'true'
+        Protocol: tcp
         DestinationPort:
             - 6667
             - 6697
@@ -525,7 +525,7 @@ fn output_file_receives_the_report_and_stdout_stays_empty() {
 #[test]
 fn junit_has_a_suite_per_file_and_a_failing_case_per_rule_with_findings() {
     let tricky = IRC
-        .replace("IRC Connection", "IRC <&> \"quoted\"")
+        .replace("IRC to the Internet", "IRC to the Internet <&> \"quoted\"")
         .replace("id: 6c0b5e0e-2f6b-4a39-9d7e-0d1f1a7f3c21\n", "");
     let d = repo(&[
         ("irc.yml", &tricky),
@@ -537,7 +537,7 @@ fn junit_has_a_suite_per_file_and_a_failing_case_per_rule_with_findings() {
     assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rulelint\" tests=\"2\" failures=\"1\" errors=\"1\">"), "{out}");
     assert!(
         out.contains(
-            "<testcase name=\"IRC &lt;&amp;&gt; &quot;quoted&quot;\" classname=\"irc.yml\">"
+            "<testcase name=\"IRC to the Internet &lt;&amp;&gt; &quot;quoted&quot;\" classname=\"irc.yml\">"
         ),
         "{out}"
     );
