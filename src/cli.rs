@@ -626,9 +626,12 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         );
         results.push(r);
     }
+    // Paths that do not exist are a mistake on the command line: never
+    // recorded in or covered by a baseline.
+    let mut missing_results = Vec::new();
     for (p, msg) in &missing {
         let display = display_path(p);
-        results.push(FileResult {
+        missing_results.push(FileResult {
             path: display.clone(),
             source: None,
             format: None,
@@ -667,7 +670,6 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         }
         stale = f.stale;
     }
-    let summary = Summary::from_results(&results, start.elapsed().as_millis());
     if let Some(p) = &args.write_baseline {
         let b = Baseline::from_results(&results, &rel);
         if let Err(e) = crate::fsio::replace_file(p, None, b.to_json().as_bytes()) {
@@ -678,14 +680,20 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             "rulelint: wrote {} with {n} finding{} from {}\n",
             p.display(),
             if n == 1 { "" } else { "s" },
-            plural(summary.files, "file", "files")
+            plural(Summary::from_results(&results, 0).files, "file", "files")
         ));
+        for (p, msg) in &missing {
+            stderr.push_str(&format!("rulelint: error: {}: {msg}\n", display_path(p)));
+        }
         return Outcome {
             stdout: String::new(),
             stderr,
-            code: 0,
+            code: if missing.is_empty() { 0 } else { 2 },
         };
     }
+    results.append(&mut missing_results);
+    results.sort_by(|a, b| a.path.cmp(&b.path));
+    let summary = Summary::from_results(&results, start.elapsed().as_millis());
     let mut no_files = false;
     if summary.files == 0 {
         let what = if args.include.is_empty() {

@@ -422,6 +422,44 @@ fn baselines_hold_parse_errors_and_writing_one_prints_a_summary() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(findings(&out).is_empty(), "{out}");
+    // A path that does not exist is never recorded or covered.
+    let (code, out, err) = run(
+        d.path(),
+        &[
+            "check",
+            "--isolated",
+            "--write-baseline",
+            "b2.json",
+            ".",
+            "nope.yml",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.contains("rulelint: error: nope.yml: no such file or directory"),
+        "{err}"
+    );
+    assert!(!fs::read_to_string(d.path().join("b2.json"))
+        .unwrap()
+        .contains("nope.yml"));
+    let (code, out, _) = run(
+        d.path(),
+        &[
+            "check",
+            "--isolated",
+            "--baseline",
+            "b.json",
+            "--format",
+            "json",
+            ".",
+            "nope.yml",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        findings(&out),
+        vec![("nope.yml".into(), "RL001".into(), String::new())]
+    );
     // A new parse error is not covered.
     fs::write(
         d.path().join("rules/new.yml"),
