@@ -143,7 +143,7 @@ pub struct CheckArgs {
     pub baseline: Option<PathBuf>,
     /// Record today's findings, parse errors included, in this baseline
     /// file; prints a one-line summary instead of the findings (exit 0
-    /// unless the file cannot be written).
+    /// unless the file cannot be written or a path does not exist).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Skip files named on the command line that do not look like rules,
