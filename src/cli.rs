@@ -160,12 +160,12 @@ pub struct CheckArgs {
     /// links or changed during the run is left as it is and reported.
     #[arg(long)]
     pub fix: bool,
-    /// With `--fix`, also apply exclusions that use the catalogue's default
+    /// With `--fix` or `--diff`, also apply exclusions that use the catalogue's default
     /// values (`jenkins`, `gitlab-runner`): they change what the rule
     /// detects without values you supplied, so review them first.
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// With `--fix`, also apply exclusions that still hold placeholders
+    /// With `--fix` or `--diff`, also apply exclusions that still hold placeholders
     /// such as `<your DNS servers>` (in every rule language; never into an
     /// address-block match such as Sigma `|cidr` or EQL `cidrMatch`, which
     /// no toolchain accepts with a placeholder: set the fact instead).
