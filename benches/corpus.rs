@@ -26,7 +26,7 @@ fn time(args: &[&str]) -> (f64, i32) {
     let cli = Cli::parse_from(args);
     let start = Instant::now();
     let out = match cli.command {
-        Command::Check(a) => cli::check(a),
+        Command::Check(a) => cli::check(*a),
         _ => unreachable!("bench runs check only"),
     };
     (start.elapsed().as_secs_f64() * 1000.0, out.code)

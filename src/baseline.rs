@@ -7,7 +7,6 @@
 //! line number, so reformatting a rule or moving lines keeps them valid. An
 //! entry has a count: the number of identical findings it covers.
 
-use crate::config::is_fatal;
 use crate::diagnostic::Diagnostic;
 use crate::lint::FileResult;
 use serde::{Deserialize, Serialize};
@@ -96,15 +95,13 @@ pub struct Filtered {
 impl Baseline {
     /// Record the findings of `results`. `rel` maps a shown path to the
     /// project-relative path. Errors that stop a file from being checked
-    /// are not recorded.
+    /// (parse errors) are recorded too: a baseline can cover files the team
+    /// does not own, such as an upstream folder of unsupported rules.
     pub fn from_results(results: &[FileResult], rel: &dyn Fn(&str) -> String) -> Baseline {
         let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
         for r in results {
             let file = rel(&r.path);
             for d in &r.diagnostics {
-                if is_fatal(d) {
-                    continue;
-                }
                 let n = counts.entry(key_of(&file, d)).or_default();
                 *n = n.saturating_add(1);
             }
@@ -166,19 +163,15 @@ impl Baseline {
         let mut out = Filtered::default();
         for r in results.iter_mut() {
             let file = rel(&r.path);
-            r.diagnostics.retain(|d| {
-                if is_fatal(d) {
-                    return true;
-                }
-                match left.get_mut(&key_of(&file, d)) {
+            r.diagnostics
+                .retain(|d| match left.get_mut(&key_of(&file, d)) {
                     Some(n) if *n > 0 => {
                         *n -= 1;
                         out.baselined += 1;
                         false
                     }
                     _ => true,
-                }
-            });
+                });
         }
         out.stale = left
             .into_iter()
@@ -282,9 +275,11 @@ mod tests {
             d(1, "RL002", "RL002|bad", Severity::Error),
         ])];
         let b = Baseline::from_results(&before, &rel);
-        assert_eq!(b.entries.len(), 2);
+        // The parse error is recorded too.
+        assert_eq!(b.entries.len(), 3);
         assert_eq!(b.entries[0].file, "repo/rules/a.yml");
-        assert_eq!(b.entries[1].count, 2);
+        assert_eq!(b.entries[0].code, "RL002");
+        assert_eq!(b.entries[2].count, 2);
         let text = b.to_json();
         assert!(!text.contains("\"line\""));
         let b = Baseline::parse("b.json", &text).unwrap();
@@ -312,16 +307,13 @@ mod tests {
             d(1, "RL002", "RL002|bad", Severity::Error),
         ])];
         let f = b.filter(&mut after, &rel);
-        assert_eq!(f.baselined, 2);
+        assert_eq!(f.baselined, 3);
         let left: Vec<_> = after[0]
             .diagnostics
             .iter()
             .map(|d| d.key.as_str())
             .collect();
-        assert_eq!(
-            left,
-            vec!["ephemeral-port|DestinationPort|8080", "RL002|bad"]
-        );
+        assert_eq!(left, vec!["ephemeral-port|DestinationPort|8080"]);
         assert_eq!(f.stale.len(), 1);
         assert_eq!(f.stale[0].count, 1);
         assert_eq!(

@@ -31,8 +31,9 @@ pub struct Cli {
 /// Options of every command that reads the configuration.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GlobalArgs {
-    /// Read this configuration file instead of looking for `rulelint.toml`
-    /// or `.rulelint.toml` in the working directory and above.
+    /// Read this configuration file for every file instead of the nearest
+    /// `rulelint.toml` or `.rulelint.toml` in each checked file's directory
+    /// and above (up to the repository root).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Ignore configuration files: built-in defaults only.
@@ -43,7 +44,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lint rule files and directories.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Explain a check (`RL201`) or a false-positive pattern (`ephemeral-port`).
     Explain {
         /// A check code or name, or a pattern id.
@@ -55,7 +56,12 @@ pub enum Command {
         format: ListFormat,
     },
     /// Print the effective configuration (TOML).
-    Config,
+    Config {
+        /// Show the configuration that applies to this file or directory
+        /// (the nearest `rulelint.toml` in its directory or above) instead
+        /// of the working directory's.
+        path: Option<PathBuf>,
+    },
     /// Write a commented starter `rulelint.toml` in the working directory.
     Init,
 }
@@ -70,6 +76,8 @@ pub enum OutputFormat {
     Github,
     /// A Markdown summary ($GITHUB_STEP_SUMMARY, pull request comments).
     Markdown,
+    /// JUnit XML (one test suite per file, one test case per rule).
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,8 +141,9 @@ pub struct CheckArgs {
     /// Report only findings that are not recorded in this baseline file.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
     pub baseline: Option<PathBuf>,
-    /// Record today's findings in this baseline file (exit 0 unless a
-    /// file cannot be checked).
+    /// Record today's findings, parse errors included, in this baseline
+    /// file; prints a one-line summary instead of the findings (exit 0
+    /// unless the file cannot be written or a path does not exist).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Skip files named on the command line that do not look like rules,
@@ -151,17 +160,42 @@ pub struct CheckArgs {
     /// links or changed during the run is left as it is and reported.
     #[arg(long)]
     pub fix: bool,
-    /// With `--fix`, also apply exclusions that use the catalogue's default
+    /// With `--fix` or `--diff`, also apply exclusions that use the catalogue's default
     /// values (`jenkins`, `gitlab-runner`): they change what the rule
     /// detects without values you supplied, so review them first.
-    #[arg(long, requires = "fix")]
+    #[arg(long)]
     pub unsafe_fixes: bool,
-    /// With `--fix`, also apply exclusions that still hold placeholders
+    /// With `--fix` or `--diff`, also apply exclusions that still hold placeholders
     /// such as `<your DNS servers>` (in every rule language; never into an
     /// address-block match such as Sigma `|cidr` or EQL `cidrMatch`, which
     /// no toolchain accepts with a placeholder: set the fact instead).
-    #[arg(long, requires = "fix")]
+    #[arg(long)]
     pub fix_placeholders: bool,
+    /// Print the unified diff of what `--fix` would write (same
+    /// `--unsafe-fixes` and `--fix-placeholders` rules) and write nothing.
+    /// Exit 1 when there is a diff.
+    #[arg(long)]
+    pub diff: bool,
+    /// Only these checks (codes, prefixes, names, pattern ids; comma
+    /// separated or repeated): replaces `select` and `ignore` of the
+    /// configuration's top level.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    pub select: Option<Vec<String>>,
+    /// Also these checks, on top of the selection.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    pub extend_select: Vec<String>,
+    /// Not these checks (added to the configuration's `ignore`). Errors that
+    /// stop a file from being checked (parse errors such as RL006) cannot
+    /// be ignored.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    pub ignore: Vec<String>,
+    /// Print the number of findings per check and pattern instead of the
+    /// findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Write the report to this file (replaced atomically) instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
     /// Do not read files larger than this (bytes, or a number with KB, MB
     /// or GB); they are reported as RL001. Default: `max-file-size` of the
     /// configuration, else 4MB.
@@ -196,10 +230,10 @@ fn usage_error(msg: String) -> Outcome {
 pub fn run(cli: Cli) -> Outcome {
     let g = cli.global;
     match cli.command {
-        Command::Check(args) => check_with(args, &g),
+        Command::Check(args) => check_with(*args, &g),
         Command::Explain { name } => explain_with(&name, &g),
         Command::Patterns { format } => patterns_with(format, &g),
-        Command::Config => show_config(&g),
+        Command::Config { path } => show_config(&g, path.as_deref()),
         Command::Init => init(),
     }
 }
@@ -237,14 +271,39 @@ pub fn setup(g: &GlobalArgs) -> Result<Setup, Outcome> {
     })
 }
 
-fn show_config(g: &GlobalArgs) -> Outcome {
-    match setup(g) {
-        Ok(s) => Outcome {
-            stdout: s.config.to_toml(&s.settings, &s.knowledge),
+fn show_config(g: &GlobalArgs, path: Option<&std::path::Path>) -> Outcome {
+    let Some(path) = path else {
+        return match setup(g) {
+            Ok(s) => Outcome {
+                stdout: s.config.to_toml(&s.settings, &s.knowledge),
+                stderr: String::new(),
+                code: 0,
+            },
+            Err(o) => o,
+        };
+    };
+    let ws = Workspace::current();
+    if !path.exists() {
+        return usage_error(format!(
+            "{}: no such file or directory",
+            crate::source::slashed(path)
+        ));
+    }
+    let abs = config::workspace::normalize(&ws.cwd.join(path));
+    let start = if abs.is_dir() {
+        abs
+    } else {
+        abs.parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| ws.cwd.clone())
+    };
+    match config::resolve::load_all_from(g.config.as_deref(), g.isolated, &start, &ws.cwd) {
+        Ok((config, knowledge, settings)) => Outcome {
+            stdout: config.to_toml(&settings, &knowledge),
             stderr: String::new(),
             code: 0,
         },
-        Err(o) => o,
+        Err(e) => config_errors(&e),
     }
 }
 
@@ -285,17 +344,92 @@ pub fn check(args: CheckArgs) -> Outcome {
     check_with(args, &GlobalArgs::default())
 }
 
+/// Resolve the command line's `--select`, `--extend-select` and
+/// `--ignore` against a catalogue and apply them to `settings`.
+fn command_line_selection(
+    args: &CheckArgs,
+    knowledge: &Knowledge,
+    settings: &mut Settings,
+) -> Result<(), String> {
+    let names = config::Names::new(knowledge);
+    let resolve =
+        |list: &[String], flag: &str| -> Result<Vec<config::settings::Selector>, String> {
+            let mut out = Vec::new();
+            for x in list.iter().map(|x| x.trim()).filter(|x| !x.is_empty()) {
+                match names.selector(x) {
+                    Ok(sel) => out.push(sel),
+                    Err(help) => {
+                        return Err(format!(
+                            "unknown check or pattern `{x}` in `{flag}`; {help}"
+                        ))
+                    }
+                }
+            }
+            Ok(out)
+        };
+    let select = match &args.select {
+        Some(list) => Some(resolve(list, "--select")?),
+        None => None,
+    };
+    let extend = resolve(&args.extend_select, "--extend-select")?;
+    let ignore = resolve(&args.ignore, "--ignore")?;
+    for sel in &ignore {
+        config::ignorable(sel)
+            .map_err(|why| format!("{why} (in `--ignore`); {}", config::UNIGNORABLE_HELP))?;
+    }
+    settings.with_command_line(select, extend, ignore);
+    Ok(())
+}
+
+/// `--include` / `--exclude` globs that match no file under `paths`.
+fn unmatched_cli_globs(args: &CheckArgs) -> Vec<String> {
+    // The globs filter directory walks only.
+    if (args.include.is_empty() && args.exclude.is_empty())
+        || !args.paths.iter().any(|p| p.is_dir())
+    {
+        return Vec::new();
+    }
+    let all = discover::discover_with(&args.paths, &None, &None, args.no_ignore);
+    let walked: Vec<&std::path::Path> = all
+        .candidates
+        .iter()
+        .filter(|c| !c.explicit)
+        .map(|c| c.path.as_path())
+        .collect();
+    let mut out = Vec::new();
+    for (flag, globs) in [("--include", &args.include), ("--exclude", &args.exclude)] {
+        for glob in globs {
+            let Ok(Some(set)) = discover::globset(std::slice::from_ref(glob)) else {
+                continue;
+            };
+            let hit = walked.iter().any(|p| {
+                let text = crate::source::slashed(p);
+                let text = text.strip_prefix("./").unwrap_or(&text);
+                set.is_match(text) || p.file_name().is_some_and(|n| set.is_match(n))
+            });
+            if !hit {
+                out.push(format!(
+                    "rulelint: warning: {flag} `{glob}` matches no rule file under the paths given\n"
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// How one configuration's files are linted.
+struct Group<'a> {
+    knowledge: &'a Knowledge,
+    settings: &'a Settings,
+    opts: LintOptions,
+}
+
 pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let start = Instant::now();
-    let Setup {
-        ws,
-        knowledge,
-        settings,
-        ..
-    } = match setup(g) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
+    if (args.unsafe_fixes || args.fix_placeholders) && !(args.fix || args.diff) {
+        return usage_error("--unsafe-fixes and --fix-placeholders need --fix or --diff".into());
+    }
+    let ws = Workspace::current();
     let baseline = match &args.baseline {
         Some(p) => {
             let shown = p.display().to_string();
@@ -322,38 +456,96 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     };
     let found = discover::discover_with(&args.paths, &include, &exclude, args.no_ignore);
     let (candidates, missing) = (found.candidates, found.errors);
-    let opts = LintOptions {
-        environment: settings.environment.clone(),
-        max_file_size: args.max_file_size.or(settings.max_file_size),
-        disabled: checks::Code::ALL
-            .iter()
-            .copied()
-            .filter(|c| !settings.may_enable(*c))
-            .collect(),
+    let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
+    let mut per = match config::per_file::load(&paths, g.config.as_deref(), g.isolated, &ws.cwd) {
+        Ok(p) => p,
+        Err(e) => return config_errors(&e),
+    };
+    for l in &mut per.loaded {
+        if let Err(e) = command_line_selection(&args, &l.knowledge, &mut l.settings) {
+            return usage_error(e);
+        }
+    }
+    let groups: Vec<Group> = per
+        .loaded
+        .iter()
+        .map(|l| Group {
+            knowledge: &l.knowledge,
+            settings: &l.settings,
+            opts: LintOptions {
+                environment: l.settings.environment.clone(),
+                max_file_size: args.max_file_size.or(l.settings.max_file_size),
+                disabled: checks::Code::ALL
+                    .iter()
+                    .copied()
+                    .filter(|c| !l.settings.may_enable(*c))
+                    .collect(),
+            },
+        })
+        .collect();
+    let rel_in = |settings: &Settings, display: &str| {
+        ws.relative_to(&settings.root, display)
+            .unwrap_or_else(|| ws.rel(display))
     };
     let mut fix_report = String::new();
     for i in &found.ignored {
         fix_report.push_str(&format!("rulelint: note: {}\n", i.note()));
     }
+    for w in unmatched_cli_globs(&args) {
+        fix_report.push_str(&w);
+    }
+    // Directories walked; a configuration's globs are judged only when its
+    // whole directory was walked.
+    let walked: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| config::workspace::normalize(&ws.cwd.join(p)))
+        .collect();
+    if candidates.iter().any(|c| !c.explicit) {
+        for (gi, l) in per.loaded.iter().enumerate() {
+            if l.config.file.is_none() || !walked.iter().any(|w| l.config.root.starts_with(w)) {
+                continue;
+            }
+            let rels: Vec<String> = candidates
+                .iter()
+                .zip(&per.index)
+                .filter(|(_, i)| **i == gi)
+                .map(|(c, _)| rel_in(&l.settings, &display_path(&c.path)))
+                .collect();
+            for glob in l.settings.unmatched_globs(&rels) {
+                fix_report.push_str(&format!(
+                    "rulelint: warning: {}: `[[overrides]]` glob `{glob}` matches no checked file\n",
+                    l.config.display
+                ));
+            }
+        }
+    }
     let mut write_failed = false;
-    if args.fix {
-        for c in &candidates {
+    let mut diff_out = String::new();
+    if args.fix || args.diff {
+        let verb = if args.diff { "would fix" } else { "fixed" };
+        let not_verb = if args.diff {
+            "would not fix"
+        } else {
+            "not fixed"
+        };
+        for (c, gi) in candidates.iter().zip(&per.index) {
+            let grp = &groups[*gi];
             let display = display_path(&c.path);
             // Unreadable files are reported by the linter below.
-            let Ok(bytes) = crate::fsio::read_rule(&c.path, opts.max_file_size) else {
+            let Ok(bytes) = crate::fsio::read_rule(&c.path, grp.opts.max_file_size) else {
                 continue;
             };
             let Ok(text) = lint::decode(&display, bytes) else {
                 continue;
             };
             let file = crate::source::SourceFile::new(&c.path, text);
-            let rel = ws
-                .relative_to(&settings.root, &display)
-                .unwrap_or_else(|| ws.rel(&display));
-            let settle = |d: &mut Vec<crate::diagnostic::Diagnostic>| settings.apply(&rel, d);
+            let rel = rel_in(grp.settings, &display);
+            let settle = |d: &mut Vec<crate::diagnostic::Diagnostic>| grp.settings.apply(&rel, d);
             let res = fix::fix_text(
-                &knowledge,
-                &opts,
+                grp.knowledge,
+                &grp.opts,
                 &file,
                 &display,
                 fix::FixMode {
@@ -364,7 +556,9 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
             );
             let mut unwritten = None;
             if let Some(new_text) = &res.text {
-                if let Err(e) = fix::write_atomic(&c.path, &file.text, new_text) {
+                if args.diff {
+                    diff_out.push_str(&fix::unified_diff(&display, &file.text, new_text));
+                } else if let Err(e) = fix::write_atomic(&c.path, &file.text, new_text) {
                     fix_report.push_str(&format!(
                         "rulelint: error: cannot write {display}: {e}; its fixes are not applied\n"
                     ));
@@ -380,31 +574,34 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
                 };
                 match reason {
                     None => fix_report
-                        .push_str(&format!("fixed {display}:{}: {} {what}\n", o.line, o.code)),
+                        .push_str(&format!("{verb} {display}:{}: {} {what}\n", o.line, o.code)),
                     Some(r) => fix_report.push_str(&format!(
-                        "not fixed {display}:{}: {} {what}: {r}\n",
+                        "{not_verb} {display}:{}: {} {what}: {r}\n",
                         o.line, o.code
                     )),
                 }
             }
         }
     }
-    let lint_all = || -> Vec<FileResult> {
+    let lint_all = || -> Vec<(FileResult, usize)> {
         candidates
             .par_iter()
-            .map(|c| {
+            .zip(per.index.par_iter())
+            .map(|(c, gi)| {
+                let grp = &groups[*gi];
                 let display = display_path(&c.path);
-                lint::lint_path(
-                    &knowledge,
-                    &opts,
+                let r = lint::lint_path(
+                    grp.knowledge,
+                    &grp.opts,
                     &c.path,
                     &display,
                     c.explicit && !args.skip_non_rules,
-                )
+                );
+                (r, *gi)
             })
             .collect()
     };
-    let mut results = match args.jobs {
+    let linted = match args.jobs {
         Some(n) => match rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
@@ -414,9 +611,27 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         },
         None => lint_all(),
     };
+    let mut fail_at: std::collections::HashMap<String, Severity> = Default::default();
+    let default_fail = args.fail_on.map(FailOn::severity);
+    let mut results = Vec::with_capacity(linted.len() + missing.len());
+    for (mut r, gi) in linted {
+        let settings = groups[gi].settings;
+        let rel = rel_in(settings, &r.path);
+        settings.apply(&rel, &mut r.diagnostics);
+        fail_at.insert(
+            r.path.clone(),
+            default_fail
+                .or(settings.fail_on)
+                .unwrap_or(Severity::Warning),
+        );
+        results.push(r);
+    }
+    // Paths that do not exist are a mistake on the command line: never
+    // recorded in or covered by a baseline.
+    let mut missing_results = Vec::new();
     for (p, msg) in &missing {
         let display = display_path(p);
-        results.push(FileResult {
+        missing_results.push(FileResult {
             path: display.clone(),
             source: None,
             format: None,
@@ -430,12 +645,6 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         });
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
-    for r in &mut results {
-        let rel = ws
-            .relative_to(&settings.root, &r.path)
-            .unwrap_or_else(|| ws.rel(&r.path));
-        settings.apply(&rel, &mut r.diagnostics);
-    }
     let mut stderr = fix_report;
     let rel = |p: &str| ws.rel(p);
     let mut stale = Vec::new();
@@ -468,69 +677,267 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         }
         let n = baseline::total(&b.entries);
         stderr.push_str(&format!(
-            "rulelint: wrote {} with {n} finding{}\n",
+            "rulelint: wrote {} with {n} finding{} from {}\n",
             p.display(),
-            if n == 1 { "" } else { "s" }
+            if n == 1 { "" } else { "s" },
+            plural(Summary::from_results(&results, 0).files, "file", "files")
         ));
-    }
-    let summary = Summary::from_results(&results, start.elapsed().as_millis());
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
+        for (p, msg) in &missing {
+            stderr.push_str(&format!("rulelint: error: {}: {msg}\n", display_path(p)));
         }
-    };
+        return Outcome {
+            stdout: String::new(),
+            stderr,
+            code: if missing.is_empty() { 0 } else { 2 },
+        };
+    }
+    results.append(&mut missing_results);
+    results.sort_by(|a, b| a.path.cmp(&b.path));
+    let summary = Summary::from_results(&results, start.elapsed().as_millis());
+    let mut no_files = false;
+    if summary.files == 0 {
+        let what = if args.include.is_empty() {
+            String::new()
+        } else {
+            format!(" (--include {})", args.include.join(", "))
+        };
+        if args.skip_non_rules && missing.is_empty() {
+            // pre-commit passes the staged YAML and TOML files; a commit
+            // without rules is not an error.
+            stderr.push_str("rulelint: no rule file among the files given\n");
+        } else {
+            stderr.push_str(&format!(
+                "rulelint: error: no rule file checked{what}: {} looked at, none is a rule; check the paths and the --include / --exclude globs\n",
+                plural(summary.skipped, "file", "files")
+            ));
+            no_files = true;
+        }
+    }
+    let any_error = results.iter().any(|r| {
+        r.status == lint::FileStatus::Failed && r.diagnostics.iter().any(|d| d.is_fatal())
+    });
+    if args.diff {
+        let code = if any_error || no_files {
+            2
+        } else if !diff_out.is_empty() {
+            1
+        } else {
+            0
+        };
+        return deliver(diff_out, stderr, code, args.output_file.as_deref());
+    }
+    let color = use_color(
+        args.color,
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+        std::io::stdout().is_terminal(),
+    );
     let ctx = report::Context::new(ws.root.clone())
         .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
-    let stdout = match args.format {
-        OutputFormat::Human => report::human::render(
-            &results,
-            &summary,
-            &report::human::HumanOptions {
-                color,
-                quiet: args.quiet,
-                width: 100,
-            },
-        ),
-        OutputFormat::Json => report::json::render(&results, &summary),
-        OutputFormat::Sarif => report::sarif::render(&results, &knowledge, &ctx),
-        OutputFormat::Github => report::github::render(&results, &summary, &ctx),
-        OutputFormat::Markdown => report::markdown::render(&results, &summary, &ctx, &stale),
+    // Every configuration's patterns (teams' own ones included), for the
+    // SARIF rule metadata.
+    let empty = Knowledge::default();
+    let merged;
+    let knowledge = match groups.as_slice() {
+        [] => &empty,
+        [first, ..] if args.format != OutputFormat::Sarif => first.knowledge,
+        [first, rest @ ..] => {
+            let mut all = first.knowledge.clone();
+            for g in rest {
+                for p in &g.knowledge.patterns {
+                    if all.pattern(&p.id).is_none() {
+                        all.patterns.push(p.clone());
+                    }
+                }
+            }
+            merged = all;
+            &merged
+        }
+    };
+    let stdout = if args.statistics {
+        report::statistics::render(&results, args.format == OutputFormat::Json)
+    } else {
+        match args.format {
+            OutputFormat::Human => report::human::render(
+                &results,
+                &summary,
+                &report::human::HumanOptions {
+                    color,
+                    quiet: args.quiet,
+                    width: terminal_width(),
+                },
+            ),
+            OutputFormat::Json => report::json::render(&results, &summary),
+            OutputFormat::Sarif => report::sarif::render(&results, knowledge, &ctx),
+            OutputFormat::Github => report::github::render(&results, &summary, &ctx),
+            OutputFormat::Markdown => report::markdown::render(&results, &summary, &ctx, &stale),
+            OutputFormat::Junit => report::junit::render(&results),
+        }
     };
     // Text for people can quote rule values; a CI runner reading stdout
     // must never take one of its lines for a workflow command. (The GitHub
-    // format escapes its own values; JSON and SARIF lines never start so.)
+    // format escapes its own values; JSON, SARIF and JUnit lines never
+    // start so.)
     let stdout = match args.format {
+        _ if args.statistics && args.format != OutputFormat::Json => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
         OutputFormat::Human | OutputFormat::Markdown => {
             report::sanitize::workflow_commands(&stdout).into_owned()
         }
         _ => stdout,
     };
-    let any_error = results.iter().any(|r| r.status == lint::FileStatus::Failed);
-    let fail = args
-        .fail_on
-        .map(FailOn::severity)
-        .or(settings.fail_on)
-        .unwrap_or(Severity::Warning);
-    let any_finding = args.write_baseline.is_none()
-        && results
-            .iter()
-            .flat_map(|r| &r.diagnostics)
-            .any(|d| d.severity >= fail);
-    let code = if any_error || write_failed {
+    let any_finding = results.iter().any(|r| {
+        let fail = fail_at.get(&r.path).copied().unwrap_or(Severity::Warning);
+        r.diagnostics.iter().any(|d| d.severity >= fail)
+    });
+    let code = if any_error || write_failed || no_files {
         2
     } else if any_finding {
         1
     } else {
         0
     };
-    Outcome {
-        stdout,
-        stderr,
-        code,
+    deliver(stdout, stderr, code, args.output_file.as_deref())
+}
+
+/// Whether to colour the output: `--color`, else no colour when `NO_COLOR`
+/// is set (non-empty), `TERM` is `dumb` or stdout is not a terminal.
+fn use_color(
+    choice: ColorChoice,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+    terminal: bool,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb") && terminal
+        }
     }
+}
+
+/// The outcome, with the report written to `output_file` (atomically)
+/// instead of stdout when one is given.
+fn deliver(
+    stdout: String,
+    stderr: String,
+    code: i32,
+    output_file: Option<&std::path::Path>,
+) -> Outcome {
+    let Some(p) = output_file else {
+        return Outcome {
+            stdout,
+            stderr,
+            code,
+        };
+    };
+    match crate::fsio::replace_file(p, None, stdout.as_bytes()) {
+        Ok(()) => Outcome {
+            stdout: String::new(),
+            stderr,
+            code,
+        },
+        Err(e) => Outcome {
+            stdout: String::new(),
+            stderr: format!("{stderr}error: cannot write {}: {e}\n", p.display()),
+            code: 2,
+        },
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Reflow prose to `width` columns: consecutive unindented prose lines
+/// form a paragraph; a longer line is wrapped at spaces with continuation
+/// lines keeping its indentation (under the text of a `- ` item). Fenced
+/// code blocks, headings, tables and words longer than the width are
+/// left whole.
+pub fn wrap_text(text: &str, width: usize) -> String {
+    let prose = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with([' ', '#', '|', '-', '*', '>', '`', '\t'])
+            && !l.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut fenced = false;
+    let mut joinable = false;
+    for l in text.lines() {
+        if l.trim_start().starts_with("```") {
+            fenced = !fenced;
+            lines.push(l.to_string());
+            joinable = false;
+            continue;
+        }
+        if fenced {
+            lines.push(l.to_string());
+            continue;
+        }
+        let p = prose(l);
+        match lines.last_mut() {
+            Some(last) if joinable && p => {
+                last.push(' ');
+                last.push_str(l.trim());
+            }
+            _ => lines.push(l.to_string()),
+        }
+        joinable = p || l.starts_with("- ") || l.starts_with("* ");
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut fenced = false;
+    for body in &lines {
+        if body.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        if fenced || body.chars().count() <= width {
+            out.push_str(body);
+            out.push('\n');
+            continue;
+        }
+        let indent = body.len() - body.trim_start().len();
+        let rest = body.trim_start();
+        let hang = indent
+            + if rest.starts_with("- ") || rest.starts_with("* ") {
+                2
+            } else {
+                0
+            };
+        let pad = " ".repeat(hang);
+        out.push_str(&body[..indent]);
+        let mut col = indent;
+        let mut first = true;
+        for word in rest.split(' ').filter(|w| !w.is_empty()) {
+            let n = word.chars().count();
+            if !first && col + 1 + n > width {
+                out.push('\n');
+                out.push_str(&pad);
+                col = hang;
+            } else if !first {
+                out.push(' ');
+                col += 1;
+            }
+            out.push_str(word);
+            col += n;
+            first = false;
+        }
+        out.push('\n');
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+/// Columns to wrap prose at: `COLUMNS` when set, else 80.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c >= 20)
+        .unwrap_or(80)
 }
 
 /// A pattern's exclusion in words, one line per field.
@@ -688,7 +1095,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             ));
         }
         return Outcome {
-            stdout: report::sanitize::terminal(&s).into_owned(),
+            stdout: report::sanitize::terminal(&wrap_text(&s, terminal_width())).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -702,7 +1109,7 @@ pub fn explain_with(name: &str, g: &GlobalArgs) -> Outcome {
             None => text.push_str(&facts),
         }
         return Outcome {
-            stdout: report::sanitize::terminal(&text).into_owned(),
+            stdout: report::sanitize::terminal(&wrap_text(&text, terminal_width())).into_owned(),
             stderr: String::new(),
             code: 0,
         };
@@ -772,5 +1179,50 @@ pub fn patterns_with(format: ListFormat, g: &GlobalArgs) -> Outcome {
         stdout,
         stderr: String::new(),
         code: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_capable_terminal_unless_forced() {
+        let dumb = Some(OsStr::new("dumb"));
+        let xterm = Some(OsStr::new("xterm-256color"));
+        assert!(use_color(ColorChoice::Auto, None, xterm, true));
+        assert!(use_color(ColorChoice::Auto, None, None, true));
+        assert!(!use_color(ColorChoice::Auto, None, dumb, true));
+        assert!(!use_color(
+            ColorChoice::Auto,
+            Some(OsStr::new("1")),
+            xterm,
+            true
+        ));
+        assert!(use_color(
+            ColorChoice::Auto,
+            Some(OsStr::new("")),
+            xterm,
+            true
+        ));
+        assert!(!use_color(ColorChoice::Auto, None, xterm, false));
+        assert!(use_color(
+            ColorChoice::Always,
+            Some(OsStr::new("1")),
+            dumb,
+            false
+        ));
+        assert!(!use_color(ColorChoice::Never, None, xterm, true));
+    }
+
+    #[test]
+    fn wrapping_reflows_prose_and_keeps_code_and_lists() {
+        let text = "First line of a\nparagraph that goes on.\n\n```yaml\na very long code line that must stay whole\n```\n- an item that is long enough to wrap\n";
+        let w = wrap_text(text, 20);
+        assert_eq!(
+            w,
+            "First line of a\nparagraph that goes\non.\n\n```yaml\na very long code line that must stay whole\n```\n- an item that is\n  long enough to\n  wrap\n"
+        );
     }
 }

@@ -208,6 +208,137 @@ pub fn write_atomic(
     crate::fsio::replace_file(path, Some(read.as_bytes()), text.as_bytes())
 }
 
+/// Lines of context around each change in [`unified_diff`].
+const CONTEXT: usize = 3;
+
+/// Above this many line pairs the changed middle is shown as one block
+/// rather than matched line by line.
+const MAX_MATCH_CELLS: usize = 4_000_000;
+
+/// The unified diff (`--- a/path`, `+++ b/path`, hunks with three lines of
+/// context) turning `old` into `new`; empty when they are equal.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let ops = line_ops(&a, &b);
+    // Hunks: runs of changes with up to 2 * CONTEXT equal lines between.
+    let mut out = format!("--- a/{path}\n+++ b/{path}\n");
+    let changed: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !matches!(o, Op::Equal(..)))
+        .map(|(i, _)| i)
+        .collect();
+    let mut k = 0;
+    while k < changed.len() {
+        let first = changed[k];
+        let mut last = first;
+        while k + 1 < changed.len() && changed[k + 1] - last <= 2 * CONTEXT + 1 {
+            k += 1;
+            last = changed[k];
+        }
+        k += 1;
+        let lo = first.saturating_sub(CONTEXT);
+        let hi = (last + CONTEXT + 1).min(ops.len());
+        let (a0, b0) = match ops[lo] {
+            Op::Equal(i, j) | Op::Delete(i, j) | Op::Insert(i, j) => (i, j),
+        };
+        let (mut na, mut nb) = (0, 0);
+        let mut body = String::new();
+        for op in &ops[lo..hi] {
+            let (tag, line) = match *op {
+                Op::Equal(i, _) => {
+                    na += 1;
+                    nb += 1;
+                    (' ', a[i])
+                }
+                Op::Delete(i, _) => {
+                    na += 1;
+                    ('-', a[i])
+                }
+                Op::Insert(_, j) => {
+                    nb += 1;
+                    ('+', b[j])
+                }
+            };
+            body.push(tag);
+            body.push_str(line);
+            if !line.ends_with('\n') {
+                body.push_str("\n\\ No newline at end of file\n");
+            }
+        }
+        let start = |s: usize, n: usize| if n == 0 { s } else { s + 1 };
+        out.push_str(&format!(
+            "@@ -{},{na} +{},{nb} @@\n",
+            start(a0, na),
+            start(b0, nb)
+        ));
+        out.push_str(&body);
+    }
+    out
+}
+
+/// One line of the edit script: indices into the old and new lines (for
+/// a deletion, the new index is where it happens, and the other way round).
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Equal(usize, usize),
+    Delete(usize, usize),
+    Insert(usize, usize),
+}
+
+/// A shortest edit script between two line lists: common head and tail,
+/// then a longest common subsequence of the middle.
+fn line_ops(a: &[&str], b: &[&str]) -> Vec<Op> {
+    let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (am, bm) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
+    let mut ops: Vec<Op> = (0..head).map(|i| Op::Equal(i, i)).collect();
+    let (n, m) = (am.len(), bm.len());
+    if n.saturating_mul(m) > MAX_MATCH_CELLS || n == 0 || m == 0 {
+        ops.extend((0..n).map(|i| Op::Delete(head + i, head)));
+        ops.extend((0..m).map(|j| Op::Insert(head + n, head + j)));
+    } else {
+        // lcs[i][j]: length of the LCS of am[i..] and bm[j..].
+        let w = m + 1;
+        let mut lcs = vec![0u32; (n + 1) * w];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i * w + j] = if am[i] == bm[j] {
+                    lcs[(i + 1) * w + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            if i < n && j < m && am[i] == bm[j] {
+                ops.push(Op::Equal(head + i, head + j));
+                i += 1;
+                j += 1;
+            } else if i < n && (j == m || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) {
+                ops.push(Op::Delete(head + i, head + j));
+                i += 1;
+            } else {
+                ops.push(Op::Insert(head + i, head + j));
+                j += 1;
+            }
+        }
+    }
+    let (da, db) = (a.len() - tail, b.len() - tail);
+    ops.extend((0..tail).map(|k| Op::Equal(da + k, db + k)));
+    ops
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +349,20 @@ mod tests {
         let t = "abc\r\ndéf\n";
         let e = [Edit::insert(0, "X"), Edit::new(Span::new(5, 8), "D")];
         assert_eq!(apply_edits(t, &e).as_deref(), Some("Xabc\r\nDf\n"));
+    }
+
+    #[test]
+    fn unified_diff_has_hunks_with_context() {
+        let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";
+        let new = "a\nb\nc\nd\nX\ne\nf\ng\nh\ni\nj\n";
+        let d = unified_diff("r.yml", old, new);
+        assert_eq!(
+            d,
+            "--- a/r.yml\n+++ b/r.yml\n@@ -2,6 +2,7 @@\n b\n c\n d\n+X\n e\n f\n g\n"
+        );
+        assert_eq!(unified_diff("r.yml", old, old), "");
+        let d = unified_diff("r.yml", "a\nb", "a\nc");
+        assert!(d.contains("-b\n\\ No newline at end of file\n+c\n"), "{d}");
     }
 
     #[test]

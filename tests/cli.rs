@@ -84,11 +84,18 @@ fn non_rule_files_are_skipped_when_walking_and_not_reported() {
         .arg(dir.path())
         .output()
         .expect("run");
+    // Nothing to check is an error (exit 2), said on stderr; the report is
+    // still written.
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no rule file checked: 2 files looked at, none is a rule"),
+        "{stderr}"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["version"], 1);

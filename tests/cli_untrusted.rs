@@ -544,7 +544,9 @@ fn fifos_and_devices_are_refused_without_blocking() {
 fn ignore_files_hiding_every_rule_give_a_note_and_no_ignore_lints_them() {
     let d = repo(&[(".gitignore", "rules/\n"), ("rules/irc.yml", IRC)]);
     let (code, stdout, stderr) = run(d.path(), &["check", "--isolated", "--format", "json", "."]);
-    assert_eq!(code, 0, "{stderr}");
+    // No file checked at all: exit 2, with the reason on stderr.
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no rule file checked"), "{stderr}");
     assert!(diagnostics(&stdout).is_empty());
     assert!(
         stderr.contains(". holds 1 rule file that .gitignore or .ignore files hide (./rules/irc.yml); pass --no-ignore to lint it"),

@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
 pub mod parse;
+pub mod placeholder_value;
 pub mod proposal;
 pub mod tstats_without_datamodel;
 pub mod unused_suppression;
@@ -74,6 +75,7 @@ registry! {
     unused_suppression::UnusedSuppression,
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
+    placeholder_value::PlaceholderValue [runs],
 }
 
 impl Code {

@@ -1,6 +1,8 @@
-//! Configuration: `rulelint.toml` or `.rulelint.toml`, found by walking up
-//! from the working directory to the repository root (`--config PATH` and
-//! `--isolated` override).
+//! Configuration: `rulelint.toml` or `.rulelint.toml`, found for each
+//! checked file by walking up from its directory to the repository root
+//! ([`per_file`]; `--config PATH` and `--isolated` override). The commands
+//! that check no file (`config`, `explain`, `patterns`) start at the
+//! working directory.
 //!
 //! * [`read`]: [`Config::parse`] reads the TOML and checks its shape
 //!   (unknown keys with a did-you-mean, wrong types), keeping the byte span
@@ -19,6 +21,7 @@ pub mod effective;
 pub mod error;
 pub mod extend;
 pub mod names;
+pub mod per_file;
 pub mod read;
 pub mod resolve;
 pub mod settings;
@@ -28,8 +31,8 @@ pub use crate::knowledge::facts::{fact_description, pattern_facts};
 pub use error::ConfigError;
 pub use names::Names;
 pub use read::{parse_size, Config, CONFIG_FILE_NAMES};
-pub use resolve::load_all;
-pub use settings::{is_fatal, Settings};
+pub use resolve::{ignorable, load_all, UNIGNORABLE_HELP};
+pub use settings::Settings;
 pub use workspace::Workspace;
 
 /// A commented starter configuration (`rulelint init`).

@@ -327,15 +327,30 @@ impl Config {
         isolated: bool,
         cwd: &Path,
     ) -> Result<(Config, Vec<ConfigError>), Vec<ConfigError>> {
+        Config::load_partial_from(explicit, isolated, cwd, cwd)
+    }
+
+    /// [`Config::load_partial`] with discovery starting at `start` (a
+    /// checked file's directory) instead of the working directory; paths
+    /// in messages stay relative to `cwd`, and `explicit` is shown as given.
+    pub fn load_partial_from(
+        explicit: Option<&Path>,
+        isolated: bool,
+        start: &Path,
+        cwd: &Path,
+    ) -> Result<(Config, Vec<ConfigError>), Vec<ConfigError>> {
         let path = match (explicit, isolated) {
             (Some(p), _) => Some(cwd.join(p)),
             (None, true) => None,
-            (None, false) => discover(cwd),
+            (None, false) => discover(start),
         };
         let Some(path) = path else {
             return Ok((Config::defaults(cwd), Vec::new()));
         };
-        let display = display_path(&path, cwd);
+        let display = match explicit {
+            Some(p) => crate::source::slashed(p),
+            None => display_path(&path, cwd),
+        };
         let cannot = |why: String| {
             vec![ConfigError::plain(
                 &display,
@@ -344,7 +359,7 @@ impl Config {
         };
         if explicit.is_none() {
             // A discovered file must not lead out of the repository.
-            if let Some(repo) = repo_root(cwd) {
+            if let Some(repo) = repo_root(start) {
                 if !inside(&path, &repo) {
                     return Err(cannot(
                         "it is a link to a file outside the repository; not read".into(),

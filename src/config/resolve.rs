@@ -5,6 +5,8 @@ use super::error::ConfigError;
 use super::names::Names;
 use super::read::{valid_address, At, Config, Layer};
 use super::settings::{CompiledLayer, Environment, Selector, Settings};
+use crate::checks::Category;
+use crate::diagnostic::Severity;
 use crate::did_you_mean::did_you_mean;
 use crate::knowledge::facts::fact_kinds;
 use crate::knowledge::Knowledge;
@@ -20,7 +22,18 @@ pub fn load_all(
     isolated: bool,
     cwd: &Path,
 ) -> Result<(Config, Knowledge, Settings), Vec<ConfigError>> {
-    let (config, mut errors) = Config::load_partial(explicit, isolated, cwd)?;
+    load_all_from(explicit, isolated, cwd, cwd)
+}
+
+/// [`load_all`] with discovery starting at `start` (see
+/// [`Config::load_partial_from`]).
+pub fn load_all_from(
+    explicit: Option<&Path>,
+    isolated: bool,
+    start: &Path,
+    cwd: &Path,
+) -> Result<(Config, Knowledge, Settings), Vec<ConfigError>> {
+    let (config, mut errors) = Config::load_partial_from(explicit, isolated, start, cwd)?;
     match config.knowledge() {
         Ok(knowledge) => match config.resolve(&knowledge) {
             Ok(settings) if errors.is_empty() => return Ok((config, knowledge, settings)),
@@ -42,7 +55,9 @@ impl Config {
         let mut layers = Vec::new();
         layers.push(self.compile_layer(&self.base, None, &names, &mut errors));
         for o in &self.overrides {
-            layers.push(self.compile_layer(&o.layer, o.globs.clone(), &names, &mut errors));
+            let mut l = self.compile_layer(&o.layer, o.globs.clone(), &names, &mut errors);
+            l.include = o.include.iter().map(|g| g.value.clone()).collect();
+            layers.push(l);
         }
         let kinds = fact_kinds(knowledge);
         let mut environment = Environment::new();
@@ -117,6 +132,11 @@ impl Config {
         };
         let select = sel(&layer.select, "select");
         let ignore = sel(&layer.ignore, "ignore");
+        for (s, x) in layer.ignore.iter().zip(&ignore) {
+            if let Err(why) = ignorable(x) {
+                errors.push(self.error(s.span.clone(), why, Some(UNIGNORABLE_HELP.into())));
+            }
+        }
         let mut severity = Vec::new();
         for (k, sev) in &layer.severity {
             match names.selector(&k.value) {
@@ -139,9 +159,31 @@ impl Config {
         }
         CompiledLayer {
             globs,
+            include: Vec::new(),
             select,
             ignore,
             severity,
+            cli: false,
         }
+    }
+}
+
+/// What to do instead of ignoring an error that stops a file from being
+/// checked.
+pub const UNIGNORABLE_HELP: &str = "exclude the file (`--exclude`, `.gitignore`) or record its error in a baseline (`--write-baseline`)";
+
+/// A selector naming exactly one check whose diagnostics are errors that
+/// stop the file from being checked (`RL006 invalid-condition`) cannot be
+/// ignored: nothing of the file would be checked, silently.
+pub fn ignorable(s: &Selector) -> Result<(), String> {
+    match s {
+        Selector::Code(c) if c.category() == Category::Parse && c.meta().severity == Severity::Error => {
+            Err(format!(
+                "`{}` ({}) cannot be ignored: it is an error that stops the file from being checked",
+                c.as_str(),
+                c.name()
+            ))
+        }
+        _ => Ok(()),
     }
 }

@@ -58,9 +58,13 @@ impl Selector {
 pub(crate) struct CompiledLayer {
     /// `None` for the top level (all files).
     pub(crate) globs: Option<GlobSet>,
+    /// The globs as written (empty for the top level and the command line).
+    pub(crate) include: Vec<String>,
     pub(crate) select: Vec<Selector>,
     pub(crate) ignore: Vec<Selector>,
     pub(crate) severity: Vec<(Selector, Severity)>,
+    /// The layer of `--extend-select` / `--ignore`.
+    pub(crate) cli: bool,
 }
 
 /// Validated settings, applied to each file's diagnostics.
@@ -81,9 +85,11 @@ impl Default for Settings {
             root: PathBuf::new(),
             layers: vec![CompiledLayer {
                 globs: None,
+                include: Vec::new(),
                 select: Vec::new(),
                 ignore: Vec::new(),
                 severity: Vec::new(),
+                cli: false,
             }],
             environment: Environment::new(),
             fail_on: None,
@@ -161,6 +167,24 @@ impl Settings {
         if code.category() == Category::Parse {
             return true;
         }
+        // The command-line layer applies to every file and decides first.
+        if let Some(cli) = self.layers.last().filter(|l| l.cli) {
+            let pattern_selected = code == Code::KnownFpPattern
+                && cli.select.iter().any(|s| matches!(s, Selector::Pattern(_)));
+            let best = cli
+                .select
+                .iter()
+                .map(|s| (s, false))
+                .chain(cli.ignore.iter().map(|s| (s, true)))
+                .filter(|(s, _)| s.names_code(code))
+                .map(|(s, ignore)| (s.specificity(), ignore))
+                .max();
+            match best {
+                Some((_, false)) => return true,
+                Some((_, true)) if !pattern_selected => return false,
+                _ => {}
+            }
+        }
         let Some(top) = self.layers.first() else {
             return true;
         };
@@ -181,6 +205,56 @@ impl Settings {
                         || (code == Code::KnownFpPattern && matches!(s, Selector::Pattern(_)))
                 })
             })
+    }
+
+    /// Apply the command line's selection (ruff's semantics): `select`
+    /// replaces the top level's `select` and `ignore`; `extend_select` and
+    /// `ignore` form a last layer for every file, deciding before the
+    /// configuration's `[[overrides]]`.
+    pub fn with_command_line(
+        &mut self,
+        select: Option<Vec<Selector>>,
+        extend_select: Vec<Selector>,
+        ignore: Vec<Selector>,
+    ) {
+        if let Some(sel) = select {
+            if let Some(top) = self.layers.first_mut() {
+                top.select = sel;
+                top.ignore.clear();
+            }
+        }
+        if !extend_select.is_empty() || !ignore.is_empty() {
+            self.layers.push(CompiledLayer {
+                globs: None,
+                include: Vec::new(),
+                select: extend_select,
+                ignore,
+                severity: Vec::new(),
+                cli: true,
+            });
+        }
+    }
+
+    /// The `[[overrides]]` globs that match none of `rels` (paths relative
+    /// to [`Settings::root`]).
+    pub fn unmatched_globs(&self, rels: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for l in &self.layers {
+            for g in &l.include {
+                let Ok(set) = crate::discover::globset(std::slice::from_ref(g)) else {
+                    continue;
+                };
+                let Some(set) = set else { continue };
+                let hit = rels.iter().any(|r| {
+                    let name = r.rsplit('/').next().unwrap_or(r);
+                    set.is_match(r) || set.is_match(name)
+                });
+                if !hit && !out.contains(g) {
+                    out.push(g.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Drop disabled diagnostics and apply configured severities.

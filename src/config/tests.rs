@@ -344,3 +344,85 @@ fn toml_the_parser_panics_on_is_an_invalid_file_not_a_crash() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].to_string().contains("invalid TOML"), "{}", errs[0]);
 }
+
+/// `may_enable` must be true whenever some file can report the code.
+fn may_enable_matches_enabled(s: &Settings, files: &[&str]) {
+    for code in Code::ALL.iter().copied() {
+        let patterns: Vec<Option<&str>> = if code == Code::KnownFpPattern {
+            vec![None, Some("ephemeral-port"), Some("dns-server")]
+        } else {
+            vec![None]
+        };
+        let anywhere = files.iter().any(|f| {
+            patterns
+                .iter()
+                .any(|p| s.enabled(f, &diag(code.as_str(), *p, Severity::Warning)))
+        });
+        if anywhere {
+            assert!(
+                s.may_enable(code),
+                "{code} is enabled somewhere but not run"
+            );
+        }
+    }
+}
+
+fn with_cli(text: &str, select: Option<&[&str]>, extend: &[&str], ignore: &[&str]) -> Settings {
+    let k = Knowledge::builtin().expect("builtin knowledge");
+    let names = Names::new(&k);
+    let sel = |l: &[&str]| -> Vec<_> { l.iter().map(|x| names.selector(x).unwrap()).collect() };
+    let mut s = resolve(text).unwrap();
+    s.with_command_line(select.map(sel), sel(extend), sel(ignore));
+    s
+}
+
+#[test]
+fn command_line_selection_replaces_extends_and_ignores() {
+    let files = ["rules/a.yml", "rules/legacy/b.yml"];
+    let cfg = "ignore = [\"RL201\"]\n[[overrides]]\ninclude = [\"rules/legacy/**\"]\nselect = [\"RL101\"]\n";
+    let fp = diag("RL201", Some("ephemeral-port"), Severity::Warning);
+    // --select replaces the configured ignore.
+    let s = with_cli(cfg, Some(&["RL201"]), &[], &[]);
+    assert!(s.enabled("rules/a.yml", &fp));
+    assert!(s.may_enable(Code::KnownFpPattern));
+    may_enable_matches_enabled(&s, &files);
+    // --ignore wins over an override that selects the check.
+    let s = with_cli(cfg, None, &[], &["RL101"]);
+    assert!(!s.enabled("rules/legacy/b.yml", &diag("RL101", None, Severity::Info)));
+    assert!(!s.may_enable(Code::UnusedSuppression));
+    may_enable_matches_enabled(&s, &files);
+    // A whole check ignored, one of its patterns extended back.
+    let s = with_cli("", None, &["dns-server"], &["RL201"]);
+    assert!(!s.enabled("rules/a.yml", &fp));
+    assert!(s.enabled(
+        "rules/a.yml",
+        &diag("RL201", Some("dns-server"), Severity::Warning)
+    ));
+    assert!(s.may_enable(Code::KnownFpPattern));
+    may_enable_matches_enabled(&s, &files);
+    // --extend-select on top of a narrow configured select.
+    let s = with_cli("select = [\"RL1\"]\n", None, &["RL201"], &[]);
+    assert!(s.enabled("rules/a.yml", &fp));
+    may_enable_matches_enabled(&s, &files);
+    // Parse errors are reported whatever the selection.
+    let s = with_cli("", Some(&["RL201"]), &[], &["RL0"]);
+    assert!(s.enabled("rules/a.yml", &diag("RL006", None, Severity::Error)));
+}
+
+#[test]
+fn ignoring_an_error_that_stops_the_file_is_refused() {
+    let e = resolve("ignore = [\"RL006\"]\n[[overrides]]\ninclude = [\"x/**\"]\nignore = [\"unreadable-file\"]\n")
+        .unwrap_err();
+    let text = format_errors(&e);
+    assert!(text.contains("rulelint.toml:1:12"), "{text}");
+    assert!(
+        text.contains("`RL006` (invalid-condition) cannot be ignored"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`RL001` (unreadable-file) cannot be ignored"),
+        "{text}"
+    );
+    // Prefixes and notes stay allowed.
+    assert!(resolve("ignore = [\"RL0\", \"RL009\"]\n").is_ok());
+}

@@ -127,7 +127,7 @@ fn snippet(
     let body = buf.trim_start_matches([' ', '\n']);
     let body = body
         .split_once('\n')
-        .filter(|(first, _)| first.trim().chars().count() <= 2)
+        .filter(|(first, _)| visible(first).trim().chars().count() <= 2)
         .map(|(_, rest)| rest)
         .unwrap_or(body);
     Some(body.trim_end().to_string())
@@ -213,7 +213,15 @@ pub fn render(results: &[FileResult], summary: &Summary, opts: &HumanOptions) ->
         plural(summary.rules, "rule"),
         plural(summary.errors, "error"),
         if summary.skipped > 0 {
-            format!(", {} not rules skipped", summary.skipped)
+            format!(
+                ", {} skipped (not {})",
+                plural(summary.skipped, "file"),
+                if summary.skipped == 1 {
+                    "a rule"
+                } else {
+                    "rules"
+                }
+            )
         } else {
             String::new()
         },
@@ -252,6 +260,24 @@ fn wrap(text: &str, width: usize) -> String {
         }
         out.push_str(word);
         col += n;
+    }
+    out
+}
+
+/// `s` without ANSI colour sequences (`ESC [ ... m`).
+fn visible(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
     }
     out
 }

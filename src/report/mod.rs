@@ -4,10 +4,12 @@ mod excerpt;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod paths;
 pub mod sanitize;
 pub mod sarif;
+pub mod statistics;
 
 pub use paths::Context;
 
