@@ -424,27 +424,262 @@ struct Group<'a> {
     opts: LintOptions,
 }
 
+/// Notes on stderr about what the walk left out: ignored rule files,
+/// command-line and override globs that match nothing.
+fn discovery_notes(
+    args: &CheckArgs,
+    ws: &Workspace,
+    ignored: &[discover::Ignored],
+    per: &config::per_file::PerFile,
+    candidates: &[discover::Candidate],
+    rel_in: &dyn Fn(&Settings, &str) -> String,
+) -> String {
+    let mut out = String::new();
+    for i in ignored {
+        out.push_str(&format!("rulelint: note: {}\n", i.note()));
+    }
+    for w in unmatched_cli_globs(args) {
+        out.push_str(&w);
+    }
+    // Directories walked; a configuration's globs are judged only when its
+    // whole directory was walked.
+    let walked: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| config::workspace::normalize(&ws.cwd.join(p)))
+        .collect();
+    if candidates.iter().any(|c| !c.explicit) {
+        for (gi, l) in per.loaded.iter().enumerate() {
+            if l.config.file.is_none() || !walked.iter().any(|w| l.config.root.starts_with(w)) {
+                continue;
+            }
+            let rels: Vec<String> = candidates
+                .iter()
+                .zip(&per.index)
+                .filter(|(_, i)| **i == gi)
+                .map(|(c, _)| rel_in(&l.settings, &display_path(&c.path)))
+                .collect();
+            for glob in l.settings.unmatched_globs(&rels) {
+                out.push_str(&format!(
+                    "rulelint: warning: {}: `[[overrides]]` glob `{glob}` matches no checked file\n",
+                    l.config.display
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Drop the findings recorded in `b`, saying on `stderr` how many and
+/// which recorded ones no longer occur (returned).
+fn filter_by_baseline(
+    b: &Baseline,
+    results: &mut [FileResult],
+    rel: &dyn Fn(&str) -> String,
+    stderr: &mut String,
+) -> Vec<baseline::Entry> {
+    let f = b.filter(results, rel);
+    if f.baselined > 0 {
+        stderr.push_str(&format!(
+            "rulelint: {} finding{} recorded in the baseline not shown\n",
+            f.baselined,
+            if f.baselined == 1 { "" } else { "s" }
+        ));
+    }
+    if !f.stale.is_empty() {
+        let n = baseline::total(&f.stale);
+        stderr.push_str(&format!(
+            "rulelint: {n} finding{} recorded in the baseline no longer occur{} (fixed); refresh it with --write-baseline:\n",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        ));
+        for e in &f.stale {
+            stderr.push_str(&format!("  {}\n", baseline::describe(e)));
+        }
+    }
+    f.stale
+}
+
+/// The `--baseline` file, read bounded and regular-only.
+fn read_baseline(args: &CheckArgs) -> Result<Option<Baseline>, String> {
+    let Some(p) = &args.baseline else {
+        return Ok(None);
+    };
+    let shown = p.display().to_string();
+    let text = crate::fsio::read_regular(p, baseline::MAX_SIZE)
+        .map_err(|e| e.to_string())
+        .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()))
+        .map_err(|e| format!("cannot read baseline {shown}: {e}"))?;
+    Baseline::parse(&shown, &text).map(Some)
+}
+
+/// What `--fix` or `--diff` did.
+#[derive(Default)]
+struct FixPass {
+    /// One line per finding: fixed (would fix) or not, and why.
+    report: String,
+    /// `--diff`: the unified diff of every file.
+    diff: String,
+    /// Some file could not be written.
+    write_failed: bool,
+}
+
+/// Fix (or, with `--diff`, show the fix of) every candidate with the
+/// settings of its configuration.
+fn fix_pass(
+    args: &CheckArgs,
+    candidates: &[discover::Candidate],
+    index: &[usize],
+    groups: &[Group<'_>],
+    rel_in: &dyn Fn(&Settings, &str) -> String,
+) -> FixPass {
+    let mut out = FixPass::default();
+    let verb = if args.diff { "would fix" } else { "fixed" };
+    let not_verb = if args.diff {
+        "would not fix"
+    } else {
+        "not fixed"
+    };
+    for (c, gi) in candidates.iter().zip(index) {
+        let grp = &groups[*gi];
+        let display = display_path(&c.path);
+        // Unreadable files are reported by the linter below.
+        let Ok(bytes) = crate::fsio::read_rule(&c.path, grp.opts.max_file_size) else {
+            continue;
+        };
+        let Ok(text) = lint::decode(&display, bytes) else {
+            continue;
+        };
+        let file = crate::source::SourceFile::new(&c.path, text);
+        let rel = rel_in(grp.settings, &display);
+        let settle = |d: &mut Vec<crate::diagnostic::Diagnostic>| grp.settings.apply(&rel, d);
+        let res = fix::fix_text(
+            grp.knowledge,
+            &grp.opts,
+            &file,
+            &display,
+            fix::FixMode {
+                unsafe_fixes: args.unsafe_fixes,
+                placeholders: args.fix_placeholders,
+            },
+            &settle,
+        );
+        let mut unwritten = None;
+        if let Some(new_text) = &res.text {
+            if args.diff {
+                out.diff
+                    .push_str(&fix::unified_diff(&display, &file.text, new_text));
+            } else if let Err(e) = fix::write_atomic(&c.path, &file.text, new_text) {
+                out.report.push_str(&format!(
+                    "rulelint: error: cannot write {display}: {e}; its fixes are not applied\n"
+                ));
+                out.write_failed = true;
+                unwritten = Some(format!("not written: {e}"));
+            }
+        }
+        for o in &res.outcomes {
+            let what = o.pattern.as_deref().unwrap_or(o.code.name());
+            let reason = match (&o.reason, &unwritten) {
+                (None, Some(w)) => Some(w),
+                (r, _) => r.as_ref(),
+            };
+            match reason {
+                None => out
+                    .report
+                    .push_str(&format!("{verb} {display}:{}: {} {what}\n", o.line, o.code)),
+                Some(r) => out.report.push_str(&format!(
+                    "{not_verb} {display}:{}: {} {what}: {r}\n",
+                    o.line, o.code
+                )),
+            }
+        }
+    }
+    out
+}
+
+/// The report in the chosen format, safe to print.
+fn render_report(
+    args: &CheckArgs,
+    ws: &Workspace,
+    groups: &[Group<'_>],
+    results: &[FileResult],
+    summary: &Summary,
+    stale: &[baseline::Entry],
+) -> String {
+    let color = use_color(
+        args.color,
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+        std::io::stdout().is_terminal(),
+    );
+    let ctx = report::Context::new(ws.root.clone())
+        .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
+    // Every configuration's patterns (teams' own ones included), for the
+    // SARIF rule metadata.
+    let empty = Knowledge::default();
+    let merged;
+    let knowledge = match groups {
+        [] => &empty,
+        [first, ..] if args.format != OutputFormat::Sarif => first.knowledge,
+        [first, rest @ ..] => {
+            let mut all = first.knowledge.clone();
+            for g in rest {
+                for p in &g.knowledge.patterns {
+                    if all.pattern(&p.id).is_none() {
+                        all.patterns.push(p.clone());
+                    }
+                }
+            }
+            merged = all;
+            &merged
+        }
+    };
+    let stdout = if args.statistics {
+        report::statistics::render(results, args.format == OutputFormat::Json)
+    } else {
+        match args.format {
+            OutputFormat::Human => report::human::render(
+                results,
+                summary,
+                &report::human::HumanOptions {
+                    color,
+                    quiet: args.quiet,
+                    width: terminal_width(),
+                },
+            ),
+            OutputFormat::Json => report::json::render(results, summary),
+            OutputFormat::Sarif => report::sarif::render(results, knowledge, &ctx),
+            OutputFormat::Github => report::github::render(results, summary, &ctx),
+            OutputFormat::Markdown => report::markdown::render(results, summary, &ctx, stale),
+            OutputFormat::Junit => report::junit::render(results),
+        }
+    };
+    // Text for people can quote rule values; a CI runner reading stdout
+    // must never take one of its lines for a workflow command. (The GitHub
+    // format escapes its own values; JSON, SARIF and JUnit lines never
+    // start so.)
+    let stdout = match args.format {
+        _ if args.statistics && args.format != OutputFormat::Json => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
+        OutputFormat::Human | OutputFormat::Markdown => {
+            report::sanitize::workflow_commands(&stdout).into_owned()
+        }
+        _ => stdout,
+    };
+    stdout
+}
+
 pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     let start = Instant::now();
     if (args.unsafe_fixes || args.fix_placeholders) && !(args.fix || args.diff) {
         return usage_error("--unsafe-fixes and --fix-placeholders need --fix or --diff".into());
     }
     let ws = Workspace::current();
-    let baseline = match &args.baseline {
-        Some(p) => {
-            let shown = p.display().to_string();
-            let text = crate::fsio::read_regular(p, baseline::MAX_SIZE)
-                .map_err(|e| e.to_string())
-                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()));
-            match text {
-                Ok(t) => match Baseline::parse(&shown, &t) {
-                    Ok(b) => Some(b),
-                    Err(e) => return usage_error(e),
-                },
-                Err(e) => return usage_error(format!("cannot read baseline {shown}: {e}")),
-            }
-        }
-        None => None,
+    let baseline = match read_baseline(&args) {
+        Ok(b) => b,
+        Err(e) => return usage_error(e),
     };
     let include = match discover::globset(&args.include) {
         Ok(g) => g,
@@ -455,7 +690,11 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         Err(e) => return usage_error(e),
     };
     let found = discover::discover_with(&args.paths, &include, &exclude, args.no_ignore);
-    let (candidates, missing) = (found.candidates, found.errors);
+    let discover::Discovered {
+        candidates,
+        errors: missing,
+        ignored,
+    } = found;
     let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
     let mut per = match config::per_file::load(&paths, g.config.as_deref(), g.isolated, &ws.cwd) {
         Ok(p) => p,
@@ -487,102 +726,14 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         ws.relative_to(&settings.root, display)
             .unwrap_or_else(|| ws.rel(display))
     };
-    let mut fix_report = String::new();
-    for i in &found.ignored {
-        fix_report.push_str(&format!("rulelint: note: {}\n", i.note()));
-    }
-    for w in unmatched_cli_globs(&args) {
-        fix_report.push_str(&w);
-    }
-    // Directories walked; a configuration's globs are judged only when its
-    // whole directory was walked.
-    let walked: Vec<PathBuf> = args
-        .paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .map(|p| config::workspace::normalize(&ws.cwd.join(p)))
-        .collect();
-    if candidates.iter().any(|c| !c.explicit) {
-        for (gi, l) in per.loaded.iter().enumerate() {
-            if l.config.file.is_none() || !walked.iter().any(|w| l.config.root.starts_with(w)) {
-                continue;
-            }
-            let rels: Vec<String> = candidates
-                .iter()
-                .zip(&per.index)
-                .filter(|(_, i)| **i == gi)
-                .map(|(c, _)| rel_in(&l.settings, &display_path(&c.path)))
-                .collect();
-            for glob in l.settings.unmatched_globs(&rels) {
-                fix_report.push_str(&format!(
-                    "rulelint: warning: {}: `[[overrides]]` glob `{glob}` matches no checked file\n",
-                    l.config.display
-                ));
-            }
-        }
-    }
-    let mut write_failed = false;
-    let mut diff_out = String::new();
-    if args.fix || args.diff {
-        let verb = if args.diff { "would fix" } else { "fixed" };
-        let not_verb = if args.diff {
-            "would not fix"
-        } else {
-            "not fixed"
-        };
-        for (c, gi) in candidates.iter().zip(&per.index) {
-            let grp = &groups[*gi];
-            let display = display_path(&c.path);
-            // Unreadable files are reported by the linter below.
-            let Ok(bytes) = crate::fsio::read_rule(&c.path, grp.opts.max_file_size) else {
-                continue;
-            };
-            let Ok(text) = lint::decode(&display, bytes) else {
-                continue;
-            };
-            let file = crate::source::SourceFile::new(&c.path, text);
-            let rel = rel_in(grp.settings, &display);
-            let settle = |d: &mut Vec<crate::diagnostic::Diagnostic>| grp.settings.apply(&rel, d);
-            let res = fix::fix_text(
-                grp.knowledge,
-                &grp.opts,
-                &file,
-                &display,
-                fix::FixMode {
-                    unsafe_fixes: args.unsafe_fixes,
-                    placeholders: args.fix_placeholders,
-                },
-                &settle,
-            );
-            let mut unwritten = None;
-            if let Some(new_text) = &res.text {
-                if args.diff {
-                    diff_out.push_str(&fix::unified_diff(&display, &file.text, new_text));
-                } else if let Err(e) = fix::write_atomic(&c.path, &file.text, new_text) {
-                    fix_report.push_str(&format!(
-                        "rulelint: error: cannot write {display}: {e}; its fixes are not applied\n"
-                    ));
-                    write_failed = true;
-                    unwritten = Some(format!("not written: {e}"));
-                }
-            }
-            for o in &res.outcomes {
-                let what = o.pattern.as_deref().unwrap_or(o.code.name());
-                let reason = match (&o.reason, &unwritten) {
-                    (None, Some(w)) => Some(w),
-                    (r, _) => r.as_ref(),
-                };
-                match reason {
-                    None => fix_report
-                        .push_str(&format!("{verb} {display}:{}: {} {what}\n", o.line, o.code)),
-                    Some(r) => fix_report.push_str(&format!(
-                        "{not_verb} {display}:{}: {} {what}: {r}\n",
-                        o.line, o.code
-                    )),
-                }
-            }
-        }
-    }
+    let mut fix_report = discovery_notes(&args, &ws, &ignored, &per, &candidates, &rel_in);
+    let fixed = if args.fix || args.diff {
+        fix_pass(&args, &candidates, &per.index, &groups, &rel_in)
+    } else {
+        FixPass::default()
+    };
+    fix_report.push_str(&fixed.report);
+    let (write_failed, diff_out) = (fixed.write_failed, fixed.diff);
     let lint_all = || -> Vec<(FileResult, usize)> {
         candidates
             .par_iter()
@@ -647,29 +798,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     results.sort_by(|a, b| a.path.cmp(&b.path));
     let mut stderr = fix_report;
     let rel = |p: &str| ws.rel(p);
-    let mut stale = Vec::new();
-    if let Some(b) = &baseline {
-        let f = b.filter(&mut results, &rel);
-        if f.baselined > 0 {
-            stderr.push_str(&format!(
-                "rulelint: {} finding{} recorded in the baseline not shown\n",
-                f.baselined,
-                if f.baselined == 1 { "" } else { "s" }
-            ));
-        }
-        if !f.stale.is_empty() {
-            let n = baseline::total(&f.stale);
-            stderr.push_str(&format!(
-                "rulelint: {n} finding{} recorded in the baseline no longer occur{} (fixed); refresh it with --write-baseline:\n",
-                if n == 1 { "" } else { "s" },
-                if n == 1 { "s" } else { "" }
-            ));
-            for e in &f.stale {
-                stderr.push_str(&format!("  {}\n", baseline::describe(e)));
-            }
-        }
-        stale = f.stale;
-    }
+    let stale = match &baseline {
+        Some(b) => filter_by_baseline(b, &mut results, &rel, &mut stderr),
+        None => Vec::new(),
+    };
     if let Some(p) = &args.write_baseline {
         let b = Baseline::from_results(&results, &rel);
         if let Err(e) = crate::fsio::replace_file(p, None, b.to_json().as_bytes()) {
@@ -726,67 +858,7 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         };
         return deliver(diff_out, stderr, code, args.output_file.as_deref());
     }
-    let color = use_color(
-        args.color,
-        std::env::var_os("NO_COLOR").as_deref(),
-        std::env::var_os("TERM").as_deref(),
-        std::io::stdout().is_terminal(),
-    );
-    let ctx = report::Context::new(ws.root.clone())
-        .with_files(results.iter().map(|r| r.path.as_str()), |p| ws.absolute(p));
-    // Every configuration's patterns (teams' own ones included), for the
-    // SARIF rule metadata.
-    let empty = Knowledge::default();
-    let merged;
-    let knowledge = match groups.as_slice() {
-        [] => &empty,
-        [first, ..] if args.format != OutputFormat::Sarif => first.knowledge,
-        [first, rest @ ..] => {
-            let mut all = first.knowledge.clone();
-            for g in rest {
-                for p in &g.knowledge.patterns {
-                    if all.pattern(&p.id).is_none() {
-                        all.patterns.push(p.clone());
-                    }
-                }
-            }
-            merged = all;
-            &merged
-        }
-    };
-    let stdout = if args.statistics {
-        report::statistics::render(&results, args.format == OutputFormat::Json)
-    } else {
-        match args.format {
-            OutputFormat::Human => report::human::render(
-                &results,
-                &summary,
-                &report::human::HumanOptions {
-                    color,
-                    quiet: args.quiet,
-                    width: terminal_width(),
-                },
-            ),
-            OutputFormat::Json => report::json::render(&results, &summary),
-            OutputFormat::Sarif => report::sarif::render(&results, knowledge, &ctx),
-            OutputFormat::Github => report::github::render(&results, &summary, &ctx),
-            OutputFormat::Markdown => report::markdown::render(&results, &summary, &ctx, &stale),
-            OutputFormat::Junit => report::junit::render(&results),
-        }
-    };
-    // Text for people can quote rule values; a CI runner reading stdout
-    // must never take one of its lines for a workflow command. (The GitHub
-    // format escapes its own values; JSON, SARIF and JUnit lines never
-    // start so.)
-    let stdout = match args.format {
-        _ if args.statistics && args.format != OutputFormat::Json => {
-            report::sanitize::workflow_commands(&stdout).into_owned()
-        }
-        OutputFormat::Human | OutputFormat::Markdown => {
-            report::sanitize::workflow_commands(&stdout).into_owned()
-        }
-        _ => stdout,
-    };
+    let stdout = render_report(&args, &ws, &groups, &results, &summary, &stale);
     let any_finding = results.iter().any(|r| {
         let fail = fail_at.get(&r.path).copied().unwrap_or(Severity::Warning);
         r.diagnostics.iter().any(|d| d.severity >= fail)
