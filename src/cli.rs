@@ -501,6 +501,65 @@ fn filter_by_baseline(
     f.stale
 }
 
+/// What linting found, with each file's configured selection and
+/// severities applied, and the severity each file fails at.
+type Linted = (Vec<FileResult>, std::collections::HashMap<String, Severity>);
+
+/// Lint every candidate in parallel with the settings of its
+/// configuration.
+fn lint_pass(
+    args: &CheckArgs,
+    candidates: &[discover::Candidate],
+    index: &[usize],
+    groups: &[Group<'_>],
+    rel_in: &(dyn Fn(&Settings, &str) -> String + Sync),
+) -> Result<Linted, String> {
+    let lint_all = || -> Vec<(FileResult, usize)> {
+        candidates
+            .par_iter()
+            .zip(index.par_iter())
+            .map(|(c, gi)| {
+                let grp = &groups[*gi];
+                let display = display_path(&c.path);
+                let r = lint::lint_path(
+                    grp.knowledge,
+                    &grp.opts,
+                    &c.path,
+                    &display,
+                    c.explicit && !args.skip_non_rules,
+                );
+                (r, *gi)
+            })
+            .collect()
+    };
+    let linted = match args.jobs {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
+            Ok(pool) => pool.install(lint_all),
+            Err(e) => return Err(format!("cannot start {n} threads: {e}")),
+        },
+        None => lint_all(),
+    };
+    let mut fail_at: std::collections::HashMap<String, Severity> = Default::default();
+    let default_fail = args.fail_on.map(FailOn::severity);
+    let mut results = Vec::with_capacity(linted.len());
+    for (mut r, gi) in linted {
+        let settings = groups[gi].settings;
+        let rel = rel_in(settings, &r.path);
+        settings.apply(&rel, &mut r.diagnostics);
+        fail_at.insert(
+            r.path.clone(),
+            default_fail
+                .or(settings.fail_on)
+                .unwrap_or(Severity::Warning),
+        );
+        results.push(r);
+    }
+    Ok((results, fail_at))
+}
+
 /// The `--baseline` file, read bounded and regular-only.
 fn read_baseline(args: &CheckArgs) -> Result<Option<Baseline>, String> {
     let Some(p) = &args.baseline else {
@@ -734,49 +793,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
     };
     fix_report.push_str(&fixed.report);
     let (write_failed, diff_out) = (fixed.write_failed, fixed.diff);
-    let lint_all = || -> Vec<(FileResult, usize)> {
-        candidates
-            .par_iter()
-            .zip(per.index.par_iter())
-            .map(|(c, gi)| {
-                let grp = &groups[*gi];
-                let display = display_path(&c.path);
-                let r = lint::lint_path(
-                    grp.knowledge,
-                    &grp.opts,
-                    &c.path,
-                    &display,
-                    c.explicit && !args.skip_non_rules,
-                );
-                (r, *gi)
-            })
-            .collect()
+    let (mut results, fail_at) = match lint_pass(&args, &candidates, &per.index, &groups, &rel_in) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
     };
-    let linted = match args.jobs {
-        Some(n) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-        {
-            Ok(pool) => pool.install(lint_all),
-            Err(e) => return usage_error(format!("cannot start {n} threads: {e}")),
-        },
-        None => lint_all(),
-    };
-    let mut fail_at: std::collections::HashMap<String, Severity> = Default::default();
-    let default_fail = args.fail_on.map(FailOn::severity);
-    let mut results = Vec::with_capacity(linted.len() + missing.len());
-    for (mut r, gi) in linted {
-        let settings = groups[gi].settings;
-        let rel = rel_in(settings, &r.path);
-        settings.apply(&rel, &mut r.diagnostics);
-        fail_at.insert(
-            r.path.clone(),
-            default_fail
-                .or(settings.fail_on)
-                .unwrap_or(Severity::Warning),
-        );
-        results.push(r);
-    }
     // Paths that do not exist are a mistake on the command line: never
     // recorded in or covered by a baseline.
     let mut missing_results = Vec::new();
