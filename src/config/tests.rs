@@ -2,10 +2,9 @@ use super::error::format_errors;
 use super::read::{discover, valid_address};
 use super::*;
 use crate::checks::Code;
-use crate::diagnostic::{Diagnostic, Position, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::fsio::DEFAULT_MAX_FILE_SIZE;
 use crate::knowledge::Knowledge;
-use crate::source::Span;
 use std::path::{Path, PathBuf};
 
 fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
@@ -18,29 +17,11 @@ fn resolve(text: &str) -> Result<Settings, Vec<ConfigError>> {
 }
 
 fn diag(code: &'static str, pattern: Option<&str>, severity: Severity) -> Diagnostic {
-    Diagnostic {
-        code: Code::from_code(code).expect("a declared code"),
-        pattern: pattern.map(str::to_string),
-        severity,
-        message: "m".into(),
-        note: None,
-        help: None,
-        file: "rules/a.yml".into(),
-        format: None,
-        rule: None,
-        span: Span::default(),
-        position: Position {
-            line: 1,
-            column: 1,
-            end_line: 1,
-            end_column: 1,
-            offset: 0,
-            length: 0,
-        },
-        labels: Vec::new(),
-        suggestion: None,
-        key: String::new(),
-    }
+    let code = Code::from_code(code).expect("a declared code");
+    let mut d = crate::lint::file_error("rules/a.yml", code, "m".into(), None);
+    d.pattern = pattern.map(str::to_string);
+    d.severity = severity;
+    d
 }
 
 #[test]
