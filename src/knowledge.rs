@@ -96,6 +96,11 @@ pub struct Pattern {
     /// Taxonomy entries of the knowledge sources this pattern condenses.
     #[serde(default)]
     pub taxonomy: Vec<String>,
+    /// Words and phrases that name this pattern's benign actor in a rule's
+    /// free-text false-positive notes ("jenkins", "build systems"),
+    /// compared case-insensitively.
+    #[serde(default)]
+    pub phrases: Vec<String>,
 }
 
 fn default_severity() -> Severity {
