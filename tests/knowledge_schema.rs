@@ -58,10 +58,17 @@ fn every_pattern_file_under_knowledge_is_embedded() {
         }
     }
     on_disk.sort();
-    let embedded: Vec<String> = BUILTIN_PATTERN_FILES
+    // Load order: the files directly under knowledge/, then patterns/.
+    let mut embedded: Vec<String> = BUILTIN_PATTERN_FILES
         .iter()
         .map(|(n, _)| n.to_string())
         .collect();
+    let top = embedded
+        .iter()
+        .filter(|n| !n.contains("/patterns/"))
+        .count();
+    assert!(embedded[top..].iter().all(|n| n.contains("/patterns/")));
+    embedded.sort();
     assert_eq!(embedded, on_disk);
     assert!(embedded.iter().any(|n| n == "knowledge/process.yml"));
     assert!(embedded
@@ -169,8 +176,8 @@ fn an_unknown_set_is_an_error_at_its_position() {
         .iter()
         .find(|e| e.message.contains("unknown value set `$team_updatres`"))
         .unwrap_or_else(|| panic!("{errs:?}"));
-    assert_eq!((e.line, e.column), (Some(9), Some(22)), "{e}");
-    assert!(e.to_string().starts_with("unknown_set.yml:9:22:"), "{e}");
+    assert_eq!((e.line, e.column), (Some(9), Some(21)), "{e}");
+    assert!(e.to_string().starts_with("unknown_set.yml:9:21:"), "{e}");
     assert!(k.pattern("team-unknown-set").is_none());
 }
 
@@ -205,7 +212,7 @@ fn a_bad_regex_or_an_all_matching_glob_is_refused_at_load() {
     let all = all.join("\n");
     assert!(
         all.contains(
-            "team.yml:2:5: pattern `team-bad-regex`: regex `add (member` does not compile"
+            "team.yml:2:9: pattern `team-bad-regex`: regex `add (member` does not compile"
         ),
         "{all}"
     );
