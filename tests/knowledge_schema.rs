@@ -252,3 +252,39 @@ fn facts_are_typed_and_values_checked_by_type() {
     assert_eq!(kind("sanctioned_app_ids"), Some(AppId));
     assert_eq!(kind("sanctioned_rmm_domains"), Some(Domain));
 }
+
+#[test]
+fn a_value_of_the_wrong_type_is_refused_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rulelint.toml"),
+        "[environment]\nsanctioned_rmm_domains = [\"rmm.example.com\", \"10.0.0.1\"]\n\
+         iac_role_arns = [\"terraform\"]\ndns_servers = [\"10.0.0.53\"]\n",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("rulelint")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let domain_line = rulelint::knowledge::facts::declared_at("sanctioned_rmm_domains").unwrap();
+    assert!(
+        err.contains("rulelint.toml:2:47:")
+            && err.contains(&format!(
+                "`10.0.0.1` in `sanctioned_rmm_domains` is not a DNS name: \
+                 `sanctioned_rmm_domains` is a domain fact, declared at {domain_line}"
+            )),
+        "{err}"
+    );
+    assert!(
+        err.contains("rulelint.toml:3:19:")
+            && err.contains("`terraform` in `iac_role_arns` is not an ARN"),
+        "{err}"
+    );
+    // The good values are not reported.
+    assert!(!err.contains("rmm.example.com` in"), "{err}");
+    assert!(!err.contains("10.0.0.53"), "{err}");
+}

@@ -85,10 +85,15 @@ impl Config {
                         errors.push(self.error(
                             v.span.clone(),
                             format!(
-                                "`{}` in `{}` {why}: `{}` is a {} fact{declared}",
+                                "`{}` in `{}` {why}: `{}` is {} {} fact{declared}",
                                 v.value,
                                 fact.value,
                                 fact.value,
+                                if kind.as_str().starts_with('a') {
+                                    "an"
+                                } else {
+                                    "a"
+                                },
                                 kind.as_str()
                             ),
                             Some(format!("write {}", kind.example())),
