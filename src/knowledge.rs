@@ -313,9 +313,23 @@ pub fn anchored_regex(re: &str) -> String {
 impl CompiledMatcher {
     /// Does a rule value match one of the globs or regular expressions?
     /// The value's own leading and trailing wildcards are removed first.
-    pub fn pattern_hit(&self, value: &str) -> bool {
-        let core = value.trim().trim_matches('*');
-        !core.is_empty() && self.patterns.iter().any(|r| r.0.is_match(core))
+    /// `open_end`: the rule's comparison accepts anything after the value
+    /// (a prefix or substring test); then a value ending in a path
+    /// separator (`...\Run\`, anything under a key) is also tried without
+    /// it, and so is one with a trailing wildcard.
+    pub fn pattern_hit(&self, value: &str, open_end: bool) -> bool {
+        let text = value.trim();
+        let core = text.trim_matches('*');
+        if core.is_empty() {
+            return false;
+        }
+        let hit = |t: &str| self.patterns.iter().any(|r| r.0.is_match(t));
+        if hit(core) {
+            return true;
+        }
+        let open = open_end || text.ends_with('*');
+        let under = core.trim_end_matches(['\\', '/']);
+        open && under.len() < core.len() && !under.is_empty() && hit(under)
     }
 }
 

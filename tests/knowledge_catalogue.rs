@@ -33,6 +33,7 @@ const IDS: &[&str] = &[
     "installer-updater",
     "security-product",
     "windows-admin-utility",
+    "autorun-installer",
 ];
 
 #[test]

@@ -286,7 +286,9 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool, view: Option<&RuleView<'_
         hits.extend(
             cmp.values
                 .iter()
-                .filter(|v| cm.pattern_hit(&v.text))
+                .filter(|v| {
+                    cm.pattern_hit(&v.text, matches!(cmp.op, Op::Contains | Op::StartsWith))
+                })
                 .map(|v| v.span),
         );
     }
