@@ -13,6 +13,8 @@
 
 mod declare;
 pub mod diagnostic;
+pub mod documented_fp_unhandled;
+pub mod fp_notes_missing;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
 pub mod parse;
@@ -75,6 +77,8 @@ registry! {
     unused_suppression::UnusedSuppression,
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
+    documented_fp_unhandled::DocumentedFpUnhandled [runs],
+    fp_notes_missing::FpNotesMissing [runs],
     placeholder_value::PlaceholderValue [runs],
 }
 

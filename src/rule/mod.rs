@@ -85,7 +85,8 @@ pub struct RuleMeta {
     pub tags: Vec<Meta<String>>,
     pub references: Vec<Meta<String>>,
     /// Free-text false-positive notes (Sigma `falsepositives`, Elastic
-    /// `false_positives`, Splunk `known_false_positives`).
+    /// `false_positives` and the "False positive analysis" section of
+    /// `note`, Splunk `known_false_positives`).
     pub falsepositives: Vec<Meta<String>>,
     /// Sigma `logsource` (category, product, service), Elastic `index` /
     /// `event.dataset`, Splunk `data_source` / datamodel: lower-case words

@@ -334,6 +334,9 @@ impl<'t> Cx<'t> {
             falsepositives: self.strings(rule, "false_positives"),
             ..RuleMeta::default()
         };
+        if let Some(note) = self.string(rule, "note") {
+            meta.falsepositives.extend(fp_analysis(self.text, &note));
+        }
         let authors = self.strings(rule, "author");
         if let (Some(first), Some(last)) = (authors.first(), authors.last()) {
             meta.author = Some(Meta {
@@ -401,7 +404,6 @@ impl<'t> Cx<'t> {
     /// Values the IR does not model, read so that a wrong type is reported.
     fn read_unmodelled(&mut self, rule: &DeTable<'_>) {
         self.expect_integer(rule, "risk_score");
-        let _ = self.string(rule, "note");
         if let Some(th) = self.expect_table(rule, "threshold") {
             if let Some(f) = th.get("field") {
                 if !matches!(f.get_ref(), DeValue::String(_) | DeValue::Array(_)) {
@@ -573,3 +575,57 @@ pub(crate) fn map_query(mut q: QueryParse, map: &OffsetMap) -> QueryParse {
 
 #[cfg(test)]
 mod tests;
+
+/// The "False positive analysis" section of an investigation guide
+/// (`note`): from its heading to the next heading of the same or a higher
+/// level, without the heading. Its span is the section's text in the file
+/// when the string is written without escapes, else the whole `note`.
+fn fp_analysis(text: &str, note: &Meta<String>) -> Option<Meta<String>> {
+    let v = &note.value;
+    let mut offset = 0;
+    let mut start = None;
+    let mut level = 0;
+    let mut end = v.len();
+    for line in v.split_inclusive('\n') {
+        let t = line.trim();
+        let hashes = t.bytes().take_while(|b| *b == b'#').count();
+        if hashes > 0 {
+            match start {
+                None if t[hashes..]
+                    .trim()
+                    .to_ascii_lowercase()
+                    .starts_with("false positive analysis") =>
+                {
+                    start = Some(offset + line.len());
+                    level = hashes;
+                }
+                Some(_) if hashes <= level => {
+                    end = offset;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        offset += line.len();
+    }
+    let start = start?;
+    let body = v.get(start..end)?;
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let lead = body.len() - body.trim_start().len();
+    let from = start + lead;
+    let to = from + trimmed.len();
+    // The decoded value sits verbatim in the file when nothing is escaped.
+    let raw = text.get(note.span.start..note.span.end).unwrap_or("");
+    let span = if raw == v.as_str() {
+        Span::new(note.span.start + from, note.span.start + to)
+    } else {
+        note.span
+    };
+    Some(Meta {
+        value: trimmed.to_string(),
+        span,
+    })
+}

@@ -1,0 +1,293 @@
+//! `RL202 documented-fp-unhandled`: the rule's own false-positive notes
+//! name a benign actor of the catalogue, and the logic does not exclude it.
+
+use super::known_fp_pattern::{self, is_private_range, program_name};
+use super::proposal::Finding;
+use super::{Check, CheckContext, Declared};
+use crate::declare_check;
+use crate::diagnostic::Diagnostic;
+use crate::knowledge::{Handled, Knowledge, Pattern};
+use crate::rule::{Cmp, DetectionRule, Schema};
+use std::collections::BTreeSet;
+
+declare_check! {
+    /// The rule's false-positive notes name a known benign actor that its logic does not exclude.
+    ///
+    /// ## Why
+    ///
+    /// A rule that says in its own notes "build servers may trigger this" but
+    /// has no exclusion for them hands every analyst the same triage work. The
+    /// notes (Sigma `falsepositives`, Elastic `false_positives` and the "False
+    /// positive analysis" section of `note`, Splunk `known_false_positives`)
+    /// are read for the phrases of each catalogue pattern (`phrases:`); when
+    /// one is named, the rule's log source has the pattern's exclusion field
+    /// and the logic does not exclude the pattern, the note is reported with
+    /// the pattern's exclusion as help. A pattern that `known-fp-pattern`
+    /// already reports on the rule is not reported twice.
+    ///
+    /// ## Example
+    ///
+    /// Flagged (Sigma):
+    ///
+    /// ```yaml
+    /// falsepositives:
+    ///     - Jenkins build servers
+    /// logsource:
+    ///     category: process_creation
+    ///     product: windows
+    /// detection:
+    ///     selection:
+    ///         CommandLine|contains: ' -enc '
+    ///     condition: selection
+    /// ```
+    ///
+    /// Clean:
+    ///
+    /// ```yaml
+    /// falsepositives:
+    ///     - Jenkins build servers
+    /// logsource:
+    ///     category: process_creation
+    ///     product: windows
+    /// detection:
+    ///     selection:
+    ///         CommandLine|contains: ' -enc '
+    ///     filter_ci:
+    ///         ParentImage|endswith: '\java.exe'
+    ///     condition: selection and not filter_ci
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Add the exclusion the help describes (`rulelint explain <pattern>`
+    /// shows it in full), or reword the note when the actor it names cannot
+    /// reach this rule.
+    pub struct DocumentedFpUnhandled {
+        code: "RL202",
+        name: "documented-fp-unhandled",
+        category: FalsePositive,
+        severity: Info,
+        fix: None,
+    }
+}
+
+impl Check for DocumentedFpUnhandled {
+    fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
+        let Some(logic) = &rule.logic else {
+            return;
+        };
+        if rule.meta.falsepositives.is_empty() {
+            return;
+        }
+        let reported = rl201_patterns(ctx, rule);
+        let mut cmps: Vec<(&Cmp, bool)> = Vec::new();
+        logic.visit_cmps(&mut |c, neg| cmps.push((c, neg)));
+        for pattern in &ctx.knowledge.patterns {
+            if reported.contains(pattern.id.as_str()) {
+                continue;
+            }
+            let Some((note, phrase)) = rule
+                .meta
+                .falsepositives
+                .iter()
+                .find_map(|n| first_phrase(&n.value, &pattern.phrases).map(|p| (n, p)))
+            else {
+                continue;
+            };
+            if !about_the_same_data(pattern, &cmps)
+                || !exclusion_fields_available(ctx.knowledge, rule, pattern)
+                || handled(pattern, &cmps)
+            {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                    self.code(),
+                    ctx,
+                    note.span,
+                    format!(
+                        "the false-positive notes name {phrase:?} ({}: {}), but the logic has no exclusion for it",
+                        pattern.id, pattern.title
+                    ),
+                )
+            .with_rule(rule)
+            .with_help(format!(
+                "{} (`rulelint explain {}`)",
+                pattern.exclusion.summary.trim(),
+                pattern.id
+            ));
+            d.pattern = Some(pattern.id.clone());
+            out.push(d.into());
+        }
+    }
+}
+
+/// The ids of the patterns `known-fp-pattern` reports on the rule.
+pub(crate) fn rl201_patterns(ctx: &CheckContext<'_>, rule: &DetectionRule) -> BTreeSet<String> {
+    let c = known_fp_pattern::Context {
+        knowledge: ctx.knowledge,
+        environment: ctx.environment,
+    };
+    known_fp_pattern::check(&c, ctx.file, rule, ctx.display)
+        .into_iter()
+        .filter_map(|f| f.diagnostic.pattern)
+        .collect()
+}
+
+/// The first of `phrases` that `text` contains as whole words, ignoring
+/// case, as written in the catalogue.
+pub fn first_phrase<'a>(text: &str, phrases: &'a [String]) -> Option<&'a str> {
+    phrases
+        .iter()
+        .find(|p| contains_phrase(text, p))
+        .map(String::as_str)
+}
+
+/// `text` contains `phrase` (ASCII case ignored), neither preceded nor
+/// followed by a letter or digit.
+pub fn contains_phrase(text: &str, phrase: &str) -> bool {
+    let (t, p) = (text.as_bytes(), phrase.as_bytes());
+    if p.is_empty() || p.len() > t.len() {
+        return false;
+    }
+    let word = |b: u8| b.is_ascii_alphanumeric();
+    (0..=t.len() - p.len()).any(|i| {
+        t[i..i + p.len()].eq_ignore_ascii_case(p)
+            && (i == 0 || !word(t[i - 1]) || !word(p[0]))
+            && (i + p.len() == t.len() || !word(t[i + p.len()]) || !word(p[p.len() - 1]))
+    })
+}
+
+/// Does the logic select on what the pattern's triggers read? A note
+/// naming administrators says nothing about a pattern on programs when
+/// the rule tests no program at all.
+fn about_the_same_data(pattern: &Pattern, cmps: &[(&Cmp, bool)]) -> bool {
+    cmps.iter().any(|(c, neg)| {
+        !*neg
+            && c.field.concept.as_deref().is_some_and(|k| {
+                pattern
+                    .trigger
+                    .iter()
+                    .any(|t| t.matcher.compiled.concepts.iter().any(|x| x == k))
+            })
+    })
+}
+
+/// Does the logic exclude the pattern? Any exclusion counts, even one
+/// that covers only part of the benign actors: a negated comparison on a
+/// concept of a `handled` entry with one of its values or programs, or,
+/// for an entry without values, with a value that is not a whole private
+/// or reserved range. A pattern without `handled` entries is excluded by
+/// any negated comparison on a concept of its exclusion.
+fn handled(pattern: &Pattern, cmps: &[(&Cmp, bool)]) -> bool {
+    if pattern.handled.is_empty() {
+        return cmps.iter().any(|(c, neg)| {
+            *neg && c
+                .field
+                .concept
+                .as_deref()
+                .is_some_and(|k| pattern.exclusion.fields.iter().any(|f| f.concept == k))
+        });
+    }
+    pattern.handled.iter().any(|h| handled_by(h, cmps))
+}
+
+fn handled_by(h: &Handled, cmps: &[(&Cmp, bool)]) -> bool {
+    let concepts = &h.compiled.concepts;
+    let excl = cmps.iter().filter(|(c, neg)| {
+        *neg && c
+            .field
+            .concept
+            .as_deref()
+            .is_some_and(|k| concepts.iter().any(|x| x == k))
+    });
+    let mut excl = excl.map(|(c, _)| *c).peekable();
+    if excl.peek().is_none() {
+        return false;
+    }
+    if h.values.is_empty() && h.processes.is_empty() {
+        return excl.any(|c| c.values.iter().any(|v| !is_private_range(&v.text)));
+    }
+    excl.any(|c| {
+        c.values.iter().any(|v| {
+            let t = v.text.trim();
+            h.values.iter().any(|w| {
+                t.eq_ignore_ascii_case(w) || (v.as_int().is_some() && v.as_int() == w.parse().ok())
+            }) || program_name(t).is_some_and(|n| {
+                h.compiled
+                    .processes
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(n))
+            })
+        })
+    })
+}
+
+/// Does the rule's log source have a field for every concept of the
+/// pattern's exclusion? Sigma: SigmaHQ's field list of the log source
+/// (any log source the list does not know has them). ECS: network fields
+/// are not in process-only indices. Splunk: a datamodel search has the
+/// fields of its own object only.
+fn exclusion_fields_available(k: &Knowledge, rule: &DetectionRule, pattern: &Pattern) -> bool {
+    pattern.exclusion.fields.iter().all(|f| {
+        let concept = f.concept.as_str();
+        let Some(entry) = k.fields.concepts.get(concept) else {
+            return rule.schema == Schema::Ecs;
+        };
+        let network = concept.starts_with("source.") || concept.starts_with("destination.");
+        match rule.schema {
+            Schema::Sigma => {
+                if entry.sigma.is_empty() {
+                    return false;
+                }
+                match k.sigma_logsources.fields_for(&rule.meta.data) {
+                    Some(list) => entry
+                        .sigma
+                        .iter()
+                        .any(|n| list.iter().any(|f| f.eq_ignore_ascii_case(n))),
+                    None => true,
+                }
+            }
+            Schema::Ecs => {
+                let indices: Vec<&String> = rule
+                    .meta
+                    .data
+                    .iter()
+                    .filter(|d| d.contains("logs-") || d.contains('*'))
+                    .collect();
+                let process_only = !indices.is_empty()
+                    && indices
+                        .iter()
+                        .all(|d| d.contains("process") && !d.contains("network"));
+                !(network && process_only)
+            }
+            Schema::Splunk => {
+                if entry.splunk.is_empty() {
+                    return false;
+                }
+                match &rule.anchors.datamodel {
+                    Some(o) if o.eq_ignore_ascii_case("Processes") => !network,
+                    Some(o) if o.eq_ignore_ascii_case("All_Traffic") => {
+                        !concept.starts_with("process.")
+                    }
+                    _ => true,
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_phrase;
+
+    #[test]
+    fn phrases_match_whole_words_ignoring_case() {
+        assert!(contains_phrase("Jenkins build servers", "jenkins"));
+        assert!(contains_phrase("hosts behind NAT.", "NAT"));
+        assert!(contains_phrase("ci/cd pipelines", "CI/CD"));
+        assert!(!contains_phrase("Signature updates", "NAT"));
+        assert!(!contains_phrase("natively", "NAT"));
+        assert!(!contains_phrase("", "NAT"));
+        assert!(contains_phrase("NAT'd web server", "NAT'd"));
+    }
+}
