@@ -94,7 +94,8 @@ impl Check for DocumentedFpUnhandled {
             else {
                 continue;
             };
-            if !about_the_same_data(pattern, &cmps)
+            if about_the_actor(rule, &cmps, phrase)
+                || !about_the_same_data(pattern, &cmps)
                 || !exclusion_fields_available(ctx.knowledge, rule, pattern)
                 || handled(pattern, &cmps)
             {
@@ -155,6 +156,30 @@ pub fn contains_phrase(text: &str, phrase: &str) -> bool {
             && (i == 0 || !word(t[i - 1]) || !word(p[0]))
             && (i + p.len() == t.len() || !word(t[i + p.len()]) || !word(p[p.len() - 1]))
     })
+}
+
+/// Is the rule about the actor the phrase names (a PsExec rule whose notes
+/// say "legitimate PsExec use")? Then the note describes the detection,
+/// not a benign source to exclude: the phrase is in the title or in a
+/// value the logic selects.
+fn about_the_actor(rule: &DetectionRule, cmps: &[(&Cmp, bool)], phrase: &str) -> bool {
+    let squeezed = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let p = squeezed(phrase);
+    if p.is_empty() {
+        return false;
+    }
+    rule.meta
+        .title
+        .as_ref()
+        .is_some_and(|t| squeezed(&t.value).contains(&p))
+        || cmps
+            .iter()
+            .any(|(c, neg)| !*neg && c.values.iter().any(|v| squeezed(&v.text).contains(&p)))
 }
 
 /// Does the logic select on what the pattern's triggers read? A note
