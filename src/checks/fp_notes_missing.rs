@@ -133,7 +133,6 @@ pub fn is_placeholder(note: &str) -> bool {
     matches!(
         t.as_str(),
         "" | "unknown"
-            | "unknown."
             | "none"
             | "n/a"
             | "na"

@@ -447,3 +447,29 @@ query = { geo_shape = { x = 1 } }
         f.slice(info[0].span)
     );
 }
+
+#[test]
+fn the_false_positive_analysis_of_the_note_is_read_as_notes() {
+    let rule = |note: &str| {
+        format!(
+            "[rule]\nname = \"N\"\nrule_id = \"x\"\ntype = \"query\"\nlanguage = \"kuery\"\nquery = \"process.name:a\"\nfalse_positives = [\"Admins.\"]\nnote = {note}\n"
+        )
+    };
+    let text = rule(
+        "\"\"\"## Triage\n\n### False positive analysis\n\n- Build servers.\n- Backups.\n\n### Response and remediation\n\n- Isolate.\n\"\"\"",
+    );
+    let (f, r) = rule_of(&text);
+    let fp = &r.meta.falsepositives;
+    assert_eq!(fp.len(), 2, "{fp:?}");
+    assert_eq!(fp[1].value, "- Build servers.\n- Backups.");
+    assert_eq!(f.slice(fp[1].span), fp[1].value);
+
+    // An escaped string keeps the whole note as the span.
+    let text = rule("\"## False Positive Analysis\\n\\nScanners.\\n\"");
+    let (_, r) = rule_of(&text);
+    assert_eq!(r.meta.falsepositives[1].value, "Scanners.");
+
+    // No such section: nothing added.
+    let (_, r) = rule_of(&rule("\"\"\"## Triage\n\nLook.\n\"\"\""));
+    assert_eq!(r.meta.falsepositives.len(), 1);
+}
