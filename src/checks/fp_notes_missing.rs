@@ -17,10 +17,11 @@ declare_check! {
     /// The false-positive notes (Sigma `falsepositives`, Elastic
     /// `false_positives` and the "False positive analysis" section of `note`,
     /// Splunk `known_false_positives`) are what an analyst reads first when the
-    /// rule fires. When they are absent or say only "Unknown", "None" or "N/A"
+    /// rule fires. When they say only "Unknown", "None" or "N/A"
     /// while `known-fp-pattern` finds catalogue patterns on the rule, the
     /// analyst starts from nothing although the benign actors are known. The
-    /// help suggests note text that names them.
+    /// help suggests note text that names them. A rule without the field is
+    /// left alone: many rule sets omit it by convention.
     ///
     /// ## Example
     ///
@@ -61,7 +62,10 @@ declare_check! {
 
 impl Check for FpNotesMissing {
     fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
+        // Absent notes are left alone: many rule sets leave the field out
+        // by convention, and its absence is no statement.
         if rule.logic.is_none()
+            || rule.meta.falsepositives.is_empty()
             || rule
                 .meta
                 .falsepositives
@@ -85,18 +89,9 @@ impl Check for FpNotesMissing {
             rule.meta.falsepositives.last(),
         ) {
             (Some(a), Some(b)) => a.span.join(b.span),
-            _ => rule
-                .meta
-                .title
-                .as_ref()
-                .map(|t| t.span)
-                .unwrap_or(Span::point(0)),
+            _ => Span::point(0),
         };
-        let what = if rule.meta.falsepositives.is_empty() {
-            "the rule has no false-positive notes"
-        } else {
-            "the false-positive notes say nothing"
-        };
+        let what = "the false-positive notes say nothing";
         let names: Vec<String> = patterns.iter().map(|p| format!("`{}`", p.id)).collect();
         let text: Vec<String> = patterns
             .iter()
