@@ -106,8 +106,16 @@ pub fn program_name(text: &str) -> Option<&str> {
     if base.is_empty() || base.contains(['*', '?']) {
         return None;
     }
-    Some(strip_suffix_ci(base, ".exe").unwrap_or(base))
+    Some(
+        WINDOWS_PROGRAM_EXTENSIONS
+            .iter()
+            .find_map(|x| strip_suffix_ci(base, x))
+            .unwrap_or(base),
+    )
 }
+
+/// Extensions Windows runs as programs: `tree.com` is `tree`.
+const WINDOWS_PROGRAM_EXTENSIONS: &[&str] = &[".exe", ".com", ".bat", ".cmd", ".scr", ".pif"];
 
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
     let n = s.len().checked_sub(suffix.len())?;
@@ -307,7 +315,14 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool, view: Option<&RuleView<'_
     }
     if !cm.prefixes.is_empty() && matches!(cmp.op, Op::Eq | Op::StartsWith | Op::Wildcard) {
         for v in &cmp.values {
-            if cm.prefixes.iter().any(|x| starts_with_ci(&v.text, x)) {
+            // A directory prefix (`/tmp/`) also matches the directory
+            // itself (`process.working_directory: /tmp`).
+            let t = v.text.trim();
+            if cm.prefixes.iter().any(|x| {
+                starts_with_ci(t, x)
+                    || x.strip_suffix(['/', '\\'])
+                        .is_some_and(|dir| !dir.is_empty() && t.eq_ignore_ascii_case(dir))
+            }) {
                 hits.push(v.span);
             }
         }
@@ -367,9 +382,13 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
         // "To or from the Internet" rules exclude private address ranges:
         // that scopes the rule, it does not exclude the organisation's
         // servers. Only an exclusion with some other value counts.
-        let org_specific = excl
-            .iter()
-            .any(|c| c.values.iter().any(|v| !is_private_range(&v.text)));
+        // Excluding `root` or `SYSTEM` scopes the rule to other accounts;
+        // it does not exclude the organisation's own actors either.
+        let org_specific = excl.iter().any(|c| {
+            c.values
+                .iter()
+                .any(|v| !is_private_range(&v.text) && !is_scoping_account(&v.text))
+        });
         return if org_specific {
             Coverage::Full
         } else {
@@ -513,7 +532,8 @@ pub fn check(
         return Vec::new();
     };
     let view = RuleView::new(logic);
-    let facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
+    let mut facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
+    facts.distinct_accounts = counts_distinct_accounts(&file.text);
     let mut out = Vec::new();
     for pattern in &ctx.knowledge.patterns {
         if let Some(d) = check_pattern(ctx, file, rule, &view, &facts, pattern, display_path) {
@@ -539,6 +559,10 @@ struct RuleFacts<'a> {
     entry_parents: Vec<Span>,
     /// Deprecated or unsupported: findings drop one level.
     retired: bool,
+    /// The rule counts distinct accounts (`dc(TargetUserName) > 30`, a
+    /// threshold cardinality on `user.name`): a few named accounts cannot
+    /// make up such an alert, so excluding them explains nothing.
+    distinct_accounts: bool,
     /// Positive comparisons every match of the rule satisfies, by concept.
     required: Vec<(&'a str, Vec<&'a Cmp>)>,
 }
@@ -562,7 +586,7 @@ impl<'a> RuleFacts<'a> {
         let mut platforms = Vec::new();
         for p in [Platform::Windows, Platform::Linux, Platform::Macos] {
             let word = p.as_str();
-            let in_data = data.iter().any(|d| d == word);
+            let in_data = data.iter().any(|d| d == word || data_platform(d) == Some(p));
             let in_tags = tags
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(&format!("os: {word}")));
@@ -601,6 +625,7 @@ impl<'a> RuleFacts<'a> {
             threat: threat_intent(k, &tags, title, &path_l),
             entry_parents: entry_parents(k, logic),
             retired,
+            distinct_accounts: false,
             required: required_constraints(logic),
             data,
         }
@@ -646,6 +671,40 @@ impl<'a> RuleFacts<'a> {
             .find(|(k, _)| *k == concept)
             .map(|(_, v)| v.as_slice())
             .unwrap_or(&[])
+    }
+}
+
+/// The rule's search counts distinct accounts and alerts on many of them
+/// (SPL `dc(TargetUserName)`, `distinct_count(user)`, `estdc(user)`).
+/// ES|QL `COUNT_DISTINCT` rules are left alone: they usually also alert
+/// on a single account's burst.
+fn counts_distinct_accounts(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["dc(", "distinct_count(", "estdc("].iter().any(|f| {
+        t.match_indices(f).any(|(i, _)| {
+            // `dc(` inside a longer name (`count_dc(`) is something else.
+            let word_start = i == 0 || !t.as_bytes()[i - 1].is_ascii_alphanumeric() && t.as_bytes()[i - 1] != b'_';
+            let arg = t[i + f.len()..].split(')').next().unwrap_or("");
+            word_start && arg.len() < 60 && arg.contains("user")
+        })
+    })
+}
+
+/// The platform a data-source name implies: Splunk's `wineventlog_security`,
+/// `sysmon` and `powershell` macros read Windows logs, `linux_auditd` and
+/// `sysmon_linux` Linux ones.
+fn data_platform(data: &str) -> Option<Platform> {
+    if data.contains("linux") || data.contains("auditd") {
+        Some(Platform::Linux)
+    } else if data.contains("macos") || data.contains("osx") {
+        Some(Platform::Macos)
+    } else if ["wineventlog", "sysmon", "powershell", "windows"]
+        .iter()
+        .any(|w| data.starts_with(w))
+    {
+        Some(Platform::Windows)
+    } else {
+        None
     }
 }
 
@@ -799,6 +858,47 @@ fn related_concepts(concept: &str) -> Vec<&str> {
     }
 }
 
+/// Built-in accounts a rule excludes to scope itself, not to exclude an
+/// organisation's actors: `root` (uid `0`), `SYSTEM` and the service
+/// identities, empty and placeholder names.
+fn is_scoping_account(text: &str) -> bool {
+    let t = text.trim().trim_matches(['*', '"']);
+    if t.is_empty() {
+        return true;
+    }
+    // `NT AUTHORITY\SYSTEM` is `SYSTEM`; a directory (`C:\Program Files\`)
+    // is no account.
+    let t = t.rsplit('\\').next().unwrap_or(t);
+    !t.is_empty()
+        && [
+            "root",
+            "0",
+            "system",
+            "s-1-5-18",
+            "s-1-5-19",
+            "s-1-5-20",
+            "local service",
+            "localservice",
+            "network service",
+            "networkservice",
+            "nt authority",
+            "-",
+        ]
+        .iter()
+        .any(|a| t.eq_ignore_ascii_case(a))
+}
+
+/// `root` and uid `0` are one account: a rule on `user.id == "0"` is on
+/// root.
+fn account_key(concept: Option<&str>, text: &str) -> String {
+    let t = text.trim();
+    if concept == Some("user.id") && t == "0" {
+        "root".to_string()
+    } else {
+        t.to_ascii_lowercase()
+    }
+}
+
 /// Can an event the comparison `c` selects carry `value` (an exclusion
 /// value, compared as the exclusion field's `op` would)? Unknown shapes
 /// (regexes, ranges, addresses) answer yes.
@@ -815,6 +915,9 @@ fn value_meets(c: &Cmp, value: &str, program: bool) -> bool {
     c.values.iter().any(|x| {
         let t = x.text.trim();
         match c.op {
+            Op::Eq if c.field.concept.as_deref() == Some("user.id") => {
+                account_key(Some("user.id"), t) == account_key(None, v) || t.contains(['*', '?'])
+            }
             Op::Eq => t.eq_ignore_ascii_case(v) || t.contains(['*', '?']),
             Op::Contains => contains_ci(v, &t.to_ascii_lowercase()),
             Op::StartsWith => starts_with_ci(v, t),
@@ -908,7 +1011,7 @@ fn contradiction(
                     .iter()
                     .any(|v| match (program_name(&x.text), program_name(v)) {
                         (Some(a), Some(b)) if program => a.eq_ignore_ascii_case(b),
-                        _ => x.text.trim().eq_ignore_ascii_case(v.trim()),
+                        _ => account_key(c.field.concept.as_deref(), &x.text) == account_key(None, v),
                     })
             })
         });
@@ -954,6 +1057,15 @@ fn check_pattern(
         return None;
     }
     if facts.threat && pattern.intent == IntentPolicy::Silence {
+        return None;
+    }
+    if facts.distinct_accounts
+        && pattern
+            .exclusion
+            .fields
+            .iter()
+            .any(|f| related_concepts(&f.concept).contains(&"user.name"))
+    {
         return None;
     }
     if pattern
