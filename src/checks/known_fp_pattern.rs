@@ -586,7 +586,9 @@ impl<'a> RuleFacts<'a> {
         let mut platforms = Vec::new();
         for p in [Platform::Windows, Platform::Linux, Platform::Macos] {
             let word = p.as_str();
-            let in_data = data.iter().any(|d| d == word || data_platform(d) == Some(p));
+            let in_data = data
+                .iter()
+                .any(|d| d == word || data_platform(d) == Some(p));
             let in_tags = tags
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(&format!("os: {word}")));
@@ -683,7 +685,8 @@ fn counts_distinct_accounts(text: &str) -> bool {
     ["dc(", "distinct_count(", "estdc("].iter().any(|f| {
         t.match_indices(f).any(|(i, _)| {
             // `dc(` inside a longer name (`count_dc(`) is something else.
-            let word_start = i == 0 || !t.as_bytes()[i - 1].is_ascii_alphanumeric() && t.as_bytes()[i - 1] != b'_';
+            let word_start = i == 0
+                || !t.as_bytes()[i - 1].is_ascii_alphanumeric() && t.as_bytes()[i - 1] != b'_';
             let arg = t[i + f.len()..].split(')').next().unwrap_or("");
             word_start && arg.len() < 60 && arg.contains("user")
         })
@@ -1011,7 +1014,9 @@ fn contradiction(
                     .iter()
                     .any(|v| match (program_name(&x.text), program_name(v)) {
                         (Some(a), Some(b)) if program => a.eq_ignore_ascii_case(b),
-                        _ => account_key(c.field.concept.as_deref(), &x.text) == account_key(None, v),
+                        _ => {
+                            account_key(c.field.concept.as_deref(), &x.text) == account_key(None, v)
+                        }
                     })
             })
         });
