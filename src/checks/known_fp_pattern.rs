@@ -430,6 +430,12 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
     let need = h.min.unwrap_or(total).min(total);
     if covered >= need {
         Coverage::Full
+    } else if covered == 0 && h.min.is_some() {
+        // An exclusion on the field that names none of the actors (the
+        // rule excludes `apt-key` parents, the actors are build runners)
+        // is about other false positives: the pattern's own exclusion
+        // stands, not an extension of that list.
+        Coverage::None
     } else {
         Coverage::Partial {
             cmp: first,
@@ -563,6 +569,9 @@ struct RuleFacts<'a> {
     /// threshold cardinality on `user.name`): a few named accounts cannot
     /// make up such an alert, so excluding them explains nothing.
     distinct_accounts: bool,
+    /// The rule watches processes inside containers (Defend for
+    /// Containers data, a positive test on `container.id`).
+    container: bool,
     /// Positive comparisons every match of the rule satisfies, by concept.
     required: Vec<(&'a str, Vec<&'a Cmp>)>,
 }
@@ -628,6 +637,7 @@ impl<'a> RuleFacts<'a> {
             entry_parents: entry_parents(k, logic),
             retired,
             distinct_accounts: false,
+            container: data.iter().any(|d| d.contains("cloud_defend")) || in_container(logic),
             required: required_constraints(logic),
             data,
         }
@@ -674,6 +684,18 @@ impl<'a> RuleFacts<'a> {
             .map(|(_, v)| v.as_slice())
             .unwrap_or(&[])
     }
+}
+
+/// A positive comparison on `container.id`: the rule is about processes
+/// inside containers.
+fn in_container(logic: &Logic) -> bool {
+    let mut yes = false;
+    logic.visit_cmps(&mut |c, neg| {
+        if !neg && c.field.raw.eq_ignore_ascii_case("container.id") {
+            yes = true;
+        }
+    });
+    yes
 }
 
 /// The rule's search counts distinct accounts and alerts on many of them
@@ -1064,6 +1086,19 @@ fn check_pattern(
     if facts.threat && pattern.intent == IntentPolicy::Silence {
         return None;
     }
+    // Inside a container every process runs as the image's user on a
+    // pod-named host: an exclusion by account or host name selects nothing
+    // there.
+    if facts.container
+        && !pattern.exclusion.fields.is_empty()
+        && pattern
+            .exclusion
+            .fields
+            .iter()
+            .all(|f| matches!(f.concept.as_str(), "user.name" | "host.name"))
+    {
+        return None;
+    }
     if facts.distinct_accounts
         && pattern
             .exclusion
@@ -1132,6 +1167,25 @@ fn check_pattern(
                 }
             }
             Coverage::None => {}
+        }
+    }
+    // Extending an exclusion on a parent the rule pins elsewhere (`node`)
+    // with the missing actors (`gitlab-runner`) changes nothing.
+    if let Some((cmp, missing)) = &partial {
+        if let Some(k) = cmp.field.concept.as_deref() {
+            let program = k.starts_with("process.");
+            let pinned: Vec<&Cmp> = related_concepts(k)
+                .into_iter()
+                .flat_map(|k| facts.required_on(k).iter().copied())
+                .filter(|c| pins(c, program))
+                .collect();
+            if !pinned.is_empty()
+                && !missing
+                    .iter()
+                    .any(|v| pinned.iter().all(|c| value_meets(c, v, program)))
+            {
+                return None;
+            }
         }
     }
     // An exclusion that cannot narrow the rule is no advice at all.
