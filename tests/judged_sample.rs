@@ -31,6 +31,10 @@ struct Judged {
     verdict: String,
     /// The verdict after the precision work (`gone`: no longer reported).
     after: String,
+    /// The field and value the rule and pattern report instead, when the
+    /// finding changed form (optional columns; empty: the same finding).
+    after_field: String,
+    after_value: String,
 }
 
 fn read(name: &str) -> Vec<Judged> {
@@ -53,6 +57,7 @@ fn read(name: &str) -> Vec<Judged> {
         need("verdict"),
     );
     let after = need("after_verdict");
+    let (af, av) = (col("after_field"), col("after_value"));
     lines
         .enumerate()
         .map(|(i, l)| {
@@ -66,6 +71,8 @@ fn read(name: &str) -> Vec<Judged> {
                 value: get(v),
                 verdict: get(verdict),
                 after: get(after),
+                after_field: af.map(get).unwrap_or_default(),
+                after_value: av.map(get).unwrap_or_default(),
             }
         })
         .collect()
@@ -159,5 +166,82 @@ fn findings_judged_wrong_do_not_come_back() {
         "{} findings judged wrong, and gone after the precision work, are reported again:\n  {}",
         back.len(),
         back.join("\n  ")
+    );
+}
+
+/// The current RL201 findings of a judged rule: (pattern, field, value).
+fn reported(k: &Knowledge, root: &Path, rel: &str) -> Vec<(String, String, String)> {
+    findings(k, root, rel)
+        .iter()
+        .map(|d| {
+            let (f, v) = field_value(&d.message);
+            (d.pattern.clone().unwrap_or_default(), f, v)
+        })
+        .collect()
+}
+
+/// The final sample: findings judged wrong and removed stay removed, and
+/// findings judged useful on the final build are still reported (in the
+/// form the `after_field`/`after_value` columns give, when they changed).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn final_sample_keeps_useful_findings_and_drops_wrong_ones() {
+    let root = corpus_root();
+    assert!(
+        root.join("sigma").is_dir()
+            && root.join("elastic").is_dir()
+            && root.join("splunk").is_dir(),
+        "the corpus is missing at {} (set RULELINT_CORPUS)",
+        root.display()
+    );
+    let k = Knowledge::builtin().expect("catalogue");
+    let rows = read("rl201-final.tsv");
+    assert!(rows.len() >= 60, "a sample of at least 60 findings");
+    let mut cache: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+    let (mut back, mut lost) = (Vec::new(), Vec::new());
+    let (mut wrong_gone, mut useful) = (0, 0);
+    for j in &rows {
+        assert!(
+            ["useful", "weak", "wrong"].contains(&j.verdict.as_str())
+                && ["useful", "weak", "wrong", "gone"].contains(&j.after.as_str()),
+            "{}: unknown verdict `{}` / `{}`",
+            j.source,
+            j.verdict,
+            j.after
+        );
+        let now = cache
+            .entry(j.path.clone())
+            .or_insert_with(|| reported(&k, &root, &j.path));
+        let has = |f: &str, v: &str| {
+            now.iter()
+                .any(|(p, nf, nv)| *p == j.pattern && nf == f && nv == v)
+        };
+        let what = format!(
+            "{}: {} {} `{}` = `{}`",
+            j.source, j.path, j.pattern, j.field, j.value
+        );
+        if j.verdict == "wrong" && j.after == "gone" {
+            wrong_gone += 1;
+            if has(&j.field, &j.value) {
+                back.push(what);
+            }
+        } else if j.after == "useful" {
+            useful += 1;
+            let (f, v) = if j.after_field.is_empty() {
+                (j.field.as_str(), j.value.as_str())
+            } else {
+                (j.after_field.as_str(), j.after_value.as_str())
+            };
+            if !has(f, v) {
+                lost.push(what);
+            }
+        }
+    }
+    assert!(wrong_gone > 0 && useful > 0, "the sample holds both kinds");
+    assert!(
+        back.is_empty() && lost.is_empty(),
+        "judged-wrong findings reported again:\n  {}\njudged-useful findings no longer reported:\n  {}",
+        back.join("\n  "),
+        lost.join("\n  ")
     );
 }
