@@ -430,12 +430,6 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
     let need = h.min.unwrap_or(total).min(total);
     if covered >= need {
         Coverage::Full
-    } else if covered == 0 && h.min.is_some() {
-        // An exclusion on the field that names none of the actors (the
-        // rule excludes `apt-key` parents, the actors are build runners)
-        // is about other false positives: the pattern's own exclusion
-        // stands, not an extension of that list.
-        Coverage::None
     } else {
         Coverage::Partial {
             cmp: first,
@@ -1162,6 +1156,21 @@ fn check_pattern(
         match handled_coverage(h, cmps, &trigger_cmps) {
             Coverage::Full => return None,
             Coverage::Partial { cmp, missing } => {
+                // An exclusion on another field than the pattern's own that
+                // names none of the actors (the rule excludes `apt-key`
+                // parents, the actors are build runners, the pattern
+                // excludes accounts) is about other false positives: the
+                // pattern's own exclusion stands.
+                let none_named =
+                    h.min.is_some() && missing.len() == h.values.len() + h.processes.len();
+                let other_field = !pattern
+                    .exclusion
+                    .fields
+                    .iter()
+                    .any(|f| h.compiled.concepts.contains(&f.concept));
+                if none_named && other_field {
+                    continue;
+                }
                 if partial.is_none() {
                     partial = Some((cmp, missing));
                 }
