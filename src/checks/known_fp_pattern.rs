@@ -1682,6 +1682,57 @@ mod tests {
         assert_eq!(program_name("*\\NMAP.EXE"), Some("NMAP"));
         assert_eq!(program_name("C:\\Tools\\"), None);
         assert_eq!(program_name("*nm?p*"), None);
+        assert_eq!(
+            program_name("C:\\Windows\\System32\\tree.com"),
+            Some("tree")
+        );
+        assert_eq!(program_name("\\run.BAT"), Some("run"));
+    }
+
+    #[test]
+    fn scoping_accounts_are_not_exclusions() {
+        for a in [
+            "root",
+            "0",
+            "SYSTEM",
+            "NT AUTHORITY\\SYSTEM",
+            "-",
+            "",
+            "*Local Service*",
+        ] {
+            assert!(is_scoping_account(a), "{a}");
+        }
+        for a in ["jenkins", "C:\\Program Files\\", "svc-backup", "10"] {
+            assert!(!is_scoping_account(a), "{a}");
+        }
+    }
+
+    #[test]
+    fn distinct_account_counts_in_spl() {
+        assert!(counts_distinct_accounts(
+            "| stats dc(TargetUserName) as n by src | where n > 30"
+        ));
+        assert!(counts_distinct_accounts("| stats estdc(user) by dest"));
+        assert!(!counts_distinct_accounts("| stats dc(dest) by user"));
+        assert!(!counts_distinct_accounts("| eval x=count_dc(user)"));
+        assert!(!counts_distinct_accounts(
+            "STATS n = COUNT_DISTINCT(user.name)"
+        ));
+    }
+
+    #[test]
+    fn platforms_from_data_source_names() {
+        assert_eq!(
+            data_platform("wineventlog_security"),
+            Some(Platform::Windows)
+        );
+        assert_eq!(data_platform("sysmon eventid 1"), Some(Platform::Windows));
+        assert_eq!(
+            data_platform("sysmon for linux eventid 1"),
+            Some(Platform::Linux)
+        );
+        assert_eq!(data_platform("linux_auditd"), Some(Platform::Linux));
+        assert_eq!(data_platform("cloudtrail"), None);
     }
 
     #[test]

@@ -502,3 +502,17 @@ fn data_source_macros(search: &str) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod data_source_macro_tests {
+    use super::data_source_macros;
+
+    #[test]
+    fn data_source_macros_skip_helpers() {
+        let m = data_source_macros(
+            "`wineventlog_security` EventCode=4625 | `security_content_ctime(firstTime)` \
+             | `drop_dm_object_name(Processes)` | `sysmon` | `x_filter`",
+        );
+        assert_eq!(m, vec!["wineventlog_security", "sysmon"]);
+    }
+}
