@@ -11,6 +11,7 @@
 //! [`Check`] impl, one line `module::Type [runs],` in `registry!` below,
 //! and a fixture folder `tests/fixtures/<check_name>/`.
 
+pub mod ambiguous_yaml_scalar;
 mod declare;
 pub mod diagnostic;
 pub mod invalid_suppression;
@@ -76,6 +77,7 @@ registry! {
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
     placeholder_value::PlaceholderValue [runs],
+    ambiguous_yaml_scalar::AmbiguousYamlScalar [runs],
 }
 
 impl Code {
