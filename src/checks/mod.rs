@@ -12,6 +12,7 @@
 //! and a fixture folder `tests/fixtures/<check_name>/`.
 
 pub mod ambiguous_yaml_scalar;
+pub mod commandline_only_selection;
 mod declare;
 pub mod diagnostic;
 pub mod invalid_suppression;
@@ -20,6 +21,7 @@ pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
 pub mod tstats_without_datamodel;
+pub mod unreachable_logic;
 pub mod unused_suppression;
 
 pub use declare::{
@@ -77,7 +79,9 @@ registry! {
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
     placeholder_value::PlaceholderValue [runs],
+    unreachable_logic::UnreachableLogic [runs],
     ambiguous_yaml_scalar::AmbiguousYamlScalar [runs],
+    commandline_only_selection::CommandlineOnlySelection [runs],
 }
 
 impl Code {

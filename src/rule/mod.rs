@@ -118,6 +118,10 @@ pub struct Anchors {
     pub conditions: Vec<Span>,
     /// Sigma: names of the selections defined under `detection`.
     pub selections: Vec<String>,
+    /// Sigma: the selections no condition names (directly or through an
+    /// `N of` pattern), with the span of their key; empty when a condition
+    /// did not parse.
+    pub unused_selections: Vec<(String, Span)>,
     /// Sigma: the column (0-based, in bytes) at which `detection`'s keys
     /// are indented, and the span of the `detection` mapping.
     pub detection_indent: Option<usize>,
