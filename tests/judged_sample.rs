@@ -161,3 +161,58 @@ fn findings_judged_wrong_do_not_come_back() {
         back.join("\n  ")
     );
 }
+
+/// The judged sample of the endpoint patterns: a finding judged wrong and
+/// removed stays away, and every finding judged useful on the final build
+/// is still reported.
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn new_pattern_sample_keeps_its_verdicts() {
+    let root = corpus_root();
+    assert!(
+        root.join("sigma").is_dir()
+            && root.join("elastic").is_dir()
+            && root.join("splunk").is_dir(),
+        "the corpus is missing at {} (set RULELINT_CORPUS)",
+        root.display()
+    );
+    let k = Knowledge::builtin().expect("catalogue");
+    let rows = read("rl201-new-patterns.tsv");
+    assert!(rows.len() >= 40, "at least 40 judged findings");
+    let mut problems = Vec::new();
+    let mut cache: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+    for j in &rows {
+        let now = cache.entry(j.path.clone()).or_insert_with(|| {
+            findings(&k, &root, &j.path)
+                .iter()
+                .map(|d| {
+                    let (f, v) = field_value(&d.message);
+                    (d.pattern.clone().unwrap_or_default(), f, v)
+                })
+                .collect()
+        });
+        let reported = now
+            .iter()
+            .any(|(p, f, v)| *p == j.pattern && *f == j.field && *v == j.value);
+        match j.after.as_str() {
+            "gone" if reported => {
+                problems.push(format!("{}: judged gone, reported again", j.source))
+            }
+            "useful" if !reported => {
+                problems.push(format!("{}: judged useful, no longer reported", j.source))
+            }
+            "gone" | "useful" | "weak" | "wrong" => {}
+            other => problems.push(format!("{}: unknown verdict `{other}`", j.source)),
+        }
+    }
+    let kept: Vec<&Judged> = rows.iter().filter(|j| j.after != "gone").collect();
+    let useful = kept.iter().filter(|j| j.after == "useful").count();
+    let wrong = kept.iter().filter(|j| j.after == "wrong").count();
+    assert!(
+        useful * 10 >= kept.len() * 6,
+        "{useful} of {} useful",
+        kept.len()
+    );
+    assert!(wrong * 10 <= kept.len(), "{wrong} of {} wrong", kept.len());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

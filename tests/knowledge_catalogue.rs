@@ -30,6 +30,11 @@ const IDS: &[&str] = &[
     "missing-user-agent",
     "webserver-shell",
     "remote-terminal-service",
+    "installer-updater",
+    "security-product",
+    "windows-admin-utility",
+    "autorun-installer",
+    "rmm-tool",
 ];
 
 #[test]
