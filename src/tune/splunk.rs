@@ -169,9 +169,12 @@ pub fn render(targets: &[Target], existing: Option<&str>) -> Result<String, Stri
                 format!("{theirs} | {}", definition(&missing))
             }
         };
+        let replaced = theirs.is_empty() || theirs == "search *" || generated;
         let mut entries = s.entries.clone();
         set(&mut entries, "definition", definition);
-        if !s.entries.iter().any(|(k, _)| k == "description") || generated {
+        // Only a stanza that is now wholly ours says so: a combined one
+        // stays the user's (and is combined again, never replaced).
+        if replaced {
             set(&mut entries, "description", description(&ours));
         }
         out.push_str(&format!("[{}]\n", s.name));
@@ -209,9 +212,20 @@ fn description(ours: &BTreeMap<&str, String>) -> String {
     )
 }
 
+/// Set `key` in place (its first occurrence; later ones dropped), or add
+/// it at the end.
 fn set(entries: &mut Vec<(String, String)>, key: &str, value: String) {
-    entries.retain(|(k, _)| k != key);
-    entries.push((key.to_string(), value));
+    match entries.iter().position(|(k, _)| k == key) {
+        Some(i) => {
+            entries[i].1 = value;
+            let mut n = 0;
+            entries.retain(|(k, _)| {
+                n += usize::from(k == key);
+                k != key || n == 1
+            });
+        }
+        None => entries.push((key.to_string(), value)),
+    }
 }
 
 /// Check a `macros.conf`: every stanza parses and every `definition`

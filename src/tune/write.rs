@@ -53,7 +53,10 @@ fn check_destination(out: &Path) -> Result<bool, String> {
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(format!("cannot use --out {}: {e}", shown(out))),
+        Err(e) => Err(format!(
+            "cannot write --out {}: {e}; nothing was written",
+            shown(out)
+        )),
     }
 }
 
