@@ -37,7 +37,8 @@ pub struct Target {
     /// detections are named by their filter macro instead).
     pub id: String,
     pub title: String,
-    /// Sigma `logsource` as written.
+    /// Sigma `logsource`: its `category`, `product` and `service` as
+    /// written.
     pub logsource: Vec<(String, String)>,
     /// Splunk: the filter macro the search ends with, and the names the
     /// exclusion's fields have there.
@@ -293,7 +294,14 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
                 file: r.path.clone(),
                 id,
                 title,
-                logsource: rule.meta.logsource.clone(),
+                // What a converter matches a filter's log source on.
+                logsource: rule
+                    .meta
+                    .logsource
+                    .iter()
+                    .filter(|(k, _)| matches!(k.as_str(), "category" | "product" | "service"))
+                    .cloned()
+                    .collect(),
                 filter_macro,
                 facts: facts.into_iter().map(Option::unwrap_or_default).collect(),
                 exclusion: excl,

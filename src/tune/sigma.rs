@@ -45,7 +45,11 @@ pub fn render(targets: &[Target]) -> Vec<(String, String)> {
                 if ls.is_empty() {
                     base.clone()
                 } else {
-                    format!("{base}_{}", ls.join("_"))
+                    let mut n = format!("{base}_{}", ls.join("_"));
+                    if n.len() > 120 {
+                        n = n.chars().take(120).collect();
+                    }
+                    n
                 }
             };
             let n = used.entry(name.clone()).or_insert(0);
