@@ -44,30 +44,7 @@ fi
 case "$bin" in /*) ;; *) bin="$repo/$bin" ;; esac
 
 # Every fact of the catalogue, with values valid for every field.
-cat > "$work/rulelint.toml" <<'TOML'
-[environment]
-dns_servers = ["10.0.0.53", "10.0.1.53"]
-mail_relays = ["10.0.2.25"]
-proxies = ["10.10.0.0/24"]
-vpn_servers = ["10.0.3.1"]
-bastions = ["10.0.4.10"]
-rdp_gateways = ["10.0.5.10"]
-ftp_servers = ["10.0.6.21"]
-scanner_hosts = ["10.20.0.15"]
-tor_allowed_hosts = ["10.0.7.7"]
-security_team_users = ["sec_analyst"]
-build_agent_users = ["svc_jenkins"]
-build_agent_parents = ["C:\\Program Files\\Jenkins\\jenkins.exe"]
-developer_hosts = ["10.30.0.0/16"]
-developer_users = ["dev_alice"]
-admin_users = ["adm_bob"]
-service_accounts = ["svc_backup"]
-known_scripts = ["C:\\Scripts\\inventory.ps1"]
-cron_jobs = ["/usr/local/bin/backup.sh"]
-known_clients = ["10.40.0.0/16"]
-known_web_servers = ["C:\\Program Files\\Product\\httpd.exe"]
-known_web_children = ["C:\\Program Files\\Product\\helper.exe"]
-TOML
+cp tests/data/tune-environment.toml "$work/rulelint.toml"
 # Facts the catalogue names that the list above lacks would make this
 # round trip test less than it says.
 for fact in $(sed -n 's/^ *fact: //p' knowledge/*.yml | sort -u); do

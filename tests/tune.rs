@@ -452,3 +452,104 @@ fn selection_options_apply_as_for_check() {
     );
     assert!(!out.join("splunk").exists());
 }
+
+#[path = "common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+/// `tune` over each shared corpus with every fact set: exit 0, a second
+/// run finds nothing stale, every macros.conf stanza and definition parses,
+/// every meta-filter negates its selection, every NDJSON line is a list or
+/// an item of it.
+#[test]
+#[ignore = "needs the rule corpus: ../shared/corpus or RULELINT_CORPUS"]
+fn tune_over_the_corpora() {
+    let env = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tune-environment.toml");
+    for (corpus, want) in [
+        ("sigma", "sigma"),
+        ("elastic", "elastic"),
+        ("splunk", "splunk"),
+    ] {
+        let dir = common::corpus_dir(corpus);
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("pack");
+        let run = |extra: &[&str]| {
+            rulelint()
+                .arg("--config")
+                .arg(&env)
+                .arg("tune")
+                .arg("--out")
+                .arg(&out)
+                .args(extra)
+                .arg(&dir)
+                .assert()
+        };
+        let a = run(&[]);
+        assert_eq!(
+            a.get_output().status.code(),
+            Some(0),
+            "{corpus}: {}",
+            stderr(&a)
+        );
+        run(&["--check"]).success();
+        let got = files(&out);
+        assert!(
+            got.iter().any(|(n, _)| n.starts_with(&format!("{want}/"))),
+            "{corpus}: nothing written for it: {}",
+            stdout(&a)
+        );
+        for (name, text) in &got {
+            if name.ends_with(".yml") {
+                assert!(text.contains("\n    condition: not filter_"), "{name}");
+                assert!(
+                    text.contains("\nfilter:\n    rules:\n        - '"),
+                    "{name}"
+                );
+            } else if name.ends_with("macros.conf") {
+                rulelint()
+                    .arg("debug-macros")
+                    .arg(out.join(name))
+                    .assert()
+                    .success();
+            } else if name.ends_with(".ndjson") {
+                let lines: Vec<serde_json::Value> = text
+                    .lines()
+                    .map(|l| serde_json::from_str(l).expect("JSON line"))
+                    .collect();
+                assert_eq!(lines[0]["type"], "detection", "{name}");
+                assert!(lines.len() > 1, "{name}: a list without items");
+                for item in &lines[1..] {
+                    assert_eq!(item["list_id"], lines[0]["list_id"], "{name}");
+                    assert!(!item["entries"].as_array().unwrap().is_empty(), "{name}");
+                }
+            }
+            assert!(!text.contains("<your"), "{name}: a placeholder");
+        }
+    }
+}
+
+/// The corpus round trip's environment provides every fact the catalogue
+/// names, so that it tunes every exclusion that can be tuned.
+#[test]
+fn the_round_trip_environment_has_every_fact() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = fs::read_to_string(root.join("tests/data/tune-environment.toml")).unwrap();
+    let mut n = 0;
+    for e in fs::read_dir(root.join("knowledge")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "yml") {
+            continue;
+        }
+        for line in fs::read_to_string(&p).unwrap().lines() {
+            if let Some(fact) = line.trim().strip_prefix("fact: ") {
+                n += 1;
+                assert!(
+                    env.contains(&format!("\n{} = [", fact.trim())),
+                    "{}: fact `{fact}` is not in tests/data/tune-environment.toml",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(n > 10, "only {n} facts found in the catalogue");
+}
