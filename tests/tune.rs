@@ -453,8 +453,6 @@ fn selection_options_apply_as_for_check() {
     assert!(!out.join("splunk").exists());
 }
 
-#[path = "common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 /// `tune` over each shared corpus with every fact set: exit 0, a second
