@@ -83,8 +83,11 @@ def check_sigma(rules_dir, pack):
             if before == after:
                 failures.append(f"{mf}: the filter did not change rule {rid}")
                 continue
-            if not all(" NOT " in q or q.startswith("NOT ") for q in after):
-                failures.append(f"{mf}: rule {rid}: no NOT in {after}")
+            # The exclusion is ANDed as a NOT: each query gains one.
+            if len(after) != len(before) or not all(
+                a.count("NOT") > b.count("NOT") for a, b in zip(after, before)
+            ):
+                failures.append(f"{mf}: rule {rid}: the exclusion is not ANDed NOT: {after}")
                 continue
             ok += 1
     print(

@@ -295,11 +295,9 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
                 id,
                 title,
                 // What a converter matches a filter's log source on.
-                logsource: rule
-                    .meta
-                    .logsource
+                logsource: ["category", "product", "service"]
                     .iter()
-                    .filter(|(k, _)| matches!(k.as_str(), "category" | "product" | "service"))
+                    .filter_map(|k| rule.meta.logsource.iter().find(|(x, _)| x == k))
                     .cloned()
                     .collect(),
                 filter_macro,
