@@ -253,7 +253,18 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
                         ));
                         continue;
                     };
-                    Some((name.trim_matches('`').to_string(), names))
+                    let name = name.trim_matches('`');
+                    if name.is_empty()
+                        || !name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c))
+                    {
+                        plan.skipped.push(skip(
+                            "the filter macro's name cannot be written as a macros.conf stanza name".into(),
+                        ));
+                        continue;
+                    }
+                    Some((name.to_string(), names))
                 }
                 _ => None,
             };

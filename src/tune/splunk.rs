@@ -285,6 +285,46 @@ mod tests {
         assert!(parse_conf("[a\n").unwrap_err().contains("`]`"));
     }
 
+    fn target(pattern: &str, field: &str, value: &str) -> Target {
+        use crate::checks::proposal::{Exclusion, ExclusionField, ExclusionValue, ValueOrigin};
+        Target {
+            pattern: pattern.into(),
+            file: "d.yml".into(),
+            id: "1".into(),
+            title: "d".into(),
+            logsource: Vec::new(),
+            filter_macro: Some(("d_filter".into(), vec![field.into()])),
+            exclusion: Exclusion {
+                name: pattern.into(),
+                fields: vec![ExclusionField {
+                    field: field.into(),
+                    op: crate::rule::Op::Eq,
+                    values: vec![ExclusionValue {
+                        text: value.into(),
+                        numeric: false,
+                        origin: ValueOrigin::Fact,
+                    }],
+                }],
+            },
+            summary: "s".into(),
+            facts: vec!["f".into()],
+        }
+    }
+
+    #[test]
+    fn patterns_hitting_one_detection_share_one_definition() {
+        let ts = [
+            target("b-pattern", "user", "x"),
+            target("a-pattern", "src", "10.0.0.0/8"),
+        ];
+        let text = render(&ts, None).unwrap();
+        assert!(
+            text.ends_with("[d_filter]\ndefinition = search NOT (src=\"10.0.0.0/8\") NOT (user=\"x\")\ndescription = rulelint tune: excludes the known false-positive patterns a-pattern, b-pattern\n"),
+            "{text}"
+        );
+        assert_eq!(verify(&text), Ok(1));
+    }
+
     #[test]
     fn definitions_are_checked_with_the_spl_parser() {
         assert_eq!(
