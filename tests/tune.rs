@@ -551,3 +551,29 @@ fn the_round_trip_environment_has_every_fact() {
     }
     assert!(n > 10, "only {n} facts found in the catalogue");
 }
+
+#[test]
+fn findings_recorded_in_a_baseline_are_not_tuned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("baseline.json");
+    rulelint()
+        .current_dir(fixture())
+        .args(["check", "--select", "irc-client", "--write-baseline"])
+        .arg(&baseline)
+        .arg("rules")
+        .assert()
+        .success();
+    let out = tmp.path().join("pack");
+    let b = baseline.display().to_string();
+    let a = tune(&out, &["--baseline", &b]).success();
+    let s = stdout(&a);
+    assert!(s.contains("0 Sigma meta-filters"), "{s}");
+    assert!(s.contains("3 Splunk filter macros"), "{s}");
+    assert!(!out.join("sigma").exists());
+    let a = tune(&out, &["--baseline", "no-such-baseline.json"]).code(2);
+    assert!(
+        stderr(&a).contains("cannot read baseline"),
+        "{}",
+        stderr(&a)
+    );
+}
