@@ -270,7 +270,7 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
             };
             if rule.format == Format::Elastic && eql_sequence(rule) {
                 plan.skipped.push(skip(
-                    "an EQL sequence rule takes exceptions only on fields that every event of the sequence has; Kibana would reject this one, so add the exclusion to the sequence step in the query instead".into(),
+                    "an EQL sequence rule takes exceptions only on fields that every event of the sequence has, so no exception list is written for it; add the exclusion to its sequence step in the query instead (`rulelint check --fix`)".into(),
                 ));
                 continue;
             }
