@@ -577,3 +577,28 @@ fn findings_recorded_in_a_baseline_are_not_tuned() {
         stderr(&a)
     );
 }
+
+#[test]
+fn an_address_block_where_exact_values_are_compared_is_refused_with_the_fact() {
+    let rule = "title: MSBuild Run From A Script\nid: 7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f\nstatus: test\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection:\n        Image|endswith: '\\msbuild.exe'\n    condition: selection\nlevel: medium\n";
+    let p = project(
+        "[environment]\ndeveloper_hosts = [\"10.30.0.0/16\"]\n",
+        &[("msbuild.yml", rule)],
+    );
+    let a = tune_in(p.path(), "pack").code(2);
+    let e = stderr(&a);
+    assert!(
+        e.contains("rules/msbuild.yml: the environment fact `developer_hosts` holds the address block `10.30.0.0/16`, but pattern `windows-developer-tool` compares `Computer` with exact values"),
+        "{e}"
+    );
+    assert!(!p.path().join("pack").exists());
+    // Host names are what the field holds.
+    let p = project(
+        "[environment]\ndeveloper_hosts = [\"devbox01\"]\n",
+        &[("msbuild.yml", rule)],
+    );
+    tune_in(p.path(), "pack").success();
+    let text =
+        fs::read_to_string(p.path().join("pack/sigma/mf_windows-developer-tool.yml")).unwrap();
+    assert!(text.contains("        Computer: 'devbox01'\n"), "{text}");
+}

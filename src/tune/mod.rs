@@ -226,6 +226,32 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
                     ));
                 }
             }
+            // An address block compared as an exact value matches only that
+            // text, except in a Splunk search (which matches CIDR values) and
+            // in an Elastic address field.
+            for (f, fact) in excl.fields.iter().zip(&facts) {
+                let blocks_match = f.op == Op::Cidr
+                    || rule.format == Format::Splunk
+                    || (rule.format == Format::Elastic
+                        && (f.field == "ip" || f.field.ends_with(".ip")));
+                if blocks_match || f.op == Op::Exists {
+                    continue;
+                }
+                for v in f
+                    .values
+                    .iter()
+                    .filter(|v| v.text.contains('/') && is_block(&v.text))
+                {
+                    bad = true;
+                    errors.push(format!(
+                        "{}: the environment fact `{}` holds the address block `{}`, but pattern `{pattern}` compares `{}` with exact values, which would match only that text (write single addresses or names there)",
+                        r.path,
+                        fact.as_deref().unwrap_or("?"),
+                        v.text,
+                        f.field
+                    ));
+                }
+            }
             if bad {
                 continue;
             }

@@ -199,7 +199,12 @@ pub fn render(targets: &[Target], existing: Option<&str>) -> Result<String, Stri
 }
 
 fn definition(clauses: &[&String]) -> String {
-    let parts: Vec<&str> = clauses.iter().map(|c| c.as_str()).collect();
+    let mut parts: Vec<&str> = Vec::new();
+    for c in clauses {
+        if !parts.contains(&c.as_str()) {
+            parts.push(c.as_str());
+        }
+    }
     format!("search {}", parts.join(" "))
 }
 
