@@ -1046,6 +1046,19 @@ pub fn tune_with(targs: &TuneArgs, g: &GlobalArgs) -> Outcome {
         let rel = |p: &str| ws.rel(p);
         filter_by_baseline(b, &mut results, &rel, &mut stderr);
     }
+    if !results
+        .iter()
+        .any(|r| r.status != lint::FileStatus::Skipped)
+    {
+        return usage_error(format!(
+            "no rule file found in {}; nothing was written",
+            args.paths
+                .iter()
+                .map(|p| display_path(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let failed = results
         .iter()
         .filter(|r| r.status == lint::FileStatus::Failed)

@@ -602,3 +602,15 @@ fn an_address_block_where_exact_values_are_compared_is_refused_with_the_fact() {
         fs::read_to_string(p.path().join("pack/sigma/mf_windows-developer-tool.yml")).unwrap();
     assert!(text.contains("        Computer: 'devbox01'\n"), "{text}");
 }
+
+#[test]
+fn a_folder_without_rules_is_an_error() {
+    let p = project(DEV_HOSTS, &[("notes.yml", "owners: [a]\n")]);
+    let a = tune_in(p.path(), "pack").code(2);
+    assert!(
+        stderr(&a).contains("no rule file found in rules"),
+        "{}",
+        stderr(&a)
+    );
+    assert!(!p.path().join("pack").exists());
+}
