@@ -92,6 +92,9 @@ pub struct RuleMeta {
     /// that say what data the rule reads (e.g. `network_connection`,
     /// `process_creation`, `Endpoint.Processes`, `logs-endpoint.events.*`).
     pub data: Vec<String>,
+    /// Sigma `logsource` keys and values as written (`category`,
+    /// `process_creation`), in the order of the file.
+    pub logsource: Vec<(String, String)>,
     /// Rule type where the format has one (Elastic `query`/`eql`/…, Splunk
     /// `TTP`/`Anomaly`/…, Sigma `correlation`/`filter`).
     pub rule_type: Option<Meta<String>>,

@@ -211,6 +211,15 @@ fn build_rule(
     if let Some(ls) = root.get("logsource") {
         match ls {
             Node::Map { .. } => {
+                if let Node::Map { entries, .. } = ls {
+                    for (k, v) in entries {
+                        let k = k.as_scalar();
+                        let v = v.as_scalar().filter(|v| !v.is_null());
+                        if let (Some(k), Some(v)) = (k, v) {
+                            meta.logsource.push((k.value.clone(), v.value.clone()));
+                        }
+                    }
+                }
                 for k in ["category", "product", "service"] {
                     if let Some(s) = ls.get(k).and_then(Node::as_scalar) {
                         if !s.is_null() && !s.value.trim().is_empty() {
