@@ -19,6 +19,7 @@ pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
 pub mod tstats_without_datamodel;
+pub mod unknown_field;
 pub mod unused_suppression;
 
 pub use declare::{
@@ -76,6 +77,7 @@ registry! {
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
     placeholder_value::PlaceholderValue [runs],
+    unknown_field::UnknownField [runs],
 }
 
 impl Code {
