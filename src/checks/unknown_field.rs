@@ -86,6 +86,10 @@ const ECS_FIELDS: &str = include_str!("../../knowledge/schemas/ecs/fields.txt");
 /// part: `part<TAB>prefix prefix …`.
 const ECS_INTEGRATIONS: &str = include_str!("../../knowledge/schemas/ecs/integrations.tsv");
 
+/// Top-level namespaces of integrations, never checked.
+const ECS_INTEGRATION_NAMESPACES: &str =
+    include_str!("../../knowledge/schemas/ecs/integration-namespaces.txt");
+
 /// CIM datamodel fields, `Dataset.field`, one a line.
 const CIM_FIELDS: &str = include_str!("../../knowledge/schemas/splunk-cim/fields.txt");
 
@@ -93,6 +97,10 @@ const CIM_FIELDS: &str = include_str!("../../knowledge/schemas/splunk-cim/fields
 struct Schemas {
     /// Every ECS field, with every prefix of one (`process.parent`).
     ecs: HashSet<&'static str>,
+    /// The ECS fields themselves (no prefixes), for suggestions.
+    ecs_fields: Vec<&'static str>,
+    /// Integration namespaces outside ECS (`winlog`, `aws`).
+    namespaces: HashSet<&'static str>,
     /// ECS fields whose sub-fields are free (`labels`, `container.labels`).
     ecs_open: Vec<&'static str>,
     /// The top-level ECS names: field sets and root fields.
@@ -124,6 +132,7 @@ fn schemas() -> &'static Schemas {
         let mut ecs = HashSet::new();
         let mut ecs_open = Vec::new();
         let mut ecs_sets = HashSet::new();
+        let mut ecs_fields = Vec::new();
         for line in data_lines(ECS_FIELDS) {
             let name = match line.strip_suffix(".*") {
                 Some(open) => {
@@ -134,6 +143,7 @@ fn schemas() -> &'static Schemas {
             };
             ecs_sets.insert(name.split('.').next().unwrap_or(name));
             ecs.insert(name);
+            ecs_fields.push(name);
             for (i, b) in name.bytes().enumerate() {
                 if b == b'.' {
                     ecs.insert(&name[..i]);
@@ -152,6 +162,8 @@ fn schemas() -> &'static Schemas {
             .collect();
         Schemas {
             ecs,
+            ecs_fields,
+            namespaces: data_lines(ECS_INTEGRATION_NAMESPACES).collect(),
             ecs_open,
             ecs_sets,
             integrations,
@@ -252,9 +264,12 @@ fn check_ecs(s: &Schemas, name: &str, extra: &[&str]) -> Option<Unknown> {
     {
         return None;
     }
-    let top = name.split('.').next().unwrap_or(name);
-    if !s.ecs_sets.contains(top) || name.bytes().any(|b| b.is_ascii_uppercase()) {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
         return None;
+    }
+    let (top, rest) = name.split_once('.').unwrap_or((name, ""));
+    if !s.ecs_sets.contains(top) {
+        return misspelt_field_set(s, top, rest);
     }
     if s.ecs.contains(name) {
         return None;
@@ -271,7 +286,7 @@ fn check_ecs(s: &Schemas, name: &str, extra: &[&str]) -> Option<Unknown> {
     }) {
         return None;
     }
-    let suggestion = suggest_dotted(name, s.ecs.iter().copied());
+    let suggestion = suggest_dotted(name, s.ecs_fields.iter().copied(), &s.ecs);
     Some(Unknown {
         source: "ECS".to_string(),
         suggestion,
@@ -279,9 +294,44 @@ fn check_ecs(s: &Schemas, name: &str, extra: &[&str]) -> Option<Unknown> {
     })
 }
 
-/// The closest known dotted name: first among those of the same depth
-/// (a misspelt part), then among all.
-fn suggest_dotted<'a>(name: &str, known: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+/// A top-level name that is not an ECS field set nor an integration's
+/// namespace, one letter away from a field set, with the rest of the name a
+/// field of that set (`proces.name`): a misspelt field set. Anything else
+/// outside ECS cannot be told.
+fn misspelt_field_set(s: &Schemas, top: &str, rest: &str) -> Option<Unknown> {
+    if rest.is_empty() || top.len() < 3 || s.namespaces.contains(top) {
+        return None;
+    }
+    let set = s
+        .ecs_sets
+        .iter()
+        .copied()
+        .filter(|set| strsim::damerau_levenshtein(top, set) == 1)
+        .find(|set| s.ecs.contains(format!("{set}.{rest}").as_str()))?;
+    Some(Unknown {
+        source: format!("ECS (no field set `{top}`)"),
+        suggestion: Some(format!("{set}.{rest}")),
+        case_only: false,
+    })
+}
+
+/// The closest known dotted name: a name with one `_` written for a `.`
+/// (`process.parent_name`), then among those of the same depth (a misspelt
+/// part), then among all.
+fn suggest_dotted<'a>(
+    name: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+    all: &HashSet<&str>,
+) -> Option<String> {
+    for (i, b) in name.bytes().enumerate() {
+        if b == b'_' || b == b'.' {
+            let other = if b == b'_' { "." } else { "_" };
+            let swapped = format!("{}{other}{}", &name[..i], &name[i + 1..]);
+            if all.contains(swapped.as_str()) && known.clone().any(|k| k == swapped) {
+                return Some(swapped);
+            }
+        }
+    }
     let depth = name.matches('.').count();
     let (parent, _) = name.rsplit_once('.').unwrap_or(("", name));
     // A misspelt last part: a sibling under the same parent.
@@ -500,8 +550,20 @@ mod tests {
         assert!(check_ecs(s, "process.parent_name", &[]).is_some());
         assert!(check_ecs(s, "gen_ai.prompt", &[]).is_some());
         assert!(check_ecs(s, "gen_ai.prompt", &["gen_ai"]).is_none());
-        // `proces` is not an ECS field set: nothing can be said.
-        assert!(check_ecs(s, "proces.name", &[]).is_none());
+        let u = check_ecs(s, "process.parent_name", &[]).expect("no such field");
+        assert_eq!(u.suggestion.as_deref(), Some("process.parent.name"));
+        // A misspelt field set, when the rest is a field of the set.
+        let u = check_ecs(s, "proces.name", &[]).expect("misspelt set");
+        assert_eq!(u.suggestion.as_deref(), Some("process.name"));
+        // Integration namespaces and other names outside ECS cannot be told.
+        for ok in [
+            "proces.whatever",
+            "icmp.request.type",
+            "zeek.http.uri",
+            "acme.name",
+        ] {
+            assert!(check_ecs(s, ok, &[]).is_none(), "{ok}");
+        }
     }
 
     #[test]
