@@ -36,7 +36,9 @@ declare_check! {
     ///   `datamodel` search reads (`Processes.process_name`,
     ///   `All_Traffic.dest_port`), for the datasets listed.
     ///
-    /// A custom or unknown log source is never reported.
+    /// A custom or unknown log source is never reported, nor a Sigma field
+    /// that the logsource's `definition` names (the rule documents an
+    /// enrichment that adds it).
     ///
     /// ## Example
     ///
@@ -502,12 +504,28 @@ impl Check for UnknownField {
             Schema::Ecs => integration_prefixes(ctx, rule),
             _ => Vec::new(),
         };
+        // Sigma: a logsource `definition` that names a field says the data
+        // is enriched with it (`Works only if … ParentIntegrityLevel …`).
+        let definitions: Vec<&str> = match rule.schema {
+            Schema::Sigma => ctx
+                .file
+                .text
+                .get(rule.span.start..rule.span.end)
+                .unwrap_or("")
+                .lines()
+                .filter(|l| l.trim_start().starts_with("definition:"))
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut seen = HashSet::new();
         logic.visit_cmps(&mut |cmp, negated| {
             if cmp.field.derived || !seen.insert(cmp.field.span) {
                 return;
             }
             let name = cmp.field.raw.as_str();
+            if definitions.iter().any(|d| d.contains(name)) {
+                return;
+            }
             let unknown = match (rule.schema, &sigma) {
                 (Schema::Sigma, Some((label, fields))) => check_sigma(label, fields, name),
                 (Schema::Ecs, _) => check_ecs(s, name, &extra),
