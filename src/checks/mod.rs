@@ -22,6 +22,7 @@ pub mod placeholder_value;
 pub mod proposal;
 pub mod tstats_without_datamodel;
 pub mod unreachable_logic;
+pub mod unknown_field;
 pub mod unused_suppression;
 
 pub use declare::{
@@ -82,6 +83,7 @@ registry! {
     unreachable_logic::UnreachableLogic [runs],
     ambiguous_yaml_scalar::AmbiguousYamlScalar [runs],
     commandline_only_selection::CommandlineOnlySelection [runs],
+    unknown_field::UnknownField [runs],
 }
 
 impl Code {
