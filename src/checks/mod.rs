@@ -15,6 +15,8 @@ mod declare;
 pub mod diagnostic;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
+pub mod literal_wildcard;
+pub mod modifier_misuse;
 pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
@@ -76,6 +78,8 @@ registry! {
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
     placeholder_value::PlaceholderValue [runs],
+    literal_wildcard::LiteralWildcard [runs],
+    modifier_misuse::ModifierMisuse [runs],
 }
 
 impl Code {
