@@ -4,7 +4,7 @@ use super::modifier_misuse::{key_modifiers, sigma_entries};
 use super::proposal::Finding;
 use super::{Check, CheckContext, Declared};
 use crate::declare_check;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rule::{DetectionRule, Language, Logic, Op, Quoting, Value};
 use crate::source::Span;
 
@@ -31,7 +31,13 @@ declare_check! {
     ///   matches any one character and `*` any text; a `?` in a URL or a
     ///   `*` between spaces or digits (`SELECT * FROM`, `7*7`) is meant
     ///   literally and needs a backslash (`\?`, `\*`), or the rule matches
-    ///   more than it says.
+    ///   more than it says (reported as `info`: the rule still fires); a
+    ///   regex group made optional (`(::ffff:)?10.`) in such a value is a
+    ///   warning, as the value then matches nothing the author meant.
+    ///
+    /// Left alone: a lone `"*"` (a literal star on purpose, as Kubernetes'
+    /// wildcard verb) and Windows share names (`\\*\IPC$`), which hold a
+    /// real star.
     ///
     /// ## Example
     ///
@@ -68,13 +74,17 @@ impl Check for LiteralWildcard {
             return;
         };
         let text = ctx.file.text.as_str();
-        let mut push = |span: Span, message: String, help: String| {
-            out.push(
-                Diagnostic::new(self.code(), ctx, span, message)
-                    .with_rule(rule)
-                    .with_help(help)
-                    .into(),
-            )
+        // A wildcard read literally makes the comparison blind (the
+        // check's severity); a literal character read as a wildcard only
+        // widens it (`info`).
+        let mut push = |widens: bool, span: Span, message: String, help: String| {
+            let mut d = Diagnostic::new(self.code(), ctx, span, message)
+                .with_rule(rule)
+                .with_help(help);
+            if widens {
+                d.severity = Severity::Info;
+            }
+            out.push(d.into())
         };
         match rule.language {
             Language::Kql | Language::Lucene => {
@@ -94,6 +104,7 @@ impl Check for LiteralWildcard {
                         None => ("the term".to_string(), fixed),
                     };
                     push(
+                        false,
                         v.span,
                         format!(
                             "{what} is compared with the quoted {lang} value `\"{}\"`: inside quotes `*` is not a wildcard (a literal star, or dropped by a text field's analyzer)",
@@ -113,6 +124,7 @@ impl Check for LiteralWildcard {
                         if v.text.contains('*') && !deliberate_star(&v.text) {
                             let f = &c.field.raw;
                             push(
+                                false,
                                 v.span,
                                 format!(
                                     "`{f}` is compared with `\"{}\"` by `==`/`in`, which compare exactly: the `*` is a literal star",
@@ -128,19 +140,27 @@ impl Check for LiteralWildcard {
                 });
             }
             Language::Esql => {
+                // Both need the query as written: in a TOML literal string
+                // the file holds the query text unchanged.
+                let (Some(q), Some(Quoting::TomlLiteral | Quoting::TomlMultiLiteral)) =
+                    (rule.anchors.query, rule.anchors.query_quoting)
+                else {
+                    return;
+                };
+                let likes = esql_like_literals(text, q);
                 logic.visit(&mut |l| {
                     let Logic::Cmp(c) = l else { return };
                     if c.op != Op::Eq {
                         return;
                     }
                     for v in &c.values {
-                        let raw = text.get(v.span.start..v.span.end).unwrap_or("");
-                        if v.text.contains('*')
-                            && !deliberate_star(&v.text)
-                            && has_unescaped(raw, '*')
-                        {
+                        let in_like = likes
+                            .iter()
+                            .any(|s| s.start <= v.span.start && v.span.end <= s.end);
+                        if v.text.contains('*') && !deliberate_star(&v.text) && !in_like {
                             let f = &c.field.raw;
                             push(
+                                false,
                                 v.span,
                                 format!(
                                     "`{f}` is compared exactly with `\"{}\"`: outside `LIKE` the `*` is a literal star",
@@ -151,14 +171,18 @@ impl Check for LiteralWildcard {
                         }
                     }
                 });
-                if matches!(
-                    rule.anchors.query_quoting,
-                    Some(Quoting::TomlLiteral | Quoting::TomlMultiLiteral)
-                ) {
-                    if let Some(q) = rule.anchors.query {
-                        for (span, message, help) in esql_like_escapes(text, q) {
-                            push(span, message, help);
-                        }
+                for span in likes {
+                    let raw = text
+                        .get(span.start + 1..span.end.saturating_sub(1))
+                        .unwrap_or("");
+                    if text
+                        .get(span.start..)
+                        .is_some_and(|t| t.starts_with("\"\"\""))
+                    {
+                        continue;
+                    }
+                    if let Some((message, help)) = like_escape_problem(raw) {
+                        push(false, span, message, help);
                     }
                 }
             }
@@ -191,6 +215,7 @@ impl Check for LiteralWildcard {
                                     "any text"
                                 };
                                 push(
+                                    !why.starts_with("a regular expression"),
                                     v.span,
                                     format!(
                                         "in the `{f}|{m}` value `{raw}`, the `{ch}` reads as {why}, but Sigma matches it as a wildcard for {wild}"
@@ -236,21 +261,6 @@ fn quoted_values<'a>(logic: &'a Logic, text: &str) -> Vec<(Option<&'a str>, &'a 
 /// share names, which the Security log writes as `\\*\IPC$`.
 fn deliberate_star(v: &str) -> bool {
     v == "*" || v.starts_with("\\\\*\\")
-}
-
-/// `c` occurs in `raw` without a backslash before it.
-fn has_unescaped(raw: &str, c: char) -> bool {
-    let mut escaped = false;
-    for ch in raw.chars() {
-        if escaped {
-            escaped = false;
-        } else if ch == '\\' {
-            escaped = true;
-        } else if ch == c {
-            return true;
-        }
-    }
-    false
 }
 
 /// A KQL value written unquoted, `*` kept as a wildcard.
@@ -389,10 +399,9 @@ fn literal_question_mark(c: &[char], i: usize) -> Option<&'static str> {
     .then_some("the start of a URL query")
 }
 
-/// ES|QL `LIKE` patterns (in `"…"` strings of the query at `query`) with a
-/// backslash that escapes a letter or the wildcard after it: each with its
-/// span, message and help.
-fn esql_like_escapes(text: &str, query: Span) -> Vec<(Span, String, String)> {
+/// The string literals that are `LIKE` patterns in the query at `query`
+/// (`x LIKE "…"`, `x LIKE ("…", "…")`), as file spans with their quotes.
+fn esql_like_literals(text: &str, query: Span) -> Vec<Span> {
     let mut out = Vec::new();
     let Some(q) = text.get(query.start..query.end) else {
         return out;
@@ -432,15 +441,7 @@ fn esql_like_escapes(text: &str, query: Span) -> Vec<(Span, String, String)> {
                 break;
             }
             let end = string_end(b, j);
-            let triple = q.get(j..).is_some_and(|s| s.starts_with("\"\"\""));
-            if !triple {
-                if let Some(f) =
-                    like_escape_problem(q.get(j + 1..end.saturating_sub(1)).unwrap_or(""))
-                {
-                    let span = Span::new(query.start + j, query.start + end);
-                    out.push((span, f.0, f.1));
-                }
-            }
+            out.push(Span::new(query.start + j, query.start + end));
             j = end;
             skip_ws(&mut j);
             if list && b.get(j) == Some(&b',') {
@@ -525,7 +526,8 @@ fn like_escape_problem(raw: &str) -> Option<(String, String)> {
         }
     }
     let c = bad?;
-    // The pattern meant: every lone backslash a literal backslash.
+    // The pattern meant: every lone backslash a literal backslash (a
+    // Windows path written with string escapes only).
     let mut meant = String::new();
     let mut i = 0;
     while i < p.len() {
@@ -533,12 +535,6 @@ fn like_escape_problem(raw: &str) -> Option<(String, String)> {
             match p.get(i + 1) {
                 Some('\\') => {
                     meant.push_str("\\\\");
-                    i += 2;
-                    continue;
-                }
-                Some('*' | '?') if i + 2 < p.len() => {
-                    meant.push('\\');
-                    meant.push(p[i + 1]);
                     i += 2;
                     continue;
                 }
@@ -626,17 +622,15 @@ mod tests {
 
     #[test]
     fn like_scan() {
-        let q = r#"FROM x | WHERE a LIKE "C:\\Windows\\*" AND b RLIKE "\\d+" AND c LIKE ("ok*", "x\\y")"#;
-        let got = esql_like_escapes(q, Span::new(0, q.len()));
-        let spans: Vec<&str> = got.iter().map(|g| &q[g.0.start..g.0.end]).collect();
-        assert_eq!(spans, [r#""C:\\Windows\\*""#, r#""x\\y""#]);
+        let q = r#"FROM x | WHERE a LIKE "C:\\Windows\\*" AND b RLIKE "\\d+" AND c LIKE ("ok*", """x\y""") AND d == "e*""#;
+        let got = esql_like_literals(q, Span::new(0, q.len()));
+        let spans: Vec<&str> = got.iter().map(|g| &q[g.start..g.end]).collect();
+        assert_eq!(spans, [r#""C:\\Windows\\*""#, r#""ok*""#, r#""""x\y""""#]);
     }
 
     #[test]
     fn unquoted_forms() {
         assert_eq!(kql_unquoted("*C:\\temp\\*"), "*C\\:\\\\temp\\\\*");
         assert_eq!(lucene_unquoted("*a b*"), "*a\\ b*");
-        assert!(has_unescaped("a*b", '*'));
-        assert!(!has_unescaped("a\\*b", '*'));
     }
 }

@@ -201,6 +201,7 @@ impl ModifierMisuse {
                 .with_help(format!("drop the repeated `|{m}`")),
                 rule,
                 *span,
+                key_without(field, mods, i),
             ));
         }
     }
@@ -236,6 +237,11 @@ impl ModifierMisuse {
             .with_help("drop `|all`, or list the values that must all match"),
             rule,
             *span,
+            key_without(
+                field,
+                mods,
+                mods.iter().position(|(m, _)| m == "all").unwrap_or(0),
+            ),
         ));
     }
 
@@ -336,11 +342,11 @@ impl ModifierMisuse {
 }
 
 /// A diagnostic whose fix deletes `span` (a modifier), applied by `--fix`.
-fn safe_drop(d: Diagnostic, rule: &DetectionRule, span: Span) -> Finding {
+fn safe_drop(d: Diagnostic, rule: &DetectionRule, span: Span, key: String) -> Finding {
     let mut d = d;
     d.suggestion = Some(Suggestion {
         language: rule.language,
-        text: String::new(),
+        text: key,
         fix: Fix {
             edits: vec![Edit::new(span, "")],
             applicability: Applicability::Safe,
@@ -348,6 +354,18 @@ fn safe_drop(d: Diagnostic, rule: &DetectionRule, span: Span) -> Finding {
         has_placeholders: false,
     });
     d.into()
+}
+
+/// `field|mods…` without the modifier at `skip`.
+fn key_without(field: &str, mods: &[(String, Span)], skip: usize) -> String {
+    let mut key = field.to_string();
+    for (i, (m, _)) in mods.iter().enumerate() {
+        if i != skip {
+            key.push('|');
+            key.push_str(m);
+        }
+    }
+    key
 }
 
 /// The PCRE-only construct a pattern uses, named for a message.
