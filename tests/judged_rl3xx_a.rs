@@ -24,6 +24,9 @@ fn corpus_root() -> PathBuf {
     }
 }
 
+/// A finding: code, flagged text, severity.
+type Finding = (String, String, String);
+
 #[derive(Debug)]
 struct Row {
     source: String,
@@ -133,7 +136,7 @@ fn judged_findings_stay_as_judged() {
     let k = Knowledge::builtin().expect("catalogue");
     let opts = LintOptions::default();
     // Per file: its text and (code, flagged text, severity) of every finding.
-    let mut cache: HashMap<String, (String, Vec<(String, String, String)>)> = HashMap::new();
+    let mut cache: HashMap<String, (String, Vec<Finding>)> = HashMap::new();
     let mut failures = Vec::new();
     let mut checked = 0;
     for (name, _) in FILES {
@@ -159,7 +162,7 @@ fn judged_findings_stay_as_judged() {
                 (text, found)
             });
             checked += 1;
-            let hits: Vec<&(String, String, String)> = found
+            let hits: Vec<&Finding> = found
                 .iter()
                 .filter(|(c, v, _)| *c == r.code && *v == r.value)
                 .collect();
