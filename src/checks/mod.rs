@@ -17,6 +17,8 @@ mod declare;
 pub mod diagnostic;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
+pub mod literal_wildcard;
+pub mod modifier_misuse;
 pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
@@ -84,6 +86,8 @@ registry! {
     ambiguous_yaml_scalar::AmbiguousYamlScalar [runs],
     commandline_only_selection::CommandlineOnlySelection [runs],
     unknown_field::UnknownField [runs],
+    literal_wildcard::LiteralWildcard [runs],
+    modifier_misuse::ModifierMisuse [runs],
 }
 
 impl Code {
