@@ -11,10 +11,12 @@
 //! [`Check`] impl, one line `module::Type [runs],` in `registry!` below,
 //! and a fixture folder `tests/fixtures/<check_name>/`.
 
+pub mod bypassable_exclusion;
 mod declare;
 pub mod diagnostic;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
+pub mod noop_exclusion;
 pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
@@ -76,6 +78,8 @@ registry! {
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
     placeholder_value::PlaceholderValue [runs],
+    bypassable_exclusion::BypassableExclusion [runs],
+    noop_exclusion::NoopExclusion [runs],
 }
 
 impl Code {

@@ -214,6 +214,16 @@ pub fn value_set(cmp: &Cmp, language: Language) -> Option<ValueSet> {
         Op::Wildcard | Op::Regex => Shape::Unknown,
         _ => return None,
     };
+    // KQL and Lucene search a `text` field for the words of the value, not
+    // the whole value: an equality there is not an exact value.
+    let shape = if shape == Shape::Eq
+        && matches!(language, Language::Kql | Language::Lucene)
+        && is_free_text(&cmp.field.raw)
+    {
+        Shape::Unknown
+    } else {
+        shape
+    };
     let fold = ignores_case(cmp, language);
     let atoms = cmp.values.iter().map(|v| {
         let shape = if matches!(v.parsed, Parsed::Null) {
@@ -229,6 +239,22 @@ pub fn value_set(cmp: &Cmp, language: Language) -> Option<ValueSet> {
         atoms.map(|a| vec![a]).collect()
     };
     Some(ValueSet { alts })
+}
+
+/// Fields that hold free text (analysed as words by Elasticsearch).
+fn is_free_text(field: &str) -> bool {
+    let f = field.to_ascii_lowercase();
+    [
+        "text",
+        "message",
+        "command_line",
+        "description",
+        "title",
+        "body",
+        "query",
+    ]
+    .iter()
+    .any(|w| f.contains(w))
 }
 
 /// The key a comparison's field is compared by: its name as written;
@@ -261,7 +287,7 @@ pub fn may_hold_several_values(field: &str) -> bool {
                 | "process.env_vars"
         )
         || matches!(last, "args" | "strings" | "domains" | "values")
-        || f.ends_with("_list")
+        || f.contains("list")
 }
 
 /// A required comparison: the field's values must be in `set`.
@@ -561,6 +587,15 @@ mod tests {
         b64.modifiers.push("base64offset".into());
         assert!(value_set(&b64, Language::Sigma).is_none());
         assert!(value_set(&cmp("Port", Op::Gt, &["5"]), Language::Sigma).is_none());
+        let text = cmp("powershell.file.script_block_text", Op::Eq, &["Get-X"]);
+        assert_eq!(
+            value_set(&text, Language::Kql).expect("modelled").alts[0][0].shape,
+            Shape::Unknown
+        );
+        assert_eq!(
+            value_set(&text, Language::Eql).expect("modelled").alts[0][0].shape,
+            Shape::Eq
+        );
         let mut all = cmp("CommandLine", Op::Contains, &["a", "b"]);
         all.all = true;
         assert_eq!(
