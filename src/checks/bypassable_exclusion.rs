@@ -24,7 +24,9 @@ declare_check! {
     /// `C:\Program Files` without its trailing backslash) by putting it
     /// there.
     ///
-    /// Not reported: an exact full path, a prefix under a folder only
+    /// Not reported: an exclusion of paths in a rule about a renamed
+    /// program (it excludes the program's own name, which is what the rule
+    /// means), an exact full path, a prefix under a folder only
     /// administrators write (`C:\Windows\System32\`, `C:\Program Files\`),
     /// and any exclusion that also requires something the attacker does
     /// not choose (a full parent path, a signer, a hash, a user or host, an
@@ -263,6 +265,13 @@ impl Check for BypassableExclusion {
         let Some(logic) = &rule.logic else {
             return;
         };
+        // A rule on a renamed program excludes the program's own name: that
+        // exclusion is what the rule means, not a filter to tighten.
+        let renamed = rule
+            .meta
+            .title
+            .as_ref()
+            .is_some_and(|t| t.value.to_ascii_lowercase().contains("renamed"));
         let mut roots = Vec::new();
         exclusions(logic, &mut roots);
         let mut seen = std::collections::HashSet::new();
@@ -274,6 +283,9 @@ impl Check for BypassableExclusion {
                 let Some(weak) = bypassable(conj) else {
                     continue;
                 };
+                if renamed && weak.iter().all(|(c, _)| class_of(c) == Some(Class::Path)) {
+                    continue;
+                }
                 let key: Vec<_> = weak.iter().map(|(c, _)| c.span).collect();
                 if !seen.insert(key) {
                     continue;
