@@ -13,12 +13,14 @@
 
 pub mod ambiguous_yaml_scalar;
 pub mod commandline_only_selection;
+pub mod bypassable_exclusion;
 mod declare;
 pub mod diagnostic;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
 pub mod literal_wildcard;
 pub mod modifier_misuse;
+pub mod noop_exclusion;
 pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
@@ -88,6 +90,8 @@ registry! {
     unknown_field::UnknownField [runs],
     literal_wildcard::LiteralWildcard [runs],
     modifier_misuse::ModifierMisuse [runs],
+    bypassable_exclusion::BypassableExclusion [runs],
+    noop_exclusion::NoopExclusion [runs],
 }
 
 impl Code {

@@ -1,6 +1,7 @@
 //! A parsed detection rule: metadata, the Logic IR and the anchors a
 //! suggestion needs to place an exclusion in the rule's own language.
 
+pub mod constraints;
 pub mod logic;
 pub mod persistent;
 
