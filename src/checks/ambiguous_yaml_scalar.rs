@@ -109,6 +109,7 @@ impl Check for AmbiguousYamlScalar {
                     applicability: Applicability::Safe,
                 },
                 has_placeholders: false,
+                proposal: None,
             });
             out.push(d.into());
         };

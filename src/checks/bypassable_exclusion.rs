@@ -359,6 +359,7 @@ impl BypassableExclusion {
                 applicability: Applicability::DisplayOnly,
             },
             has_placeholders: true,
+            proposal: None,
         });
         d
     }

@@ -12,8 +12,8 @@
 //! and a fixture folder `tests/fixtures/<check_name>/`.
 
 pub mod ambiguous_yaml_scalar;
-pub mod commandline_only_selection;
 pub mod bypassable_exclusion;
+pub mod commandline_only_selection;
 mod declare;
 pub mod diagnostic;
 pub mod invalid_suppression;
@@ -25,8 +25,8 @@ pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
 pub mod tstats_without_datamodel;
-pub mod unreachable_logic;
 pub mod unknown_field;
+pub mod unreachable_logic;
 pub mod unused_suppression;
 
 pub use declare::{
@@ -84,14 +84,14 @@ registry! {
     invalid_suppression::InvalidSuppression,
     known_fp_pattern::KnownFpPattern [runs],
     placeholder_value::PlaceholderValue [runs],
-    unreachable_logic::UnreachableLogic [runs],
-    ambiguous_yaml_scalar::AmbiguousYamlScalar [runs],
-    commandline_only_selection::CommandlineOnlySelection [runs],
     unknown_field::UnknownField [runs],
-    literal_wildcard::LiteralWildcard [runs],
-    modifier_misuse::ModifierMisuse [runs],
     bypassable_exclusion::BypassableExclusion [runs],
     noop_exclusion::NoopExclusion [runs],
+    unreachable_logic::UnreachableLogic [runs],
+    literal_wildcard::LiteralWildcard [runs],
+    ambiguous_yaml_scalar::AmbiguousYamlScalar [runs],
+    commandline_only_selection::CommandlineOnlySelection [runs],
+    modifier_misuse::ModifierMisuse [runs],
 }
 
 impl Code {

@@ -352,6 +352,7 @@ fn safe_drop(d: Diagnostic, rule: &DetectionRule, span: Span, key: String) -> Fi
             applicability: Applicability::Safe,
         },
         has_placeholders: false,
+        proposal: None,
     });
     d.into()
 }
