@@ -387,6 +387,19 @@ fn pcre_only(re: &str) -> Option<&'static str> {
                         return Some("a named backreference")
                     }
                     Some(b'Q') => return Some("a `\\Q…\\E` quote"),
+                    Some(c @ (b'Z' | b'h' | b'H' | b'R' | b'K' | b'G' | b'X' | b'C' | b'e'))
+                        if !in_class || matches!(c, b'h' | b'H' | b'e') =>
+                    {
+                        return Some(match c {
+                            b'Z' => "the `\\Z` anchor",
+                            b'h' | b'H' => "the `\\h` horizontal-space class",
+                            b'R' => "the `\\R` line-break escape",
+                            b'K' => "the `\\K` match reset",
+                            b'G' => "the `\\G` anchor",
+                            b'e' => "the `\\e` escape",
+                            _ => "a PCRE-only escape",
+                        })
+                    }
                     _ => {}
                 }
                 i += 2;
@@ -632,6 +645,9 @@ mod tests {
         assert_eq!(pcre_only(r"a\++b"), None);
         assert_eq!(pcre_only(r"(?i)foo(?:bar)?\d+"), None);
         assert_eq!(pcre_only(r"(?P<n>x)"), None);
+        assert_eq!(pcre_only(r"foo\Z"), Some("the `\\Z` anchor"));
+        assert_eq!(pcre_only(r"a\hb"), Some("the `\\h` horizontal-space class"));
+        assert_eq!(pcre_only(r"a\\Z"), None);
     }
 
     #[test]
