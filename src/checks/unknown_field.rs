@@ -216,7 +216,9 @@ fn sigma_products(text: &str) -> HashMap<String, SigmaProduct> {
 
 /// The fields of the Sigma log source named by `words` (the rule's
 /// lower-case logsource values), as written; `None` when the list does not
-/// describe it. Resolved like the catalogue's `fields_for`.
+/// describe it, or does not describe one of the categories and services
+/// the rule names (a legacy `action: global` document merged into another
+/// names two).
 fn sigma_fields<'a>(s: &'a Schemas, words: &[String]) -> Option<(String, Vec<&'a str>)> {
     let (pname, product) = words
         .iter()
@@ -225,11 +227,15 @@ fn sigma_fields<'a>(s: &'a Schemas, words: &[String]) -> Option<(String, Vec<&'a
     let mut out: Vec<&str> = Vec::new();
     let mut named = Vec::new();
     for w in words {
-        if let Some(list) = product.sources.get(w.as_str()) {
-            if !list.is_empty() {
+        match product.sources.get(w.as_str()) {
+            Some(list) if !list.is_empty() => {
                 named.push(w.as_str());
                 out.extend(list.iter().map(String::as_str));
             }
+            None if w == pname => {}
+            // A category or service the list does not describe: the rule
+            // may read fields from it, so nothing can be said.
+            _ => return None,
         }
     }
     if named.is_empty() {
@@ -611,5 +617,7 @@ mod tests {
         let u = check_sigma(&label, &fields, "commandline").expect("case");
         assert!(u.case_only);
         assert!(sigma_fields(s, &words(&["my_custom_source", "acme"])).is_none());
+        assert!(sigma_fields(s, &words(&["process_creation", "windows", "system"])).is_none());
+        assert!(sigma_fields(s, &words(&["process_creation", "windows", "custom"])).is_none());
     }
 }
