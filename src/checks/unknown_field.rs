@@ -95,6 +95,9 @@ const ECS_INTEGRATION_NAMESPACES: &str =
 /// CIM datamodel fields, `Dataset.field`, one a line.
 const CIM_FIELDS: &str = include_str!("../../knowledge/schemas/splunk-cim/fields.txt");
 
+/// How many ECS findings of one rule get a did-you-mean.
+const MAX_ECS_SUGGESTIONS: usize = 32;
+
 /// The schemas, read once.
 struct Schemas {
     /// Every ECS field, with every prefix of one (`process.parent`).
@@ -216,7 +219,9 @@ fn sigma_products(text: &str) -> HashMap<String, SigmaProduct> {
 
 /// The fields of the Sigma log source named by `words` (the rule's
 /// lower-case logsource values), as written; `None` when the list does not
-/// describe it. Resolved like the catalogue's `fields_for`.
+/// describe it, or does not describe one of the categories and services
+/// the rule names (a legacy `action: global` document merged into another
+/// names two).
 fn sigma_fields<'a>(s: &'a Schemas, words: &[String]) -> Option<(String, Vec<&'a str>)> {
     let (pname, product) = words
         .iter()
@@ -225,11 +230,15 @@ fn sigma_fields<'a>(s: &'a Schemas, words: &[String]) -> Option<(String, Vec<&'a
     let mut out: Vec<&str> = Vec::new();
     let mut named = Vec::new();
     for w in words {
-        if let Some(list) = product.sources.get(w.as_str()) {
-            if !list.is_empty() {
+        match product.sources.get(w.as_str()) {
+            Some(list) if !list.is_empty() => {
                 named.push(w.as_str());
                 out.extend(list.iter().map(String::as_str));
             }
+            None if w == pname => {}
+            // A category or service the list does not describe: the rule
+            // may read fields from it, so nothing can be said.
+            _ => return None,
         }
     }
     if named.is_empty() {
@@ -256,7 +265,7 @@ struct Unknown {
 
 /// Is `name` an ECS field? `None` when it cannot be told (not under an ECS
 /// field set, a vendor extension).
-fn check_ecs(s: &Schemas, name: &str, extra: &[&str]) -> Option<Unknown> {
+fn check_ecs(s: &Schemas, name: &str, extra: &[&str], suggest: bool) -> Option<Unknown> {
     let name = name.trim_start_matches('?');
     if name.is_empty()
         || name.contains(['*', '?', ' ', '(', '`', '"', '\''])
@@ -288,7 +297,9 @@ fn check_ecs(s: &Schemas, name: &str, extra: &[&str]) -> Option<Unknown> {
     }) {
         return None;
     }
-    let suggestion = suggest_dotted(name, s.ecs_fields.iter().copied(), &s.ecs);
+    let suggestion = suggest
+        .then(|| suggest_dotted(name, s.ecs_fields.iter().copied(), &s.ecs))
+        .flatten();
     Some(Unknown {
         source: "ECS".to_string(),
         suggestion,
@@ -518,6 +529,9 @@ impl Check for UnknownField {
             _ => Vec::new(),
         };
         let mut seen = HashSet::new();
+        // Searching ECS for a suggestion costs a pass over its fields: a
+        // rule gets that many, the rest of its findings none.
+        let mut suggestions = MAX_ECS_SUGGESTIONS;
         logic.visit_cmps(&mut |cmp, negated| {
             if cmp.field.derived || !seen.insert(cmp.field.span) {
                 return;
@@ -528,7 +542,11 @@ impl Check for UnknownField {
             }
             let unknown = match (rule.schema, &sigma) {
                 (Schema::Sigma, Some((label, fields))) => check_sigma(label, fields, name),
-                (Schema::Ecs, _) => check_ecs(s, name, &extra),
+                (Schema::Ecs, _) => {
+                    let u = check_ecs(s, name, &extra, suggestions > 0);
+                    suggestions = suggestions.saturating_sub(usize::from(u.is_some()));
+                    u
+                }
                 (Schema::Splunk, _) => check_cim(s, name),
                 _ => None,
             };
@@ -559,19 +577,21 @@ mod tests {
             "?process.name",
             "process.parent",
         ] {
-            assert!(check_ecs(s, ok, &[]).is_none(), "{ok}");
+            assert!(check_ecs(s, ok, &[], true).is_none(), "{ok}");
         }
-        let u = check_ecs(s, "process.comand_line", &[]).expect("misspelt");
+        let u = check_ecs(s, "process.comand_line", &[], true).expect("misspelt");
         assert_eq!(u.suggestion.as_deref(), Some("process.command_line"));
-        let u = check_ecs(s, "destination.prot", &[]).expect("misspelt");
+        let u = check_ecs(s, "destination.prot", &[], true).expect("misspelt");
         assert_eq!(u.suggestion.as_deref(), Some("destination.port"));
-        assert!(check_ecs(s, "process.parent_name", &[]).is_some());
-        assert!(check_ecs(s, "gen_ai.prompt", &[]).is_some());
-        assert!(check_ecs(s, "gen_ai.prompt", &["gen_ai"]).is_none());
-        let u = check_ecs(s, "process.parent_name", &[]).expect("no such field");
+        assert!(check_ecs(s, "process.parent_name", &[], true).is_some());
+        assert!(check_ecs(s, "gen_ai.prompt", &[], true).is_some());
+        assert!(check_ecs(s, "gen_ai.prompt", &["gen_ai"], true).is_none());
+        let u = check_ecs(s, "process.parent_name", &[], true).expect("no such field");
         assert_eq!(u.suggestion.as_deref(), Some("process.parent.name"));
+        let u = check_ecs(s, "process.comand_line", &[], false).expect("misspelt");
+        assert_eq!(u.suggestion, None);
         // A misspelt field set, when the rest is a field of the set.
-        let u = check_ecs(s, "proces.name", &[]).expect("misspelt set");
+        let u = check_ecs(s, "proces.name", &[], true).expect("misspelt set");
         assert_eq!(u.suggestion.as_deref(), Some("process.name"));
         // Integration namespaces and other names outside ECS cannot be told.
         for ok in [
@@ -580,7 +600,7 @@ mod tests {
             "zeek.http.uri",
             "acme.name",
         ] {
-            assert!(check_ecs(s, ok, &[]).is_none(), "{ok}");
+            assert!(check_ecs(s, ok, &[], true).is_none(), "{ok}");
         }
     }
 
@@ -611,5 +631,7 @@ mod tests {
         let u = check_sigma(&label, &fields, "commandline").expect("case");
         assert!(u.case_only);
         assert!(sigma_fields(s, &words(&["my_custom_source", "acme"])).is_none());
+        assert!(sigma_fields(s, &words(&["process_creation", "windows", "system"])).is_none());
+        assert!(sigma_fields(s, &words(&["process_creation", "windows", "custom"])).is_none());
     }
 }
