@@ -171,7 +171,7 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
             };
             let Some(p) = d.suggestion.as_ref().and_then(|s| s.proposal.as_deref()) else {
                 plan.skipped.push(skip(
-                    "no exclusion could be written in the rule's language for this finding".into(),
+                    "rulelint suggests no exclusion for this finding (`rulelint check` says why, e.g. the rule's log source has no field for it)".into(),
                 ));
                 continue;
             };
