@@ -76,6 +76,7 @@ fn the_pack_of_the_fixture_rules() {
             ".rulelint-tune",
             "elastic/debugger-tracer.ndjson",
             "elastic/exception_references.json",
+            "elastic/file-enumeration.ndjson",
             "sigma/mf_irc-client_network_connection_linux.yml",
             "sigma/mf_irc-client_network_connection_windows.yml",
             "splunk/macros.conf",
@@ -125,18 +126,32 @@ fn skipped_exclusions_name_the_fact_they_need_and_eql_sequences_are_explained() 
         "{s}"
     );
     assert!(
-        s.contains("linux_find_suid_binaries.toml: 65747de2-bf2d-4f06-a692-0c6782cc61e7: file-enumeration: an EQL sequence rule takes exceptions only on fields that every event of the sequence has"),
+        s.contains("linux_find_suid_then_chmod.toml: 5b0d6c1e-8f2a-4d3b-9c4e-1a2b3c4d5e6f: file-enumeration: an EQL sequence rule takes exceptions only on fields that every event of the sequence has (its `sequence by` keys)"),
         "{s}"
     );
     let pack = files(&tmp.path().join("pack"));
-    // Never a placeholder, never the EQL sequence rule.
+    // Never a placeholder, never the sequence whose keys do not hold the
+    // exclusion's field; the sequence by that field gets its exception.
     for (name, text) in &pack {
         assert!(!text.contains("<your"), "{name}: {text}");
         assert!(
-            !text.contains("65747de2-bf2d-4f06-a692-0c6782cc61e7"),
+            !text.contains("5b0d6c1e-8f2a-4d3b-9c4e-1a2b3c4d5e6f"),
             "{name}: {text}"
         );
     }
+    let list = &pack
+        .iter()
+        .find(|(n, _)| n == "elastic/file-enumeration.ndjson")
+        .expect("the list of file-enumeration")
+        .1;
+    assert!(
+        list.contains("6c1e7d2f-9a3b-4e4c-8d5f-2b3c4d5e6f7a"),
+        "{list}"
+    );
+    assert!(
+        list.contains("65747de2-bf2d-4f06-a692-0c6782cc61e7"),
+        "{list}"
+    );
 }
 
 #[test]

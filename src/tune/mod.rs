@@ -104,8 +104,50 @@ pub fn is_block(s: &str) -> bool {
 }
 
 /// Is this an EQL sequence (`sequence by … [step] [step]`)?
-fn eql_sequence(rule: &DetectionRule) -> bool {
-    rule.language == Language::Eql && !rule.anchors.steps.is_empty()
+fn eql_sequence(rule: &DetectionRule, text: &str) -> bool {
+    rule.language == Language::Eql
+        && rule
+            .anchors
+            .query
+            .and_then(|s| text.get(s.start..s.end))
+            .and_then(|q| q.trim_start().get(..9))
+            .is_some_and(|w| {
+                w.len() == 9
+                    && w[..8].eq_ignore_ascii_case("sequence")
+                    && w[8..].starts_with(char::is_whitespace)
+            })
+}
+
+/// The join keys of an EQL sequence (`sequence by host.id, user.name`,
+/// `sequence with maxspan=1m by …`): fields every event of it has.
+fn sequence_keys(rule: &DetectionRule, text: &str) -> Vec<String> {
+    let Some(q) = rule.anchors.query.and_then(|s| text.get(s.start..s.end)) else {
+        return Vec::new();
+    };
+    let Some(head) = q
+        .trim_start()
+        .strip_prefix("sequence")
+        .and_then(|r| r.split('[').next())
+    else {
+        return Vec::new();
+    };
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let Some(by) = words.iter().position(|w| *w == "by") else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    for w in &words[by + 1..] {
+        if *w == "with" || *w == "until" {
+            break;
+        }
+        keys.extend(
+            w.split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(String::from),
+        );
+    }
+    keys
 }
 
 /// Plan the pack from linted files (findings already filtered by the
@@ -171,7 +213,7 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
             };
             let Some(p) = d.suggestion.as_ref().and_then(|s| s.proposal.as_deref()) else {
                 plan.skipped.push(skip(
-                    "no exclusion could be written in the rule's language for this finding".into(),
+                    "rulelint suggests no exclusion for this finding (`rulelint check` says why, e.g. the rule's log source has no field for it)".into(),
                 ));
                 continue;
             };
@@ -294,9 +336,15 @@ pub fn plan(results: &[FileResult]) -> Result<Plan, Vec<String>> {
                 }
                 _ => None,
             };
-            if rule.format == Format::Elastic && eql_sequence(rule) {
+            if rule.format == Format::Elastic
+                && eql_sequence(rule, &src.text)
+                && !excl
+                    .fields
+                    .iter()
+                    .all(|f| sequence_keys(rule, &src.text).contains(&f.field))
+            {
                 plan.skipped.push(skip(
-                    "an EQL sequence rule takes exceptions only on fields that every event of the sequence has, so no exception list is written for it; add the exclusion to its sequence step in the query instead (`rulelint check --fix`)".into(),
+                    "an EQL sequence rule takes exceptions only on fields that every event of the sequence has (its `sequence by` keys), and this exclusion's fields are not among them; add the exclusion to its sequence step in the query instead (`rulelint check --fix`)".into(),
                 ));
                 continue;
             }
