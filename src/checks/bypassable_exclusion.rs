@@ -332,7 +332,7 @@ impl BypassableExclusion {
             self.code(),
             ctx,
             first.span,
-            format!("bypassable exclusion: {what}; {why}"),
+            format!("the exclusion {what}: {why}"),
         )
         .with_rule(rule);
         d.labels = weak[1..]
