@@ -332,7 +332,7 @@ impl BypassableExclusion {
             self.code(),
             ctx,
             first.span,
-            format!("bypassable exclusion: {what}; {why}"),
+            format!("the exclusion {what}: {why}"),
         )
         .with_rule(rule);
         d.labels = weak[1..]
@@ -376,6 +376,12 @@ fn path_field(rule: &DetectionRule, parent: bool, like: &str) -> String {
         (Schema::Sigma, true) => "ParentImage".into(),
         (Schema::Ecs, false) => "process.executable".into(),
         (Schema::Ecs, true) => "process.parent.executable".into(),
+        // A raw Sysmon search (`Image`, `CommandLine`) keeps Sysmon's names.
+        (Schema::Splunk, p)
+            if dm.is_none() && like.chars().next().is_some_and(char::is_uppercase) =>
+        {
+            if p { "ParentImage" } else { "Image" }.to_string()
+        }
         (Schema::Splunk, p) => {
             let f = if p {
                 "parent_process_path"
@@ -551,6 +557,26 @@ mod tests {
             "    selection:\n        CommandLine|contains: 'x'\n    condition: selection"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn splunk_suggestions_keep_the_search_s_field_names() {
+        let text = "name: T\nid: 3f1c2b4a-0000-4000-8000-000000000002\ntype: TTP\nsearch: '`sysmon` EventCode=1 Image=\"*\\\\cmd.exe\" NOT CommandLine=\"*MyApp*\" | `t_filter`'\n";
+        let k = Knowledge::builtin().expect("catalogue");
+        let r = lint_source(
+            &k,
+            &LintOptions::default(),
+            SourceFile::new("t.yml", text),
+            "t.yml",
+            true,
+        );
+        let d = r
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::BypassableExclusion)
+            .expect("RL303");
+        let s = d.suggestion.as_ref().expect("a suggestion");
+        assert!(s.text.starts_with("Image=\"C:"), "{}", s.text);
     }
 
     #[test]

@@ -82,12 +82,22 @@ declare_check! {
 /// Most alternatives an exclusion is expanded to.
 const LIMIT: usize = 64;
 
+/// Rules with more values than this are not analysed.
+const MAX_VALUES: usize = 5_000;
+
 impl Check for NoopExclusion {
     fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
         let Some(logic) = &rule.logic else {
             return;
         };
         if rule.language == Language::Spl && spl_has_subsearch(ctx, rule) {
+            return;
+        }
+        // Every value is compared with every required one: keep that
+        // bounded on rules with huge value lists.
+        let mut values = 0usize;
+        logic.visit_cmps(&mut |c, _| values += c.values.len());
+        if values > MAX_VALUES {
             return;
         }
         let mut found = Vec::new();

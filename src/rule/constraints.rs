@@ -25,6 +25,9 @@
 use super::logic::{Cmp, Logic, Op, Parsed};
 use super::Language;
 
+/// Most pairs of alternatives two sets are compared by.
+const MAX_PAIRS: usize = 100_000;
+
 /// The shape of one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -49,6 +52,8 @@ pub struct Atom {
     pub fold: bool,
     /// The value is an integer (compared as one against another integer).
     pub int: Option<i64>,
+    /// `text` lower-cased, when it is ASCII.
+    lower: Option<String>,
 }
 
 /// The values a comparison accepts: any of `alts`, each all of its atoms.
@@ -67,6 +72,7 @@ impl Atom {
         };
         Atom {
             shape,
+            lower: folded(&text),
             text,
             fold,
             int,
@@ -97,10 +103,9 @@ pub fn atoms_disjoint(a: &Atom, b: &Atom) -> bool {
     if let (Eq, Eq, Some(x), Some(y)) = (a.shape, b.shape, a.int, b.int) {
         return x != y;
     }
-    let (Some(x), Some(y)) = (folded(&a.text), folded(&b.text)) else {
+    let (Some(x), Some(y)) = (a.lower.as_deref(), b.lower.as_deref()) else {
         return false;
     };
-    let (x, y) = (x.as_str(), y.as_str());
     match (a.shape, b.shape) {
         (Eq, Eq) => x != y,
         (Eq, Prefix) => !x.starts_with(y),
@@ -129,16 +134,15 @@ pub fn atom_covers(outer: &Atom, inner: &Atom) -> bool {
     // An exact outer test covers a case-insensitive inner one only in the
     // degenerate case of text without letters; keep it simple: no.
     let (o, i) = if outer.fold {
-        match (folded(&outer.text), folded(&inner.text)) {
+        match (outer.lower.as_deref(), inner.lower.as_deref()) {
             (Some(o), Some(i)) => (o, i),
             _ => return false,
         }
     } else if inner.fold {
         return false;
     } else {
-        (outer.text.clone(), inner.text.clone())
+        (outer.text.as_str(), inner.text.as_str())
     };
-    let (o, i) = (o.as_str(), i.as_str());
     match (outer.shape, inner.shape) {
         (Eq, Eq) => o == i,
         (Prefix, Eq | Prefix) => i.starts_with(o),
@@ -155,9 +159,16 @@ impl ValueSet {
         self
     }
 
+    /// Whether comparing the two sets pairwise stays cheap; beyond that
+    /// nothing is concluded.
+    fn small_enough(&self, other: &ValueSet) -> bool {
+        self.alts.len().saturating_mul(other.alts.len()) <= MAX_PAIRS
+    }
+
     /// No value is in both sets (provably).
     pub fn disjoint(&self, other: &ValueSet) -> bool {
-        !self.alts.is_empty()
+        self.small_enough(other)
+            && !self.alts.is_empty()
             && !other.alts.is_empty()
             && self.alts.iter().all(|a| {
                 other
@@ -169,7 +180,8 @@ impl ValueSet {
 
     /// Every value of `inner` is in this set (provably).
     pub fn covers(&self, inner: &ValueSet) -> bool {
-        !inner.alts.is_empty()
+        self.small_enough(inner)
+            && !inner.alts.is_empty()
             && inner.alts.iter().all(|alt| {
                 // `alt` holds all its atoms, so it is inside an outer
                 // alternative when each of that alternative's atoms covers
@@ -559,6 +571,15 @@ mod tests {
         };
         assert!(all.disjoint(&any(vec![a(Eq, "c:\\x\\calc.exe")])));
         assert!(!ValueSet::default().disjoint(&sel));
+    }
+
+    #[test]
+    fn huge_sets_conclude_nothing() {
+        let big_a = any((0..400).map(|i| a(Eq, &format!("a{i}"))).collect());
+        let big_b = any((0..400).map(|i| a(Eq, &format!("b{i}"))).collect());
+        assert!(!big_a.disjoint(&big_b), "160,000 pairs are past the bound");
+        let small = any(vec![a(Eq, "c")]);
+        assert!(big_a.disjoint(&small));
     }
 
     #[test]
