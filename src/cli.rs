@@ -1375,6 +1375,12 @@ fn trigger_lines(p: &Pattern) -> Vec<String> {
             format!("containing {}", m.contains.join(", "))
         } else if !m.prefixes.is_empty() {
             format!("starting with {}", m.prefixes.join(", "))
+        } else if !m.globs.is_empty() {
+            format!("matching glob {}", m.globs.join(", "))
+        } else if !m.regex.is_empty() {
+            format!("matching regex {}", m.regex.join(", "))
+        } else if m.any {
+            "any value".into()
         } else {
             "absent or empty".into()
         };
