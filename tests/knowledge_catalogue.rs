@@ -34,6 +34,18 @@ const IDS: &[&str] = &[
     "security-product",
     "windows-admin-utility",
     "autorun-installer",
+    "cloud-admin-change",
+    "iam-role-change",
+    "network-config-change",
+    "cloud-storage-change",
+    "logging-change",
+    "kubernetes-operator",
+    "cloud-service-principal",
+    "oauth-app-consent",
+    "mailbox-admin",
+    "mfa-lifecycle-change",
+    "secrets-rotation",
+    "cloud-backup-replication",
 ];
 
 #[test]
