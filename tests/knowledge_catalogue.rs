@@ -34,6 +34,7 @@ const IDS: &[&str] = &[
     "security-product",
     "windows-admin-utility",
     "autorun-installer",
+    "rmm-tool",
     "cloud-admin-change",
     "iam-role-change",
     "network-config-change",

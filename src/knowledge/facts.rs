@@ -74,6 +74,27 @@ impl FactType {
     }
 }
 
+/// An IP address, or an address with a prefix length (`10.0.0.0/8`,
+/// `fd00::/8`) within its family's bounds.
+pub fn valid_cidr(s: &str) -> bool {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    match prefix {
+        None => true,
+        Some(p) => {
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= max)
+        }
+    }
+}
+
 /// Validate one configured value of a fact of type `kind`: the value to
 /// keep (a bare address in a `cidr` fact becomes `/32` or `/128`), or why
 /// it is refused.
@@ -88,14 +109,12 @@ pub fn check_value(kind: FactType, value: &str) -> Result<String, String> {
         FactType::Cidr => match ip {
             Some(std::net::IpAddr::V4(_)) => Ok(format!("{v}/32")),
             Some(std::net::IpAddr::V6(_)) => Ok(format!("{v}/128")),
-            None if crate::config::read::valid_address(v) => Ok(v.to_string()),
+            None if valid_cidr(v) => Ok(v.to_string()),
             None => Err("is not an IP address or CIDR range".into()),
         },
         FactType::Address => match ip {
             Some(_) => Ok(v.to_string()),
-            None if crate::config::read::valid_address(v) => {
-                Err("is a range; this fact takes single addresses".into())
-            }
+            None if valid_cidr(v) => Err("is a range; this fact takes single addresses".into()),
             None => Err("is not an IP address".into()),
         },
         FactType::Arn => {
