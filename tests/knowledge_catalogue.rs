@@ -47,6 +47,11 @@ const IDS: &[&str] = &[
     "mfa-lifecycle-change",
     "secrets-rotation",
     "cloud-backup-replication",
+    "vpn-travel-signin",
+    "legacy-auth",
+    "domain-controller-peer",
+    "gpo-admin-change",
+    "mfa-exempt-account",
 ];
 
 #[test]
