@@ -52,6 +52,9 @@ const IDS: &[&str] = &[
     "domain-controller-peer",
     "gpo-admin-change",
     "mfa-exempt-account",
+    "public-web-api",
+    "tunnel-client",
+    "file-sync-client",
 ];
 
 #[test]
