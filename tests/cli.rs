@@ -50,13 +50,13 @@ fn patterns_table_and_json() {
         .assert()
         .success()
         .stdout(predicate::str::contains("ephemeral-port"))
-        .stdout(predicate::str::contains("27 patterns"));
+        .stdout(predicate::str::contains("32 patterns"));
     let out = rulelint()
         .args(["patterns", "--format", "json"])
         .output()
         .expect("run");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v.as_array().map(|a| a.len()), Some(27));
+    assert_eq!(v.as_array().map(|a| a.len()), Some(32));
     assert!(v[0]["id"].is_string() && v[0]["exclusion"]["fields"].is_array());
 }
 
