@@ -168,6 +168,18 @@ fn findings_judged_wrong_do_not_come_back() {
 #[test]
 #[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
 fn new_pattern_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-new-patterns.tsv");
+}
+
+/// The same for the judged sample of the cloud patterns
+/// (`knowledge/patterns/cloud.yml`).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn cloud_pattern_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-cloud-patterns.tsv");
+}
+
+fn sample_keeps_its_verdicts(name: &str) {
     let root = corpus_root();
     assert!(
         root.join("sigma").is_dir()
@@ -177,8 +189,8 @@ fn new_pattern_sample_keeps_its_verdicts() {
         root.display()
     );
     let k = Knowledge::builtin().expect("catalogue");
-    let rows = read("rl201-new-patterns.tsv");
-    assert!(rows.len() >= 40, "at least 40 judged findings");
+    let rows = read(name);
+    assert!(rows.len() >= 40, "{name}: at least 40 judged findings");
     let mut problems = Vec::new();
     let mut cache: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     for j in &rows {
