@@ -13,21 +13,9 @@ use std::fmt;
 
 pub mod facts;
 
-/// The embedded catalogue files, in load order.
-pub const BUILTIN_PATTERN_FILES: &[(&str, &str)] = &[
-    (
-        "knowledge/network.yml",
-        include_str!("../knowledge/network.yml"),
-    ),
-    (
-        "knowledge/process.yml",
-        include_str!("../knowledge/process.yml"),
-    ),
-    (
-        "knowledge/identity.yml",
-        include_str!("../knowledge/identity.yml"),
-    ),
-];
+// `BUILTIN_PATTERN_FILES` and `BUILTIN_SET_FILES`: every catalogue file
+// under `knowledge/` and `knowledge/patterns/`, listed by `build.rs`.
+include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
 /// The embedded intent signals (which rules are about one specific threat).
 pub const BUILTIN_INTENT: (&str, &str) = (
@@ -48,11 +36,34 @@ pub const BUILTIN_FIELDS: (&str, &str) = (
     include_str!("../knowledge/fields.yml"),
 );
 
-/// A catalogue file: a list of patterns.
+/// A catalogue file: a list of patterns, and the named value sets they
+/// share (`$name` in a value list).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatternFile {
+    #[serde(default)]
+    pub sets: indexmap::IndexMap<String, ValueSet>,
     pub patterns: Vec<Pattern>,
+}
+
+/// A file that only defines value sets (`knowledge/sets.yml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetFile {
+    pub sets: indexmap::IndexMap<String, ValueSet>,
+}
+
+/// A named list of values that matchers, `handled` entries and exclusions
+/// use as `$name`: one list of benign programs or paths kept in one place.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSet {
+    /// What the values are, for a detection engineer.
+    pub description: String,
+    /// Where the values come from: an evidence file
+    /// (`knowledge/evidence/<set>.tsv`) or a public reference.
+    pub provenance: String,
+    pub values: Vec<String>,
 }
 
 /// One known false-positive pattern.
@@ -204,7 +215,8 @@ pub struct Clause {
 }
 
 /// Matches comparisons on some concepts. Exactly one of `ports`,
-/// `processes`, `values`, `contains`, `prefixes`, `absent`, `any` is given.
+/// `processes`, `values`, `contains`, `prefixes`, `globs`, `regex`,
+/// `absent`, `any` is given.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Matcher {
@@ -227,6 +239,15 @@ pub struct Matcher {
     /// Prefixes: a value starting with one of them (case-insensitive).
     #[serde(default)]
     pub prefixes: Vec<String>,
+    /// Value globs (`*` any run, `?` one character, everything else
+    /// literal, case-insensitive) matched against the rule's value with its
+    /// leading and trailing wildcards removed.
+    #[serde(default)]
+    pub globs: Vec<String>,
+    /// Regular expressions (Rust syntax), anchored at both ends and
+    /// case-insensitive, matched like `globs`; for what a glob cannot say.
+    #[serde(default)]
+    pub regex: Vec<String>,
     /// The rule requires the field to be absent or empty.
     #[serde(default)]
     pub absent: bool,
@@ -256,6 +277,60 @@ pub struct CompiledMatcher {
     /// `contains` without a leading `-` or `/` (a flag written bare).
     pub contains_bare: Vec<String>,
     pub prefixes: Vec<String>,
+    /// `globs` and `regex`, compiled.
+    pub patterns: Vec<ValueRegex>,
+}
+
+/// A compiled value glob or regular expression (compared by its source).
+#[derive(Debug, Clone)]
+pub struct ValueRegex(pub regex::Regex);
+
+impl PartialEq for ValueRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+/// The anchored, case-insensitive regular expression of a value glob.
+pub fn glob_regex(glob: &str) -> String {
+    let mut out = String::from("(?is)^");
+    for ch in glob.chars() {
+        match ch {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            c => out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    out.push('$');
+    out
+}
+
+/// A `regex` entry made anchored and case-insensitive.
+pub fn anchored_regex(re: &str) -> String {
+    format!("(?is)^(?:{re})$")
+}
+
+impl CompiledMatcher {
+    /// Does a rule value match one of the globs or regular expressions?
+    /// The value's own leading and trailing wildcards are removed first.
+    /// `open_end`: the rule's comparison accepts anything after the value
+    /// (a prefix or substring test); then a value ending in a path
+    /// separator (`...\Run\`, anything under a key) is also tried without
+    /// it, and so is one with a trailing wildcard.
+    pub fn pattern_hit(&self, value: &str, open_end: bool) -> bool {
+        let text = value.trim();
+        let core = text.trim_matches('*');
+        if core.is_empty() {
+            return false;
+        }
+        let hit = |t: &str| self.patterns.iter().any(|r| r.0.is_match(t));
+        if hit(core) {
+            return true;
+        }
+        let open = open_end || text.ends_with('*');
+        let under = core.trim_end_matches(['\\', '/']);
+        open && under.len() < core.len() && !under.is_empty() && hit(under)
+    }
 }
 
 impl Matcher {
@@ -274,6 +349,13 @@ impl Matcher {
                 .collect(),
             contains,
             prefixes: lower(&self.prefixes),
+            patterns: self
+                .globs
+                .iter()
+                .map(|g| glob_regex(g))
+                .chain(self.regex.iter().map(|r| anchored_regex(r)))
+                .filter_map(|r| regex::Regex::new(&r).ok().map(ValueRegex))
+                .collect(),
         };
     }
 }
@@ -676,6 +758,9 @@ pub struct Knowledge {
     pub intent: IntentSignals,
     /// Field names per Sigma log source.
     pub sigma_logsources: SigmaLogsources,
+    /// Named value sets (`$name`), from `knowledge/sets.yml` and the
+    /// `sets:` of every catalogue file loaded so far.
+    pub sets: indexmap::IndexMap<String, ValueSet>,
 }
 
 /// `knowledge/intent.yml`: what marks a rule as written for one specific
@@ -858,6 +943,11 @@ impl Knowledge {
                 message,
             }),
         }
+        for (name, text) in BUILTIN_SET_FILES {
+            if let Err(mut es) = k.add_sets(name, text) {
+                errors.append(&mut es);
+            }
+        }
         for (name, text) in BUILTIN_PATTERN_FILES {
             if let Err(mut es) = k.add_patterns(name, text) {
                 errors.append(&mut es);
@@ -870,24 +960,99 @@ impl Knowledge {
         }
     }
 
-    /// Load a catalogue file in the pattern schema and add its patterns.
-    /// Every pattern is validated; on error nothing from the file is added.
+    /// Load a file of shared value sets (`sets:` only).
+    pub fn add_sets(&mut self, file: &str, text: &str) -> Result<(), Vec<KnowledgeError>> {
+        let parsed: SetFile =
+            serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, e)])?;
+        let errors = self.check_sets(file, text, &parsed.sets);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        self.sets.extend(parsed.sets);
+        Ok(())
+    }
+
+    /// Problems with a file's set definitions: names, duplicates, values.
+    fn check_sets(
+        &self,
+        file: &str,
+        text: &str,
+        sets: &indexmap::IndexMap<String, ValueSet>,
+    ) -> Vec<KnowledgeError> {
+        let mut errors = Vec::new();
+        for (name, set) in sets {
+            let mut problems = Vec::new();
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                problems.push("a set name must be snake_case (a-z, 0-9, _)".to_string());
+            }
+            if self.sets.contains_key(name) {
+                problems.push("the set is defined twice".to_string());
+            }
+            if set.values.is_empty() {
+                problems.push("a set needs at least one value".to_string());
+            }
+            if set.description.trim().is_empty() || set.provenance.trim().is_empty() {
+                problems.push("a set needs a description and a provenance".to_string());
+            }
+            if set.values.iter().any(|v| v.starts_with('$')) {
+                problems.push("a set's values cannot name another set".to_string());
+            }
+            for m in problems {
+                errors.push(error_at_text(
+                    file,
+                    text,
+                    find_key_span(text, name),
+                    format!("set `{name}`: {m}"),
+                ));
+            }
+        }
+        errors
+    }
+
+    /// Load a catalogue file in the pattern schema and add its sets and
+    /// patterns. Every pattern is validated; on error nothing from the file
+    /// is added.
     pub fn add_patterns(&mut self, file: &str, text: &str) -> Result<(), Vec<KnowledgeError>> {
         let mut parsed: PatternFile =
             serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(file, text, e)])?;
-        let mut errors = Vec::new();
+        let mut errors = self.check_sets(file, text, &parsed.sets);
+        let mut sets = self.sets.clone();
+        sets.extend(parsed.sets.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for p in &mut parsed.patterns {
+            let id_span = find_id_span(text, &p.id);
+            for name in p.expand_sets(&sets) {
+                let needle = format!("${name}");
+                let after = id_span.map_or(0, |s| s.start);
+                let at = text[after..]
+                    .find(&needle)
+                    .map(|i| after + i)
+                    .or_else(|| text.find(&needle))
+                    .map(|i| Span::new(i, i + needle.len()))
+                    .or(id_span);
+                let known = sets.keys().map(String::as_str);
+                let hint = crate::did_you_mean::did_you_mean(&name, known)
+                    .map(|c| format!(" (did you mean `${c}`?)"))
+                    .unwrap_or_default();
+                errors.push(error_at_text(
+                    file,
+                    text,
+                    at,
+                    format!("pattern `{}`: unknown value set `${name}`{hint}", p.id),
+                ));
+            }
+        }
         for p in &parsed.patterns {
             for m in self.validate(p) {
-                let span = find_id_span(text, &p.id);
-                let sf = SourceFile::new(file, text);
-                let lc = span.map(|s| sf.line_col(s.start));
-                errors.push(KnowledgeError {
-                    file: file.to_string(),
-                    span,
-                    line: lc.map(|l| l.line),
-                    column: lc.map(|l| l.column),
-                    message: format!("pattern `{}`: {m}", p.id),
-                });
+                errors.push(error_at_text(
+                    file,
+                    text,
+                    find_id_span(text, &p.id),
+                    format!("pattern `{}`: {m}", p.id),
+                ));
             }
             if self.patterns.iter().any(|q| q.id == p.id)
                 || parsed.patterns.iter().filter(|q| q.id == p.id).count() > 1
@@ -908,6 +1073,7 @@ impl Knowledge {
         for p in &mut parsed.patterns {
             p.compile();
         }
+        self.sets.extend(parsed.sets);
         self.patterns.extend(parsed.patterns);
         Ok(())
     }
@@ -945,6 +1111,8 @@ impl Knowledge {
                 !m.values.is_empty(),
                 !m.contains.is_empty(),
                 !m.prefixes.is_empty(),
+                !m.globs.is_empty(),
+                !m.regex.is_empty(),
                 m.absent,
                 m.any,
             ]
@@ -953,9 +1121,21 @@ impl Knowledge {
             .count();
             if kinds != 1 {
                 out.push(
-                    "each trigger matcher needs exactly one of ports, processes, values, contains, prefixes, absent, any"
+                    "each trigger matcher needs exactly one of ports, processes, values, contains, prefixes, globs, regex, absent, any"
                         .into(),
                 );
+            }
+            for g in &m.globs {
+                if g.trim().trim_matches('*').is_empty() {
+                    out.push(format!("glob `{g}` matches every value; use `any`"));
+                }
+            }
+            for r in &m.regex {
+                if let Err(e) = regex::Regex::new(&anchored_regex(r)) {
+                    let why = e.to_string();
+                    let why = why.lines().last().unwrap_or("invalid").trim().to_string();
+                    out.push(format!("regex `{r}` does not compile: {why}"));
+                }
             }
             if m.concepts.is_empty() {
                 out.push("each trigger matcher needs concepts".into());
@@ -1018,6 +1198,67 @@ impl Knowledge {
 }
 
 impl Pattern {
+    /// Replace every `$name` entry of the value lists by the values of the
+    /// set it names; the names of unknown sets are returned (and their
+    /// entries dropped).
+    pub fn expand_sets(&mut self, sets: &indexmap::IndexMap<String, ValueSet>) -> Vec<String> {
+        let mut unknown = Vec::new();
+        let mut expand = |list: &mut Vec<String>| {
+            if !list.iter().any(|v| v.starts_with('$')) {
+                return;
+            }
+            let mut out = Vec::with_capacity(list.len());
+            for v in list.drain(..) {
+                match v.strip_prefix('$') {
+                    Some(name) => match sets.get(name) {
+                        Some(set) => {
+                            for x in &set.values {
+                                if !out.contains(x) {
+                                    out.push(x.clone());
+                                }
+                            }
+                        }
+                        None => {
+                            if !unknown.iter().any(|u| u == name) {
+                                unknown.push(name.to_string());
+                            }
+                        }
+                    },
+                    None => {
+                        if !out.contains(&v) {
+                            out.push(v);
+                        }
+                    }
+                }
+            }
+            *list = out;
+        };
+        let matchers = self
+            .trigger
+            .iter_mut()
+            .flat_map(|c| std::iter::once(&mut c.matcher).chain(c.also.iter_mut()))
+            .chain(self.unless.iter_mut());
+        for m in matchers {
+            for list in [
+                &mut m.processes,
+                &mut m.values,
+                &mut m.contains,
+                &mut m.prefixes,
+                &mut m.globs,
+            ] {
+                expand(list);
+            }
+        }
+        for h in &mut self.handled {
+            expand(&mut h.values);
+            expand(&mut h.processes);
+        }
+        for f in &mut self.exclusion.fields {
+            expand(&mut f.values);
+        }
+        unknown
+    }
+
     /// Fill in the compiled form of every matcher, and lower-case the
     /// scope's words.
     pub fn compile(&mut self) {
@@ -1044,6 +1285,33 @@ impl Pattern {
             h.compile();
         }
     }
+}
+
+/// An error at `span` of a catalogue file's text (line and column filled in).
+fn error_at_text(file: &str, text: &str, span: Option<Span>, message: String) -> KnowledgeError {
+    let sf = SourceFile::new(file, text);
+    let lc = span.map(|s| sf.line_col(s.start));
+    KnowledgeError {
+        file: file.to_string(),
+        span,
+        line: lc.map(|l| l.line),
+        column: lc.map(|l| l.column),
+        message,
+    }
+}
+
+/// The span of a mapping key `name:` (a set's name) in `text`.
+fn find_key_span(text: &str, name: &str) -> Option<Span> {
+    let needle = format!("{name}:");
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&needle).map(|i| from + i) {
+        let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+        if text[line_start..i].trim().is_empty() {
+            return Some(Span::new(i, i + name.len()));
+        }
+        from = i + needle.len();
+    }
+    None
 }
 
 fn find_id_span(text: &str, id: &str) -> Option<Span> {

@@ -163,7 +163,7 @@ fn environment_fills_the_suggestion_and_explain_names_the_facts() {
         .assert()
         .success()
         .stdout(predicate::str::contains("dns_servers"))
-        .stdout(predicate::str::contains("10.0.0.53, 10.1.0.0/24"));
+        .stdout(predicate::str::contains("10.0.0.53/32, 10.1.0.0/24"));
     // Without configuration, explain says the placeholder is shown.
     rulelint(d.path())
         .args(["--isolated", "explain", "dns-server"])
@@ -303,7 +303,7 @@ fn config_command_prints_effective_settings() {
         ))
         .stdout(predicate::str::contains("ignore = [\"irc-client\"]"))
         .stdout(predicate::str::contains("fail-on = \"warning\""))
-        .stdout(predicate::str::contains("dns_servers = [\"10.0.0.53\"]"));
+        .stdout(predicate::str::contains("dns_servers = [\"10.0.0.53/32\"]"));
     rulelint(d.path())
         .args(["--isolated", "config"])
         .assert()

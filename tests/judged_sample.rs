@@ -169,23 +169,32 @@ fn findings_judged_wrong_do_not_come_back() {
     );
 }
 
-/// The current RL201 findings of a judged rule: (pattern, field, value).
-fn reported(k: &Knowledge, root: &Path, rel: &str) -> Vec<(String, String, String)> {
-    findings(k, root, rel)
-        .iter()
-        .map(|d| {
-            let (f, v) = field_value(&d.message);
-            (d.pattern.clone().unwrap_or_default(), f, v)
-        })
-        .collect()
-}
-
-/// The final sample: findings judged wrong and removed stay removed, and
-/// findings judged useful on the final build are still reported (in the
-/// form the `after_field`/`after_value` columns give, when they changed).
+/// The judged sample of the endpoint patterns: a finding judged wrong and
+/// removed stays away, and every finding judged useful on the final build
+/// is still reported.
 #[test]
 #[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
-fn final_sample_keeps_useful_findings_and_drops_wrong_ones() {
+fn new_pattern_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-new-patterns.tsv");
+}
+
+/// The same for the judged sample of the cloud patterns
+/// (`knowledge/patterns/cloud.yml`).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn cloud_pattern_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-cloud-patterns.tsv");
+}
+
+/// The same for the final stratified sample of the first catalogue's
+/// patterns (drawn excluding the four earlier samples).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn final_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-final.tsv");
+}
+
+fn sample_keeps_its_verdicts(name: &str) {
     let root = corpus_root();
     assert!(
         root.join("sigma").is_dir()
@@ -195,53 +204,49 @@ fn final_sample_keeps_useful_findings_and_drops_wrong_ones() {
         root.display()
     );
     let k = Knowledge::builtin().expect("catalogue");
-    let rows = read("rl201-final.tsv");
-    assert!(rows.len() >= 60, "a sample of at least 60 findings");
+    let rows = read(name);
+    assert!(rows.len() >= 40, "{name}: at least 40 judged findings");
+    let mut problems = Vec::new();
     let mut cache: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
-    let (mut back, mut lost) = (Vec::new(), Vec::new());
-    let (mut wrong_gone, mut useful) = (0, 0);
     for j in &rows {
-        assert!(
-            ["useful", "weak", "wrong"].contains(&j.verdict.as_str())
-                && ["useful", "weak", "wrong", "gone"].contains(&j.after.as_str()),
-            "{}: unknown verdict `{}` / `{}`",
-            j.source,
-            j.verdict,
-            j.after
-        );
-        let now = cache
-            .entry(j.path.clone())
-            .or_insert_with(|| reported(&k, &root, &j.path));
-        let has = |f: &str, v: &str| {
-            now.iter()
-                .any(|(p, nf, nv)| *p == j.pattern && nf == f && nv == v)
+        let now = cache.entry(j.path.clone()).or_insert_with(|| {
+            findings(&k, &root, &j.path)
+                .iter()
+                .map(|d| {
+                    let (f, v) = field_value(&d.message);
+                    (d.pattern.clone().unwrap_or_default(), f, v)
+                })
+                .collect()
+        });
+        // A finding that changed form (`after_field`, `after_value`) is
+        // looked for as it is now.
+        let (field, value) = if j.after_field.is_empty() {
+            (&j.field, &j.value)
+        } else {
+            (&j.after_field, &j.after_value)
         };
-        let what = format!(
-            "{}: {} {} `{}` = `{}`",
-            j.source, j.path, j.pattern, j.field, j.value
-        );
-        if j.verdict == "wrong" && j.after == "gone" {
-            wrong_gone += 1;
-            if has(&j.field, &j.value) {
-                back.push(what);
+        let reported = now
+            .iter()
+            .any(|(p, f, v)| *p == j.pattern && f == field && v == value);
+        match j.after.as_str() {
+            "gone" if reported => {
+                problems.push(format!("{}: judged gone, reported again", j.source))
             }
-        } else if j.after == "useful" {
-            useful += 1;
-            let (f, v) = if j.after_field.is_empty() {
-                (j.field.as_str(), j.value.as_str())
-            } else {
-                (j.after_field.as_str(), j.after_value.as_str())
-            };
-            if !has(f, v) {
-                lost.push(what);
+            "useful" if !reported => {
+                problems.push(format!("{}: judged useful, no longer reported", j.source))
             }
+            "gone" | "useful" | "weak" | "wrong" => {}
+            other => problems.push(format!("{}: unknown verdict `{other}`", j.source)),
         }
     }
-    assert!(wrong_gone > 0 && useful > 0, "the sample holds both kinds");
+    let kept: Vec<&Judged> = rows.iter().filter(|j| j.after != "gone").collect();
+    let useful = kept.iter().filter(|j| j.after == "useful").count();
+    let wrong = kept.iter().filter(|j| j.after == "wrong").count();
     assert!(
-        back.is_empty() && lost.is_empty(),
-        "judged-wrong findings reported again:\n  {}\njudged-useful findings no longer reported:\n  {}",
-        back.join("\n  "),
-        lost.join("\n  ")
+        useful * 10 >= kept.len() * 6,
+        "{useful} of {} useful",
+        kept.len()
     );
+    assert!(wrong * 10 <= kept.len(), "{wrong} of {} wrong", kept.len());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

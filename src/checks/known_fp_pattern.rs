@@ -290,6 +290,16 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool, view: Option<&RuleView<'_
             }
         }
     }
+    if !cm.patterns.is_empty() && !matches!(cmp.op, Op::Regex | Op::Exists | Op::FieldRef) {
+        hits.extend(
+            cmp.values
+                .iter()
+                .filter(|v| {
+                    cm.pattern_hit(&v.text, matches!(cmp.op, Op::Contains | Op::StartsWith))
+                })
+                .map(|v| v.span),
+        );
+    }
     if !cm.contains.is_empty() && !matches!(cmp.op, Op::Exists | Op::FieldRef) {
         // A `contains` comparison on a flag written without its dash
         // (`*decode*`) matches every value holding `-decode` or `/decode`.

@@ -145,22 +145,7 @@ fn value_kind(v: &Value) -> &'static str {
 
 /// Is `s` an IPv4/IPv6 address or a CIDR range?
 pub fn valid_address(s: &str) -> bool {
-    let (addr, prefix) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
-        return false;
-    };
-    match prefix {
-        None => true,
-        Some(p) => {
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            !p.is_empty()
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<u32>().is_ok_and(|n| n <= max)
-        }
-    }
+    crate::knowledge::facts::valid_cidr(s)
 }
 
 /// Reads the TOML tree, collecting errors.

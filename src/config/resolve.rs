@@ -3,12 +3,12 @@
 
 use super::error::ConfigError;
 use super::names::Names;
-use super::read::{valid_address, At, Config, Layer};
+use super::read::{At, Config, Layer};
 use super::settings::{CompiledLayer, Environment, Selector, Settings};
 use crate::checks::Category;
 use crate::diagnostic::Severity;
 use crate::did_you_mean::did_you_mean;
-use crate::knowledge::facts::fact_kinds;
+use crate::knowledge::facts::{check_value, declared_at, fact_kinds};
 use crate::knowledge::Knowledge;
 use globset::GlobSet;
 use std::path::Path;
@@ -62,7 +62,7 @@ impl Config {
         let kinds = fact_kinds(knowledge);
         let mut environment = Environment::new();
         for (fact, values) in &self.environment {
-            let Some((_, address)) = kinds.iter().find(|(n, _)| *n == fact.value) else {
+            let Some((_, kind)) = kinds.iter().find(|(n, _)| *n == fact.value) else {
                 let help = match did_you_mean(&fact.value, kinds.iter().map(|(n, _)| n.as_str())) {
                     Some(c) => format!("did you mean `{c}`?"),
                     None => "`rulelint config` lists the known facts".into(),
@@ -74,27 +74,34 @@ impl Config {
                 ));
                 continue;
             };
+            let mut kept = Vec::with_capacity(values.len());
             for v in values {
-                if *address && !valid_address(v.value.trim()) {
-                    errors.push(
-                        self.error(
+                match check_value(*kind, &v.value) {
+                    Ok(x) => kept.push(x),
+                    Err(why) => {
+                        let declared = declared_at(&fact.value)
+                            .map(|at| format!(", declared at {at}"))
+                            .unwrap_or_default();
+                        errors.push(self.error(
                             v.span.clone(),
                             format!(
-                                "`{}` in `{}` is not an IP address or CIDR range",
-                                v.value, fact.value
+                                "`{}` in `{}` {why}: `{}` is {} {} fact{declared}",
+                                v.value,
+                                fact.value,
+                                fact.value,
+                                if kind.as_str().starts_with('a') {
+                                    "an"
+                                } else {
+                                    "a"
+                                },
+                                kind.as_str()
                             ),
-                            Some(
-                                "write an address like `10.0.0.53` or a range like `10.0.0.0/24`"
-                                    .into(),
-                            ),
-                        ),
-                    );
+                            Some(format!("write {}", kind.example())),
+                        ));
+                    }
                 }
             }
-            environment.insert(
-                fact.value.clone(),
-                values.iter().map(|v| v.value.trim().to_string()).collect(),
-            );
+            environment.insert(fact.value.clone(), kept);
         }
         if errors.is_empty() {
             Ok(Settings {

@@ -109,7 +109,10 @@ fn environment_addresses_are_validated() {
         "[environment]\ndns_servers = [\"10.0.0.53\", \"fd00::/8\"]\nservice_accounts = \"svc_x\"\n",
     )
     .unwrap();
-    assert_eq!(s.environment["dns_servers"], vec!["10.0.0.53", "fd00::/8"]);
+    assert_eq!(
+        s.environment["dns_servers"],
+        vec!["10.0.0.53/32", "fd00::/8"]
+    );
     assert_eq!(s.environment["service_accounts"], vec!["svc_x"]);
     let e = resolve("[environment]\nproxies = [\"10.0.0.1\", \"10.0.0.0/33\", \"proxy.corp\"]\n")
         .unwrap_err();
@@ -271,7 +274,8 @@ fn effective_settings_round_trip() {
     assert_eq!(s2.environment, s.environment);
     assert_eq!(s2.fail_on, Some(Severity::Info));
     assert_eq!(again.overrides.len(), 1);
-    assert!(out.contains("dns_servers = [\"10.0.0.53\"]"), "{out}");
+    // A bare address in a CIDR fact is widened to a /32 range.
+    assert!(out.contains("dns_servers = [\"10.0.0.53/32\"]"), "{out}");
     assert!(out.contains("max-file-size = 4194304\n"), "{out}");
     let small = parse("max-file-size = \"512KB\"\n").unwrap();
     let out = small.to_toml(&small.resolve(&k).unwrap(), &k);

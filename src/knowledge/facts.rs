@@ -3,6 +3,11 @@
 //!
 //! Patterns name the facts their exclusions use (`ExclusionFieldSpec::fact`);
 //! team catalogues may use further names.
+//!
+//! Every fact has a type (`name`, `cidr`, `address`, `arn`, `app-id`,
+//! `domain`); [`check_value`] validates a configured value against it, so
+//! a host name given where a CIDR range is needed is refused when the
+//! configuration is read, not rendered into a broken exclusion.
 
 use super::{Knowledge, KnowledgeError, Pattern};
 use serde::Deserialize;
@@ -19,9 +24,145 @@ pub const BUILTIN_FACTS: (&str, &str) = (
 #[serde(deny_unknown_fields)]
 pub struct Fact {
     pub name: String,
-    /// Values are IP addresses or CIDR ranges (validated).
-    pub address: bool,
+    /// What a value must be (validated when the configuration is read).
+    #[serde(rename = "type")]
+    pub kind: FactType,
     pub description: String,
+}
+
+/// The type of a fact's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FactType {
+    /// Free text: account, host or program names, paths, commands.
+    Name,
+    /// IP ranges; a bare address is widened to `/32` (`/128`).
+    Cidr,
+    /// Single IP addresses.
+    Address,
+    /// AWS ARNs (`arn:partition:service:region:account:resource`).
+    Arn,
+    /// Application ids: a GUID (Entra) or a token without spaces (Okta,
+    /// Google Workspace client ids).
+    AppId,
+    /// DNS names, optionally with a leading `*.`.
+    Domain,
+}
+
+impl FactType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactType::Name => "name",
+            FactType::Cidr => "cidr",
+            FactType::Address => "address",
+            FactType::Arn => "arn",
+            FactType::AppId => "app-id",
+            FactType::Domain => "domain",
+        }
+    }
+
+    /// What a value of this type looks like, for a diagnostic's help.
+    pub fn example(self) -> &'static str {
+        match self {
+            FactType::Name => "a name, e.g. `svc_backup`",
+            FactType::Cidr => "an address like `10.0.0.53` or a range like `10.0.0.0/24`",
+            FactType::Address => "an address like `10.0.0.53`",
+            FactType::Arn => "an ARN like `arn:aws:iam::123456789012:role/terraform`",
+            FactType::AppId => "an application id like `00000003-0000-0000-c000-000000000000`",
+            FactType::Domain => "a DNS name like `example.com` or `*.example.com`",
+        }
+    }
+}
+
+/// An IP address, or an address with a prefix length (`10.0.0.0/8`,
+/// `fd00::/8`) within its family's bounds.
+pub fn valid_cidr(s: &str) -> bool {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    match prefix {
+        None => true,
+        Some(p) => {
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= max)
+        }
+    }
+}
+
+/// Validate one configured value of a fact of type `kind`: the value to
+/// keep (a bare address in a `cidr` fact becomes `/32` or `/128`), or why
+/// it is refused.
+pub fn check_value(kind: FactType, value: &str) -> Result<String, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is empty".into());
+    }
+    let ip = v.parse::<std::net::IpAddr>().ok();
+    match kind {
+        FactType::Name => Ok(v.to_string()),
+        FactType::Cidr => match ip {
+            Some(std::net::IpAddr::V4(_)) => Ok(format!("{v}/32")),
+            Some(std::net::IpAddr::V6(_)) => Ok(format!("{v}/128")),
+            None if valid_cidr(v) => Ok(v.to_string()),
+            None => Err("is not an IP address or CIDR range".into()),
+        },
+        FactType::Address => match ip {
+            Some(_) => Ok(v.to_string()),
+            None if valid_cidr(v) => Err("is a range; this fact takes single addresses".into()),
+            None => Err("is not an IP address".into()),
+        },
+        FactType::Arn => {
+            let parts: Vec<&str> = v.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && !parts[1].is_empty()
+                && !parts[2].is_empty()
+                && !parts[5].is_empty()
+                && !v.contains(char::is_whitespace);
+            if ok {
+                Ok(v.to_string())
+            } else {
+                Err("is not an ARN (`arn:partition:service:region:account:resource`)".into())
+            }
+        }
+        FactType::AppId => {
+            let ok = v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if ok {
+                Ok(v.to_string())
+            } else {
+                Err("is not an application id (letters, digits, `-`, `_`, `.`)".into())
+            }
+        }
+        FactType::Domain => {
+            let name = v.strip_prefix("*.").unwrap_or(v).trim_end_matches('.');
+            let label_ok = |l: &str| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            };
+            let labels: Vec<&str> = name.split('.').collect();
+            let all_digits = labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit()));
+            if ip.is_none()
+                && !all_digits
+                && labels.len() >= 2
+                && labels.iter().all(|l| label_ok(l))
+            {
+                Ok(v.to_string())
+            } else {
+                Err("is not a DNS name".into())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +176,15 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Fact>, KnowledgeError> {
     serde_saphyr::from_str::<FactsFile>(text)
         .map(|f| f.facts)
         .map_err(|e| super::yaml_error(file, text, e))
+}
+
+/// Where a built-in fact is declared: `knowledge/facts.yml:<line>`.
+pub fn declared_at(name: &str) -> Option<String> {
+    let (file, text) = BUILTIN_FACTS;
+    let needle = format!("name: {name}");
+    text.lines()
+        .position(|l| l.trim_start().trim_start_matches("- ").trim_end() == needle)
+        .map(|i| format!("{file}:{}", i + 1))
 }
 
 /// The built-in facts. The table is validated by a test; should it not
@@ -68,12 +218,11 @@ pub fn pattern_facts(p: &Pattern) -> Vec<&str> {
     out
 }
 
-/// Fact names usable in `[environment]` and whether their values are
-/// addresses (IPs or CIDR ranges, validated): the built-in facts plus those
-/// the loaded patterns use. A fact that patterns use is an address when
-/// every use excludes it on an IP field or with `cidr`; a fact no pattern
-/// uses keeps the kind of the built-in table.
-pub fn fact_kinds(knowledge: &Knowledge) -> Vec<(String, bool)> {
+/// Fact names usable in `[environment]` and their types: the built-in
+/// facts plus those the loaded patterns use. A fact that only team
+/// catalogues use is a `cidr` when every use excludes it on an IP field or
+/// with `cidr`, and a `name` otherwise.
+pub fn fact_kinds(knowledge: &Knowledge) -> Vec<(String, FactType)> {
     // name -> (uses, address uses)
     let mut uses: Vec<(String, usize, usize)> = Vec::new();
     for p in &knowledge.patterns {
@@ -89,16 +238,18 @@ pub fn fact_kinds(knowledge: &Knowledge) -> Vec<(String, bool)> {
             }
         }
     }
-    let mut out: Vec<(String, bool)> = builtin()
-        .iter()
-        .map(|f| (f.name.clone(), f.address))
-        .collect();
+    let mut out: Vec<(String, FactType)> =
+        builtin().iter().map(|f| (f.name.clone(), f.kind)).collect();
     for (name, n, addr) in uses {
-        let address = n == addr;
-        match out.iter_mut().find(|(x, _)| *x == name) {
-            Some(e) => e.1 = address,
-            None => out.push((name, address)),
+        if out.iter().any(|(x, _)| *x == name) {
+            continue;
         }
+        let kind = if n == addr {
+            FactType::Cidr
+        } else {
+            FactType::Name
+        };
+        out.push((name, kind));
     }
     out
 }
@@ -139,8 +290,8 @@ mod tests {
         let k = Knowledge::builtin().unwrap();
         let kinds = fact_kinds(&k);
         let kind = |n: &str| kinds.iter().find(|(x, _)| x == n).map(|(_, a)| *a);
-        assert_eq!(kind("dns_servers"), Some(true));
-        assert_eq!(kind("admin_users"), Some(false));
+        assert_eq!(kind("dns_servers"), Some(FactType::Cidr));
+        assert_eq!(kind("admin_users"), Some(FactType::Name));
         // Every fact a built-in pattern uses is described by the table.
         for p in &k.patterns {
             for f in pattern_facts(p) {

@@ -1,6 +1,7 @@
 //! A parsed detection rule: metadata, the Logic IR and the anchors a
 //! suggestion needs to place an exclusion in the rule's own language.
 
+pub mod constraints;
 pub mod logic;
 pub mod persistent;
 
@@ -92,6 +93,9 @@ pub struct RuleMeta {
     /// that say what data the rule reads (e.g. `network_connection`,
     /// `process_creation`, `Endpoint.Processes`, `logs-endpoint.events.*`).
     pub data: Vec<String>,
+    /// Sigma `logsource` keys and values as written (`category`,
+    /// `process_creation`), in the order of the file.
+    pub logsource: Vec<(String, String)>,
     /// Rule type where the format has one (Elastic `query`/`eql`/…, Splunk
     /// `TTP`/`Anomaly`/…, Sigma `correlation`/`filter`).
     pub rule_type: Option<Meta<String>>,
@@ -118,6 +122,10 @@ pub struct Anchors {
     pub conditions: Vec<Span>,
     /// Sigma: names of the selections defined under `detection`.
     pub selections: Vec<String>,
+    /// Sigma: the selections no condition names (directly or through an
+    /// `N of` pattern), with the span of their key; empty when a condition
+    /// did not parse.
+    pub unused_selections: Vec<(String, Span)>,
     /// Sigma: the column (0-based, in bytes) at which `detection`'s keys
     /// are indented, and the span of the `detection` mapping.
     pub detection_indent: Option<usize>,
