@@ -1166,18 +1166,18 @@ fn check_pattern(
         match handled_coverage(h, cmps, &trigger_cmps) {
             Coverage::Full => return None,
             Coverage::Partial { cmp, missing } => {
-                // An exclusion on another field than the pattern's own that
-                // names none of the actors (the rule excludes `apt-key`
-                // parents, the actors are build runners, the pattern
-                // excludes accounts) is about other false positives: the
-                // pattern's own exclusion stands.
+                // A process exclusion that names none of the actors, on a
+                // pattern that excludes accounts or hosts (the rule excludes
+                // `apt-key` parents, the actors are build runners), is about
+                // other false positives: the pattern's own exclusion stands.
                 let none_named =
                     h.min.is_some() && missing.len() == h.values.len() + h.processes.len();
-                let other_field = !pattern
-                    .exclusion
-                    .fields
-                    .iter()
-                    .any(|f| h.compiled.concepts.contains(&f.concept));
+                let other_field = !pattern.exclusion.fields.is_empty()
+                    && pattern
+                        .exclusion
+                        .fields
+                        .iter()
+                        .all(|f| matches!(f.concept.as_str(), "user.name" | "host.name"));
                 if none_named && other_field {
                     continue;
                 }
