@@ -11,16 +11,12 @@
 //! `RULELINT_CORPUS=/work/shared/corpus cargo test --test judged_checks -- --include-ignored`.
 //! When run, a missing corpus is a failure, not a skip.
 
+mod common;
+use common::corpus_root;
+
 use rulelint::{Code, Knowledge, LintOptions, SourceFile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
 
 /// The files this test reads; the other checks' samples in the same
 /// folder have tests of their own (`judged_rl302.rs`, `judged_rl3xx_a.rs`,

@@ -11,18 +11,14 @@
 //! `RULELINT_CORPUS=/work/shared/corpus cargo test --test judged_rl3xx_a -- --include-ignored`.
 //! When run, a missing corpus is a failure, not a skip.
 
+mod common;
+use common::corpus_root;
+
 use rulelint::{Code, Knowledge, LintOptions, SourceFile};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const FILES: &[(&str, &str)] = &[("rl306.tsv", "RL306"), ("rl309.tsv", "RL309")];
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
 
 /// A finding: code, flagged text, severity.
 type Finding = (String, String, String);

@@ -8,16 +8,12 @@
 //! `RULELINT_CORPUS=/work/shared/corpus cargo test --test judged_sample -- --include-ignored`.
 //! When run, a missing corpus is a failure, not a skip.
 
+mod common;
+use common::corpus_root;
+
 use rulelint::{Code, Diagnostic, Knowledge, LintOptions, SourceFile};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
+use std::path::Path;
 
 /// One judged finding.
 #[derive(Debug)]
