@@ -279,31 +279,7 @@ fn kql_unquoted(v: &str) -> String {
 fn lucene_unquoted(v: &str) -> String {
     let mut out = String::with_capacity(v.len() + 4);
     for c in v.chars() {
-        if c.is_whitespace()
-            || matches!(
-                c,
-                '\\' | '+'
-                    | '-'
-                    | '='
-                    | '&'
-                    | '|'
-                    | '>'
-                    | '<'
-                    | '!'
-                    | '('
-                    | ')'
-                    | '{'
-                    | '}'
-                    | '['
-                    | ']'
-                    | '^'
-                    | '"'
-                    | '~'
-                    | '?'
-                    | ':'
-                    | '/'
-            )
-        {
+        if c != '*' && crate::query::lucene::is_special(c) {
             out.push('\\');
         }
         out.push(c);
