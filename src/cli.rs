@@ -507,6 +507,24 @@ fn unmatched_cli_globs(args: &CheckArgs) -> Vec<String> {
     out
 }
 
+/// The configuration of each discovered file, with the command line's
+/// `--select`/`--ignore` applied to every one (shared by `check` and
+/// `tune`).
+fn configurations(
+    args: &CheckArgs,
+    g: &GlobalArgs,
+    ws: &Workspace,
+    candidates: &[discover::Candidate],
+) -> Result<config::per_file::PerFile, Outcome> {
+    let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
+    let mut per = config::per_file::load(&paths, g.config.as_deref(), g.isolated, &ws.cwd)
+        .map_err(|e| config_errors(&e))?;
+    for l in &mut per.loaded {
+        command_line_selection(args, &l.knowledge, &mut l.settings).map_err(usage_error)?;
+    }
+    Ok(per)
+}
+
 /// How one configuration's files are linted.
 struct Group<'a> {
     knowledge: &'a Knowledge,
@@ -864,16 +882,10 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         errors: missing,
         ignored,
     } = found;
-    let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
-    let mut per = match config::per_file::load(&paths, g.config.as_deref(), g.isolated, &ws.cwd) {
+    let per = match configurations(&args, g, &ws, &candidates) {
         Ok(p) => p,
-        Err(e) => return config_errors(&e),
+        Err(out) => return out,
     };
-    for l in &mut per.loaded {
-        if let Err(e) = command_line_selection(&args, &l.knowledge, &mut l.settings) {
-            return usage_error(e);
-        }
-    }
     let groups = groups_of(&per, &args);
     let rel_in = |settings: &Settings, display: &str| {
         ws.relative_to(&settings.root, display)
@@ -1021,16 +1033,10 @@ pub fn tune_with(targs: &TuneArgs, g: &GlobalArgs) -> Outcome {
     if let Some((p, msg)) = missing.first() {
         return usage_error(format!("{}: {msg}", display_path(p)));
     }
-    let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
-    let mut per = match config::per_file::load(&paths, g.config.as_deref(), g.isolated, &ws.cwd) {
+    let per = match configurations(&args, g, &ws, &candidates) {
         Ok(p) => p,
-        Err(e) => return config_errors(&e),
+        Err(out) => return out,
     };
-    for l in &mut per.loaded {
-        if let Err(e) = command_line_selection(&args, &l.knowledge, &mut l.settings) {
-            return usage_error(e);
-        }
-    }
     let groups = groups_of(&per, &args);
     let rel_in = |settings: &Settings, display: &str| {
         ws.relative_to(&settings.root, display)
