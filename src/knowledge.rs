@@ -787,6 +787,11 @@ pub struct IntentSignals {
     /// keyed on one is about a web shell or a malicious document.
     #[serde(default)]
     pub parents: Vec<String>,
+    /// Phrases in the rule's own false-positive notes saying that no
+    /// benign activity matches it ("no known legitimate"), compared as
+    /// case-insensitive substrings.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl IntentSignals {
@@ -796,6 +801,7 @@ impl IntentSignals {
             &mut self.stories,
             &mut self.paths,
             &mut self.titles,
+            &mut self.notes,
         ] {
             for x in list.iter_mut() {
                 *x = x.to_ascii_lowercase();

@@ -190,6 +190,14 @@ fn final_sample_keeps_its_verdicts() {
     sample_keeps_its_verdicts("rl201-final.tsv");
 }
 
+/// The same for the sixth sample, drawn fresh after the fifth round
+/// (excluding every earlier sample).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn sixth_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-sixth.tsv");
+}
+
 fn sample_keeps_its_verdicts(name: &str) {
     let root = corpus_root();
     assert!(
