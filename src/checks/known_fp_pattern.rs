@@ -350,7 +350,11 @@ struct Hit<'a> {
 fn find_hits<'a>(m: &Matcher, view: &RuleView<'a>) -> Vec<Hit<'a>> {
     let mut out = Vec::new();
     for (c, neg) in &view.cmps {
-        for span in matcher_hits(m, c, *neg, Some(view)) {
+        let spans = matcher_hits(m, c, *neg, Some(view));
+        if m.only && spans.len() < c.values.len() {
+            continue;
+        }
+        for span in spans {
             out.push(Hit { span, cmp: c });
         }
     }
@@ -1145,11 +1149,10 @@ fn check_pattern(
     {
         return None;
     }
-    if pattern
-        .unless
-        .iter()
-        .any(|m| !find_hits(m, view).is_empty())
-    {
+    if pattern.unless.iter().any(|c| {
+        !find_hits(&c.matcher, view).is_empty()
+            && c.also.iter().all(|m| !find_hits(m, view).is_empty())
+    }) {
         return None;
     }
     let mut hits: Vec<Hit> = Vec::new();
