@@ -55,6 +55,9 @@ const IDS: &[&str] = &[
     "public-web-api",
     "tunnel-client",
     "file-sync-client",
+    "backup-agent",
+    "scheduled-task",
+    "crash-dump-forensics",
 ];
 
 #[test]
