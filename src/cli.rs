@@ -64,6 +64,94 @@ pub enum Command {
     },
     /// Write a commented starter `rulelint.toml` in the working directory.
     Init,
+    /// Write the exclusions of known false-positive patterns beside rule
+    /// packs you do not edit: Sigma meta-filters, Splunk filter macros,
+    /// Elastic exception lists (values from your `[environment]` facts).
+    Tune(Box<TuneArgs>),
+    /// Check a macros.conf: each stanza parses and each definition parses
+    /// as SPL (used by the tuning-pack round trip).
+    #[command(hide = true)]
+    DebugMacros { path: PathBuf },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TuneArgs {
+    /// Rule files or directories (directories are walked, honouring
+    /// `.gitignore`).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// The folder to write the tuning pack to: `sigma/mf_<pattern>.yml`,
+    /// `splunk/macros.conf`, `elastic/<pattern>.ndjson` and
+    /// `elastic/exception_references.json`. It is replaced as a whole, so
+    /// it must be new, empty or a pack written earlier.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write nothing; exit 1 when DIR differs from what `tune` would write
+    /// (for CI: the tuning pack is up to date with the rules).
+    #[arg(long)]
+    pub check: bool,
+    /// Start `splunk/macros.conf` from this file: its stanzas are kept,
+    /// and a definition you tuned is combined with the exclusions, never
+    /// replaced.
+    #[arg(long, value_name = "FILE")]
+    pub merge_with: Option<PathBuf>,
+    /// Only these checks and patterns (as for `check`).
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    pub select: Option<Vec<String>>,
+    /// Also these checks and patterns, on top of the selection.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    pub extend_select: Vec<String>,
+    /// Not these patterns.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    pub ignore: Vec<String>,
+    /// Leave out the findings recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Only files matching these globs (when walking directories).
+    #[arg(long)]
+    pub include: Vec<String>,
+    /// Skip files matching these globs (when walking directories).
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Number of threads (default: the number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Do not read files larger than this (as for `check`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub max_file_size: Option<u64>,
+    /// Walk directories without honouring `.gitignore` and `.ignore` files.
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+impl TuneArgs {
+    /// The `check` options that select the findings.
+    fn as_check(&self) -> CheckArgs {
+        CheckArgs {
+            paths: self.paths.clone(),
+            format: OutputFormat::Json,
+            fail_on: None,
+            quiet: true,
+            color: ColorChoice::Never,
+            jobs: self.jobs,
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            baseline: self.baseline.clone(),
+            write_baseline: None,
+            skip_non_rules: false,
+            fix: false,
+            unsafe_fixes: false,
+            fix_placeholders: false,
+            diff: false,
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+            statistics: false,
+            output_file: None,
+            max_file_size: self.max_file_size,
+            no_ignore: self.no_ignore,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,6 +323,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Patterns { format } => patterns_with(format, &g),
         Command::Config { path } => show_config(&g, path.as_deref()),
         Command::Init => init(),
+        Command::Tune(args) => tune_with(&args, &g),
+        Command::DebugMacros { path } => debug_macros(&path),
     }
 }
 
@@ -417,11 +507,49 @@ fn unmatched_cli_globs(args: &CheckArgs) -> Vec<String> {
     out
 }
 
+/// The configuration of each discovered file, with the command line's
+/// `--select`/`--ignore` applied to every one (shared by `check` and
+/// `tune`).
+fn configurations(
+    args: &CheckArgs,
+    g: &GlobalArgs,
+    ws: &Workspace,
+    candidates: &[discover::Candidate],
+) -> Result<config::per_file::PerFile, Outcome> {
+    let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
+    let mut per = config::per_file::load(&paths, g.config.as_deref(), g.isolated, &ws.cwd)
+        .map_err(|e| config_errors(&e))?;
+    for l in &mut per.loaded {
+        command_line_selection(args, &l.knowledge, &mut l.settings).map_err(usage_error)?;
+    }
+    Ok(per)
+}
+
 /// How one configuration's files are linted.
 struct Group<'a> {
     knowledge: &'a Knowledge,
     settings: &'a Settings,
     opts: LintOptions,
+}
+
+/// How each configuration's files are linted.
+fn groups_of<'a>(per: &'a config::per_file::PerFile, args: &CheckArgs) -> Vec<Group<'a>> {
+    per.loaded
+        .iter()
+        .map(|l| Group {
+            knowledge: &l.knowledge,
+            settings: &l.settings,
+            opts: LintOptions {
+                environment: l.settings.environment.clone(),
+                max_file_size: args.max_file_size.or(l.settings.max_file_size),
+                disabled: checks::Code::ALL
+                    .iter()
+                    .copied()
+                    .filter(|c| !l.settings.may_enable(*c))
+                    .collect(),
+            },
+        })
+        .collect()
 }
 
 /// Notes on stderr about what the walk left out: ignored rule files,
@@ -754,33 +882,11 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         errors: missing,
         ignored,
     } = found;
-    let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
-    let mut per = match config::per_file::load(&paths, g.config.as_deref(), g.isolated, &ws.cwd) {
+    let per = match configurations(&args, g, &ws, &candidates) {
         Ok(p) => p,
-        Err(e) => return config_errors(&e),
+        Err(out) => return out,
     };
-    for l in &mut per.loaded {
-        if let Err(e) = command_line_selection(&args, &l.knowledge, &mut l.settings) {
-            return usage_error(e);
-        }
-    }
-    let groups: Vec<Group> = per
-        .loaded
-        .iter()
-        .map(|l| Group {
-            knowledge: &l.knowledge,
-            settings: &l.settings,
-            opts: LintOptions {
-                environment: l.settings.environment.clone(),
-                max_file_size: args.max_file_size.or(l.settings.max_file_size),
-                disabled: checks::Code::ALL
-                    .iter()
-                    .copied()
-                    .filter(|c| !l.settings.may_enable(*c))
-                    .collect(),
-            },
-        })
-        .collect();
+    let groups = groups_of(&per, &args);
     let rel_in = |settings: &Settings, display: &str| {
         ws.relative_to(&settings.root, display)
             .unwrap_or_else(|| ws.rel(display))
@@ -891,6 +997,221 @@ pub fn check_with(args: CheckArgs, g: &GlobalArgs) -> Outcome {
         0
     };
     deliver(stdout, stderr, code, args.output_file.as_deref())
+}
+
+/// `rulelint tune`: the findings `check` would report with the same
+/// selection, configuration and baseline, written as a tuning pack.
+pub fn tune_with(targs: &TuneArgs, g: &GlobalArgs) -> Outcome {
+    let args = targs.as_check();
+    let ws = Workspace::current();
+    let baseline = match read_baseline(&args) {
+        Ok(b) => b,
+        Err(e) => return usage_error(e),
+    };
+    let merge = match &targs.merge_with {
+        None => None,
+        Some(p) => match crate::fsio::read_regular(p, 16 * 1024 * 1024)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()))
+        {
+            Ok(t) => Some(t),
+            Err(e) => return usage_error(format!("cannot read --merge-with {}: {e}", p.display())),
+        },
+    };
+    let (include, exclude) = match (
+        discover::globset(&args.include),
+        discover::globset(&args.exclude),
+    ) {
+        (Ok(i), Ok(e)) => (i, e),
+        (Err(e), _) | (_, Err(e)) => return usage_error(e),
+    };
+    let discover::Discovered {
+        candidates,
+        errors: missing,
+        ignored,
+    } = discover::discover_with(&args.paths, &include, &exclude, args.no_ignore);
+    if let Some((p, msg)) = missing.first() {
+        return usage_error(format!("{}: {msg}", display_path(p)));
+    }
+    let per = match configurations(&args, g, &ws, &candidates) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let groups = groups_of(&per, &args);
+    let rel_in = |settings: &Settings, display: &str| {
+        ws.relative_to(&settings.root, display)
+            .unwrap_or_else(|| ws.rel(display))
+    };
+    let mut stderr = discovery_notes(&args, &ws, &ignored, &per, &candidates, &rel_in);
+    let (mut results, _) = match lint_pass(&args, &candidates, &per.index, &groups, &rel_in) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    results.sort_by(|a, b| a.path.cmp(&b.path));
+    if let Some(b) = &baseline {
+        let rel = |p: &str| ws.rel(p);
+        filter_by_baseline(b, &mut results, &rel, &mut stderr);
+    }
+    if !results
+        .iter()
+        .any(|r| r.status != lint::FileStatus::Skipped)
+    {
+        return usage_error(format!(
+            "no rule file found in {}; nothing was written",
+            args.paths
+                .iter()
+                .map(|p| display_path(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let failed = results
+        .iter()
+        .filter(|r| r.status == lint::FileStatus::Failed)
+        .count();
+    if failed > 0 {
+        stderr.push_str(&format!(
+            "rulelint: warning: {} could not be checked and {} not tuned (`rulelint check` shows why)\n",
+            plural(failed, "file", "files"),
+            if failed == 1 { "is" } else { "are" }
+        ));
+    }
+    let plan = match crate::tune::plan(&results) {
+        Ok(p) => p,
+        Err(es) => {
+            for e in es {
+                stderr.push_str(&format!("error: {e}\n"));
+            }
+            stderr.push_str("rulelint: nothing was written\n");
+            return Outcome {
+                stdout: String::new(),
+                stderr: report::sanitize::terminal(&stderr).into_owned(),
+                code: 2,
+            };
+        }
+    };
+    let pack = match crate::tune::render(&plan, merge.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return usage_error(format!("{e}; nothing was written")),
+    };
+    let out = &targs.out;
+    let mut stdout = String::new();
+    let code = if targs.check {
+        match crate::tune::write::stale(out, &pack) {
+            Ok(d) if d.is_empty() => {
+                stdout.push_str(&format!("{} is up to date\n", display_path(out)));
+                0
+            }
+            Ok(d) => {
+                stdout.push_str(&format!(
+                    "{} is stale; run `rulelint tune` again:\n",
+                    display_path(out)
+                ));
+                for l in d {
+                    stdout.push_str(&format!("  {l}\n"));
+                }
+                1
+            }
+            Err(e) => return usage_error(e),
+        }
+    } else {
+        if let Err(e) = crate::tune::write::write_pack(out, &pack) {
+            return usage_error(e);
+        }
+        stdout.push_str(&tune_summary(out, &plan, &pack));
+        0
+    };
+    if !plan.skipped.is_empty() {
+        stdout.push_str(&format!(
+            "skipped {}:\n",
+            plural(plan.skipped.len(), "exclusion", "exclusions")
+        ));
+        for s in &plan.skipped {
+            stdout.push_str(&format!(
+                "  {}: {}: {}: {}\n",
+                s.file, s.rule, s.pattern, s.reason
+            ));
+        }
+    }
+    Outcome {
+        stdout: report::sanitize::terminal(&stdout).into_owned(),
+        stderr: report::sanitize::terminal(&stderr).into_owned(),
+        code,
+    }
+}
+
+/// What `tune` wrote, in one line per format.
+fn tune_summary(
+    out: &std::path::Path,
+    plan: &crate::tune::Plan,
+    pack: &crate::tune::Pack,
+) -> String {
+    let count = |prefix: &str, ext: &str| {
+        pack.keys()
+            .filter(|k| k.starts_with(prefix) && k.ends_with(ext))
+            .count()
+    };
+    let rules = |ts: &[crate::tune::Target]| {
+        let mut ids: Vec<(&str, &str)> = ts
+            .iter()
+            .map(|t| (t.file.as_str(), t.id.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    };
+    let macros: std::collections::BTreeSet<&str> = plan
+        .splunk
+        .iter()
+        .filter_map(|t| t.filter_macro.as_ref().map(|(n, _)| n.as_str()))
+        .collect();
+    format!(
+        "wrote {}: {} for {}, {} for {}, {} for {}\n",
+        display_path(out),
+        plural(
+            count("sigma/", ".yml"),
+            "Sigma meta-filter",
+            "Sigma meta-filters"
+        ),
+        plural(rules(&plan.sigma), "rule", "rules"),
+        plural(macros.len(), "Splunk filter macro", "Splunk filter macros"),
+        plural(rules(&plan.splunk), "detection", "detections"),
+        plural(
+            count("elastic/", ".ndjson"),
+            "Elastic exception list",
+            "Elastic exception lists"
+        ),
+        plural(rules(&plan.elastic), "rule", "rules"),
+    )
+}
+
+/// The hidden `debug-macros` command: parse a macros.conf and each
+/// definition as SPL.
+fn debug_macros(path: &std::path::Path) -> Outcome {
+    let text = match crate::fsio::read_regular(path, 64 * 1024 * 1024)
+        .map_err(|e| e.to_string())
+        .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()))
+    {
+        Ok(t) => t,
+        Err(e) => return usage_error(format!("cannot read {}: {e}", path.display())),
+    };
+    match crate::tune::splunk::verify(&text) {
+        Ok(n) => Outcome {
+            stdout: format!("{n} definitions parse\n"),
+            stderr: String::new(),
+            code: 0,
+        },
+        Err(ps) => Outcome {
+            stdout: String::new(),
+            stderr: report::sanitize::terminal(
+                &ps.iter()
+                    .map(|p| format!("error: {p}\n"))
+                    .collect::<String>(),
+            )
+            .into_owned(),
+            code: 1,
+        },
+    }
 }
 
 /// Whether to colour the output: `--color`, else no colour when `NO_COLOR`
@@ -1060,6 +1381,12 @@ fn trigger_lines(p: &Pattern) -> Vec<String> {
             format!("containing {}", m.contains.join(", "))
         } else if !m.prefixes.is_empty() {
             format!("starting with {}", m.prefixes.join(", "))
+        } else if !m.globs.is_empty() {
+            format!("matching glob {}", m.globs.join(", "))
+        } else if !m.regex.is_empty() {
+            format!("matching regex {}", m.regex.join(", "))
+        } else if m.any {
+            "any value".into()
         } else {
             "absent or empty".into()
         };

@@ -108,7 +108,16 @@ pub fn fix_text(
     let mut text = file.text.clone();
     let mut outcomes = Vec::new();
     let mut changed = false;
-    let mut refused: Vec<(Option<String>, Code)> = Vec::new();
+    // What a fix is about: a pattern's findings for knowledge-driven
+    // checks (one exclusion deals with all of them), the finding itself
+    // (its key) for the others.
+    let about = |d: &Diagnostic| -> (Code, String) {
+        match &d.pattern {
+            Some(p) => (d.code, format!("pattern|{p}")),
+            None => (d.code, format!("key|{}", d.key)),
+        }
+    };
+    let mut refused: Vec<(Code, String)> = Vec::new();
     for _ in 0..64 {
         let mut res = lint_source(
             knowledge,
@@ -123,7 +132,7 @@ pub fn fix_text(
         }
         let mut next = None;
         for d in &res.diagnostics {
-            if refused.contains(&(d.pattern.clone(), d.code)) {
+            if refused.contains(&about(d)) {
                 continue;
             }
             match fixable(d, mode) {
@@ -133,7 +142,7 @@ pub fn fix_text(
                 }
                 Err(reason) => {
                     if d.suggestion.is_some() {
-                        refused.push((d.pattern.clone(), d.code));
+                        refused.push(about(d));
                         outcomes.push(FixOutcome {
                             code: d.code,
                             pattern: d.pattern.clone(),
@@ -154,7 +163,7 @@ pub fn fix_text(
             reason,
         };
         let Some(new_text) = apply_edits(&text, &edits) else {
-            refused.push((d.pattern.clone(), d.code));
+            refused.push(about(&d));
             outcomes.push(outcome(
                 false,
                 Some("the edits overlap; not applied".into()),
@@ -169,12 +178,21 @@ pub fn fix_text(
             display,
             true,
         );
-        let still = check
-            .diagnostics
-            .iter()
-            .any(|x| x.code == d.code && x.pattern == d.pattern && x.severity != Severity::Info);
+        // A pattern's exclusion must leave none of its findings; a fix of
+        // one finding must leave fewer findings with its key (a file may
+        // hold the same value twice).
+        let count = |ds: &[Diagnostic]| {
+            ds.iter()
+                .filter(|x| about(x) == about(&d) && x.severity != Severity::Info)
+                .count()
+        };
+        let after = count(&check.diagnostics);
+        let still = match d.pattern {
+            Some(_) => after > 0,
+            None => after >= count(&res.diagnostics),
+        };
         if check.status == FileStatus::Failed || still {
-            refused.push((d.pattern.clone(), d.code));
+            refused.push(about(&d));
             outcomes.push(outcome(
                 false,
                 Some(if still {

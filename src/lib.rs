@@ -70,6 +70,8 @@ pub mod query;
 pub mod report;
 #[doc(hidden)]
 pub mod suggest;
+#[doc(hidden)]
+pub mod tune;
 
 pub use checks::Code;
 pub use diagnostic::{Diagnostic, Severity};

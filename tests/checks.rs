@@ -45,7 +45,10 @@ const KNOWN_FP_PATTERN: &str = "known-fp-pattern";
 
 /// Folders of `tests/fixtures/` that hold inputs of another test, not a
 /// check's fixtures: each must exist and must not be a check's name.
-const OTHER_FIXTURES: &[(&str, &str)] = &[("elastic_defend", "tests/elastic_defend.rs")];
+const OTHER_FIXTURES: &[(&str, &str)] = &[
+    ("elastic_defend", "tests/elastic_defend.rs"),
+    ("tune", "tests/tune.rs"),
+];
 
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -165,3 +165,48 @@ fn fix_uses_environment_facts_in_an_elastic_rule() {
         .iter()
         .all(|d| d["pattern"] != "ssh-bastion"));
 }
+
+/// `RL307 ambiguous-yaml-scalar`: plain `--fix` (a safe fix) quotes every
+/// misread value of the file, the same value twice included, and changes
+/// no other byte; the fixed file parses and is clean.
+#[test]
+fn fix_quotes_every_ambiguous_yaml_scalar() {
+    let rule = "title: Access Mask\r\nid: 0b4b3c6e-7f4f-4c59-9a0e-3e1f1c2a7d09\r\nstatus: test\r\nlogsource:\r\n    category: process_access\r\n    product: windows\r\ndetection:\r\n    selection:\r\n        GrantedAccess:\r\n            - 0x1410   # read memory\r\n            - 0x1410\r\n        Mode: 0755\r\n    other:\r\n        Enabled: no\r\n    condition: selection or other\r\nlevel: high\r\n";
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("mask.yml");
+    fs::write(&p, rule).unwrap();
+    let out = rulelint(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--fix",
+            "--select",
+            "RL307",
+            "mask.yml",
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches(": RL307 ambiguous-yaml-scalar").count(),
+        4,
+        "{stderr}"
+    );
+    let fixed = fs::read_to_string(&p).unwrap();
+    let want = rule
+        .replace("- 0x1410", "- '0x1410'")
+        .replace("Mode: 0755", "Mode: '0755'")
+        .replace("Enabled: no", "Enabled: 'no'");
+    assert_eq!(fixed, want);
+    let again = rulelint(dir.path())
+        .args(["check", "--isolated", "--select", "RL307", "mask.yml"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}

@@ -130,6 +130,7 @@ detection:
     selection:
         # rulelint: allow(ephemeral-port) -- stale
         TargetObject|contains: '\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\'
+        Details|contains: '\\Temp\\'
     condition: selection
 level: high
 ";

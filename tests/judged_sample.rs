@@ -8,16 +8,12 @@
 //! `RULELINT_CORPUS=/work/shared/corpus cargo test --test judged_sample -- --include-ignored`.
 //! When run, a missing corpus is a failure, not a skip.
 
+mod common;
+use common::corpus_root;
+
 use rulelint::{Code, Diagnostic, Knowledge, LintOptions, SourceFile};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-fn corpus_root() -> PathBuf {
-    match std::env::var_os("RULELINT_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    }
-}
+use std::path::Path;
 
 /// One judged finding.
 #[derive(Debug)]
@@ -31,6 +27,10 @@ struct Judged {
     verdict: String,
     /// The verdict after the precision work (`gone`: no longer reported).
     after: String,
+    /// The field and value the rule and pattern report instead, when the
+    /// finding changed form (optional columns; empty: the same finding).
+    after_field: String,
+    after_value: String,
 }
 
 fn read(name: &str) -> Vec<Judged> {
@@ -53,6 +53,7 @@ fn read(name: &str) -> Vec<Judged> {
         need("verdict"),
     );
     let after = need("after_verdict");
+    let (af, av) = (col("after_field"), col("after_value"));
     lines
         .enumerate()
         .map(|(i, l)| {
@@ -66,6 +67,8 @@ fn read(name: &str) -> Vec<Judged> {
                 value: get(v),
                 verdict: get(verdict),
                 after: get(after),
+                after_field: af.map(get).unwrap_or_default(),
+                after_value: av.map(get).unwrap_or_default(),
             }
         })
         .collect()
@@ -168,6 +171,41 @@ fn findings_judged_wrong_do_not_come_back() {
 #[test]
 #[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
 fn new_pattern_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-new-patterns.tsv");
+}
+
+/// The same for the judged sample of the cloud patterns
+/// (`knowledge/patterns/cloud.yml`).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn cloud_pattern_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-cloud-patterns.tsv");
+}
+
+/// The same for the final stratified sample of the first catalogue's
+/// patterns (drawn excluding the four earlier samples).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn final_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-final.tsv");
+}
+
+/// The same for the sixth sample, drawn fresh after the fifth round
+/// (excluding every earlier sample).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn sixth_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-sixth.tsv");
+}
+
+/// The same for the seventh sample, drawn fresh after the sixth round.
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn seventh_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-seventh.tsv");
+}
+
+fn sample_keeps_its_verdicts(name: &str) {
     let root = corpus_root();
     assert!(
         root.join("sigma").is_dir()
@@ -177,8 +215,8 @@ fn new_pattern_sample_keeps_its_verdicts() {
         root.display()
     );
     let k = Knowledge::builtin().expect("catalogue");
-    let rows = read("rl201-new-patterns.tsv");
-    assert!(rows.len() >= 40, "at least 40 judged findings");
+    let rows = read(name);
+    assert!(rows.len() >= 40, "{name}: at least 40 judged findings");
     let mut problems = Vec::new();
     let mut cache: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     for j in &rows {
@@ -191,9 +229,16 @@ fn new_pattern_sample_keeps_its_verdicts() {
                 })
                 .collect()
         });
+        // A finding that changed form (`after_field`, `after_value`) is
+        // looked for as it is now.
+        let (field, value) = if j.after_field.is_empty() {
+            (&j.field, &j.value)
+        } else {
+            (&j.after_field, &j.after_value)
+        };
         let reported = now
             .iter()
-            .any(|(p, f, v)| *p == j.pattern && *f == j.field && *v == j.value);
+            .any(|(p, f, v)| *p == j.pattern && f == field && v == value);
         match j.after.as_str() {
             "gone" if reported => {
                 problems.push(format!("{}: judged gone, reported again", j.source))

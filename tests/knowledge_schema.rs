@@ -288,3 +288,19 @@ fn a_value_of_the_wrong_type_is_refused_where_it_is_written() {
     assert!(!err.contains("rmm.example.com` in"), "{err}");
     assert!(!err.contains("10.0.0.53"), "{err}");
 }
+
+#[test]
+fn explain_names_glob_triggers() {
+    let out = assert_cmd::Command::cargo_bin("rulelint")
+        .unwrap()
+        .args(["explain", "installer-updater"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("registry.path is matching glob *\\currentcontrolset\\services\\"),
+        "{text}"
+    );
+    assert!(!text.contains("absent or empty"), "{text}");
+}

@@ -96,6 +96,9 @@ pub struct Suggestion {
     /// The text contains placeholders (`<your DNS servers>`) the user must
     /// fill in before the exclusion means anything.
     pub has_placeholders: bool,
+    /// What the suggestion excludes, in no rule language (for `tune`).
+    #[serde(skip)]
+    pub proposal: Option<Box<super::proposal::Proposal>>,
 }
 
 /// Edits that apply a suggestion to the file, and how safe they are to

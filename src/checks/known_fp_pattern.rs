@@ -9,7 +9,7 @@ use crate::knowledge::{
     AddressScope, ExclusionFieldSpec, Handled, IntentPolicy, Knowledge, Matcher, Pattern, Platform,
     PortSpec, SchemaName, Scope,
 };
-use crate::rule::{Cmp, DetectionRule, Logic, Op, Schema};
+use crate::rule::{AggregationKind, Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
 
 declare_check! {
@@ -106,8 +106,16 @@ pub fn program_name(text: &str) -> Option<&str> {
     if base.is_empty() || base.contains(['*', '?']) {
         return None;
     }
-    Some(strip_suffix_ci(base, ".exe").unwrap_or(base))
+    Some(
+        WINDOWS_PROGRAM_EXTENSIONS
+            .iter()
+            .find_map(|x| strip_suffix_ci(base, x))
+            .unwrap_or(base),
+    )
 }
+
+/// Extensions Windows runs as programs: `tree.com` is `tree`.
+const WINDOWS_PROGRAM_EXTENSIONS: &[&str] = &[".exe", ".com", ".bat", ".cmd", ".scr", ".pif"];
 
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
     let n = s.len().checked_sub(suffix.len())?;
@@ -317,7 +325,14 @@ fn matcher_hits(m: &Matcher, cmp: &Cmp, negated: bool, view: Option<&RuleView<'_
     }
     if !cm.prefixes.is_empty() && matches!(cmp.op, Op::Eq | Op::StartsWith | Op::Wildcard) {
         for v in &cmp.values {
-            if cm.prefixes.iter().any(|x| starts_with_ci(&v.text, x)) {
+            // A directory prefix (`/tmp/`) also matches the directory
+            // itself (`process.working_directory: /tmp`).
+            let t = v.text.trim();
+            if cm.prefixes.iter().any(|x| {
+                starts_with_ci(t, x)
+                    || x.strip_suffix(['/', '\\'])
+                        .is_some_and(|dir| !dir.is_empty() && t.eq_ignore_ascii_case(dir))
+            }) {
                 hits.push(v.span);
             }
         }
@@ -335,7 +350,11 @@ struct Hit<'a> {
 fn find_hits<'a>(m: &Matcher, view: &RuleView<'a>) -> Vec<Hit<'a>> {
     let mut out = Vec::new();
     for (c, neg) in &view.cmps {
-        for span in matcher_hits(m, c, *neg, Some(view)) {
+        let spans = matcher_hits(m, c, *neg, Some(view));
+        if m.only && spans.len() < c.values.len() {
+            continue;
+        }
+        for span in spans {
             out.push(Hit { span, cmp: c });
         }
     }
@@ -377,9 +396,13 @@ fn handled_coverage<'a>(h: &Handled, cmps: &[(&'a Cmp, bool)], triggers: &[Span]
         // "To or from the Internet" rules exclude private address ranges:
         // that scopes the rule, it does not exclude the organisation's
         // servers. Only an exclusion with some other value counts.
-        let org_specific = excl
-            .iter()
-            .any(|c| c.values.iter().any(|v| !is_private_range(&v.text)));
+        // Excluding `root` or `SYSTEM` scopes the rule to other accounts;
+        // it does not exclude the organisation's own actors either.
+        let org_specific = excl.iter().any(|c| {
+            c.values
+                .iter()
+                .any(|v| !is_private_range(&v.text) && !is_scoping_account(&v.text))
+        });
         return if org_specific {
             Coverage::Full
         } else {
@@ -523,7 +546,8 @@ pub fn check(
         return Vec::new();
     };
     let view = RuleView::new(logic);
-    let facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
+    let mut facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
+    facts.distinct_accounts = counts_distinct_accounts(&file.text);
     let mut out = Vec::new();
     for pattern in &ctx.knowledge.patterns {
         if let Some(d) = check_pattern(ctx, file, rule, &view, &facts, pattern, display_path) {
@@ -532,6 +556,17 @@ pub fn check(
     }
     out
 }
+
+/// Concepts that name who acted: an exclusion on one of them is an
+/// exclusion of actors.
+const ACTOR_CONCEPTS: &[&str] = &[
+    "user.name",
+    "user.id",
+    "user.email",
+    "cloud.actor.name",
+    "kubernetes.audit.user.username",
+    "service.account",
+];
 
 /// What the rule is about, read once per rule: its log source, platform,
 /// type, address scope, intent and the constraints every match satisfies.
@@ -549,6 +584,16 @@ struct RuleFacts<'a> {
     entry_parents: Vec<Span>,
     /// Deprecated or unsupported: findings drop one level.
     retired: bool,
+    /// The rule counts distinct accounts (`dc(TargetUserName) > 30`, a
+    /// threshold cardinality on `user.name`): a few named accounts cannot
+    /// make up such an alert, so excluding them explains nothing.
+    distinct_accounts: bool,
+    /// The rule is a new-terms rule on the actor (a new-terms field is an
+    /// identity: user name or id, cloud principal, service account).
+    learned_actors: bool,
+    /// The rule watches processes inside containers (Defend for
+    /// Containers data, a positive test on `container.id`).
+    container: bool,
     /// Positive comparisons every match of the rule satisfies, by concept.
     required: Vec<(&'a str, Vec<&'a Cmp>)>,
 }
@@ -572,7 +617,9 @@ impl<'a> RuleFacts<'a> {
         let mut platforms = Vec::new();
         for p in [Platform::Windows, Platform::Linux, Platform::Macos] {
             let word = p.as_str();
-            let in_data = data.iter().any(|d| d == word);
+            let in_data = data
+                .iter()
+                .any(|d| d == word || data_platform(d) == Some(p));
             let in_tags = tags
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(&format!("os: {word}")));
@@ -608,9 +655,20 @@ impl<'a> RuleFacts<'a> {
                 .map(|t| t.value.to_ascii_lowercase()),
             internet,
             internal,
-            threat: threat_intent(k, &tags, title, &path_l),
+            threat: threat_intent(k, &tags, title, &path_l)
+                || notes_rule_out_benign(k, &rule.meta.falsepositives),
             entry_parents: entry_parents(k, logic),
             retired,
+            distinct_accounts: false,
+            learned_actors: rule.meta.aggregations.iter().any(|a| {
+                a.kind == AggregationKind::NewTerms
+                    && a.fields.iter().any(|f| {
+                        k.fields
+                            .concept_of(rule.schema, &f.value)
+                            .is_some_and(|c| ACTOR_CONCEPTS.contains(&c))
+                    })
+            }),
+            container: data.iter().any(|d| d.contains("cloud_defend")) || in_container(logic),
             required: required_constraints(logic),
             data,
         }
@@ -656,6 +714,53 @@ impl<'a> RuleFacts<'a> {
             .find(|(k, _)| *k == concept)
             .map(|(_, v)| v.as_slice())
             .unwrap_or(&[])
+    }
+}
+
+/// A positive comparison on `container.id`: the rule is about processes
+/// inside containers.
+fn in_container(logic: &Logic) -> bool {
+    let mut yes = false;
+    logic.visit_cmps(&mut |c, neg| {
+        if !neg && c.field.raw.eq_ignore_ascii_case("container.id") {
+            yes = true;
+        }
+    });
+    yes
+}
+
+/// The rule's search counts distinct accounts and alerts on many of them
+/// (SPL `dc(TargetUserName)`, `distinct_count(user)`, `estdc(user)`).
+/// ES|QL `COUNT_DISTINCT` rules are left alone: they usually also alert
+/// on a single account's burst.
+fn counts_distinct_accounts(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["dc(", "distinct_count(", "estdc("].iter().any(|f| {
+        t.match_indices(f).any(|(i, _)| {
+            // `dc(` inside a longer name (`count_dc(`) is something else.
+            let word_start = i == 0
+                || !t.as_bytes()[i - 1].is_ascii_alphanumeric() && t.as_bytes()[i - 1] != b'_';
+            let arg = t[i + f.len()..].split(')').next().unwrap_or("");
+            word_start && arg.len() < 60 && arg.contains("user")
+        })
+    })
+}
+
+/// The platform a data-source name implies: Splunk's `wineventlog_security`,
+/// `sysmon` and `powershell` macros read Windows logs, `linux_auditd` and
+/// `sysmon_linux` Linux ones.
+fn data_platform(data: &str) -> Option<Platform> {
+    if data.contains("linux") || data.contains("auditd") {
+        Some(Platform::Linux)
+    } else if data.contains("macos") || data.contains("osx") {
+        Some(Platform::Macos)
+    } else if ["wineventlog", "sysmon", "powershell", "windows"]
+        .iter()
+        .any(|w| data.starts_with(w))
+    {
+        Some(Platform::Windows)
+    } else {
+        None
     }
 }
 
@@ -709,6 +814,16 @@ fn threat_intent(k: &Knowledge, tags: &[&str], title: &str, path: &str) -> bool 
     });
     let in_path = i.paths.iter().any(|p| path.contains(p.as_str()));
     tag || in_path || i.titles.iter().any(|w| has_word(title, w))
+}
+
+/// The rule's own false-positive notes say no benign activity matches it
+/// ("There is no known legitimate workflow that …"): a benign actor's
+/// exclusion would only blind it.
+fn notes_rule_out_benign(k: &Knowledge, notes: &[crate::rule::Meta<String>]) -> bool {
+    notes.iter().any(|n| {
+        let text = n.value.to_ascii_lowercase();
+        k.intent.notes.iter().any(|p| text.contains(p.as_str()))
+    })
 }
 
 /// Spans of positive comparisons that key the rule on an entry parent of
@@ -809,6 +924,47 @@ fn related_concepts(concept: &str) -> Vec<&str> {
     }
 }
 
+/// Built-in accounts a rule excludes to scope itself, not to exclude an
+/// organisation's actors: `root` (uid `0`), `SYSTEM` and the service
+/// identities, empty and placeholder names.
+fn is_scoping_account(text: &str) -> bool {
+    let t = text.trim().trim_matches(['*', '"']);
+    if t.is_empty() {
+        return true;
+    }
+    // `NT AUTHORITY\SYSTEM` is `SYSTEM`; a directory (`C:\Program Files\`)
+    // is no account.
+    let t = t.rsplit('\\').next().unwrap_or(t);
+    !t.is_empty()
+        && [
+            "root",
+            "0",
+            "system",
+            "s-1-5-18",
+            "s-1-5-19",
+            "s-1-5-20",
+            "local service",
+            "localservice",
+            "network service",
+            "networkservice",
+            "nt authority",
+            "-",
+        ]
+        .iter()
+        .any(|a| t.eq_ignore_ascii_case(a))
+}
+
+/// `root` and uid `0` are one account: a rule on `user.id == "0"` is on
+/// root.
+fn account_key(concept: Option<&str>, text: &str) -> String {
+    let t = text.trim();
+    if concept == Some("user.id") && t == "0" {
+        "root".to_string()
+    } else {
+        t.to_ascii_lowercase()
+    }
+}
+
 /// Can an event the comparison `c` selects carry `value` (an exclusion
 /// value, compared as the exclusion field's `op` would)? Unknown shapes
 /// (regexes, ranges, addresses) answer yes.
@@ -825,6 +981,9 @@ fn value_meets(c: &Cmp, value: &str, program: bool) -> bool {
     c.values.iter().any(|x| {
         let t = x.text.trim();
         match c.op {
+            Op::Eq if c.field.concept.as_deref() == Some("user.id") => {
+                account_key(Some("user.id"), t) == account_key(None, v) || t.contains(['*', '?'])
+            }
             Op::Eq => t.eq_ignore_ascii_case(v) || t.contains(['*', '?']),
             Op::Contains => contains_ci(v, &t.to_ascii_lowercase()),
             Op::StartsWith => starts_with_ci(v, t),
@@ -918,7 +1077,9 @@ fn contradiction(
                     .iter()
                     .any(|v| match (program_name(&x.text), program_name(v)) {
                         (Some(a), Some(b)) if program => a.eq_ignore_ascii_case(b),
-                        _ => x.text.trim().eq_ignore_ascii_case(v.trim()),
+                        _ => {
+                            account_key(c.field.concept.as_deref(), &x.text) == account_key(None, v)
+                        }
                     })
             })
         });
@@ -966,11 +1127,32 @@ fn check_pattern(
     if facts.threat && pattern.intent == IntentPolicy::Silence {
         return None;
     }
-    if pattern
-        .unless
-        .iter()
-        .any(|m| !find_hits(m, view).is_empty())
+    // Inside a container every process runs as the image's user on a
+    // pod-named host: an exclusion by account or host name selects nothing
+    // there.
+    if facts.container
+        && !pattern.exclusion.fields.is_empty()
+        && pattern
+            .exclusion
+            .fields
+            .iter()
+            .all(|f| matches!(f.concept.as_str(), "user.name" | "host.name"))
     {
+        return None;
+    }
+    if facts.distinct_accounts
+        && pattern
+            .exclusion
+            .fields
+            .iter()
+            .any(|f| related_concepts(&f.concept).contains(&"user.name"))
+    {
+        return None;
+    }
+    if pattern.unless.iter().any(|c| {
+        !find_hits(&c.matcher, view).is_empty()
+            && c.also.iter().all(|m| !find_hits(m, view).is_empty())
+    }) {
         return None;
     }
     let mut hits: Vec<Hit> = Vec::new();
@@ -1020,11 +1202,45 @@ fn check_pattern(
         match handled_coverage(h, cmps, &trigger_cmps) {
             Coverage::Full => return None,
             Coverage::Partial { cmp, missing } => {
+                // A process exclusion that names none of the actors, on a
+                // pattern that excludes accounts or hosts (the rule excludes
+                // `apt-key` parents, the actors are build runners), is about
+                // other false positives: the pattern's own exclusion stands.
+                let none_named =
+                    h.min.is_some() && missing.len() == h.values.len() + h.processes.len();
+                let other_field = !pattern.exclusion.fields.is_empty()
+                    && pattern
+                        .exclusion
+                        .fields
+                        .iter()
+                        .all(|f| matches!(f.concept.as_str(), "user.name" | "host.name"));
+                if none_named && other_field {
+                    continue;
+                }
                 if partial.is_none() {
                     partial = Some((cmp, missing));
                 }
             }
             Coverage::None => {}
+        }
+    }
+    // Extending an exclusion on a parent the rule pins elsewhere (`node`)
+    // with the missing actors (`gitlab-runner`) changes nothing.
+    if let Some((cmp, missing)) = &partial {
+        if let Some(k) = cmp.field.concept.as_deref() {
+            let program = k.starts_with("process.");
+            let pinned: Vec<&Cmp> = related_concepts(k)
+                .into_iter()
+                .flat_map(|k| facts.required_on(k).iter().copied())
+                .filter(|c| pins(c, program))
+                .collect();
+            if !pinned.is_empty()
+                && !missing
+                    .iter()
+                    .any(|v| pinned.iter().all(|c| value_meets(c, v, program)))
+            {
+                return None;
+            }
         }
     }
     // An exclusion that cannot narrow the rule is no advice at all.
@@ -1072,6 +1288,18 @@ fn check_pattern(
         severity = lower(severity);
     }
     if facts.retired {
+        severity = lower(severity);
+    }
+    // A new-terms rule on the actor alerts on an actor's first time only:
+    // the administrators and pipelines that repeat are learnt by its
+    // history window, and only the rare ones remain to exclude.
+    if facts.learned_actors
+        && pattern
+            .exclusion
+            .fields
+            .iter()
+            .any(|f| ACTOR_CONCEPTS.contains(&f.concept.as_str()))
+    {
         severity = lower(severity);
     }
     let rule_ref = RuleRef {
@@ -1512,6 +1740,57 @@ mod tests {
         assert_eq!(program_name("*\\NMAP.EXE"), Some("NMAP"));
         assert_eq!(program_name("C:\\Tools\\"), None);
         assert_eq!(program_name("*nm?p*"), None);
+        assert_eq!(
+            program_name("C:\\Windows\\System32\\tree.com"),
+            Some("tree")
+        );
+        assert_eq!(program_name("\\run.BAT"), Some("run"));
+    }
+
+    #[test]
+    fn scoping_accounts_are_not_exclusions() {
+        for a in [
+            "root",
+            "0",
+            "SYSTEM",
+            "NT AUTHORITY\\SYSTEM",
+            "-",
+            "",
+            "*Local Service*",
+        ] {
+            assert!(is_scoping_account(a), "{a}");
+        }
+        for a in ["jenkins", "C:\\Program Files\\", "svc-backup", "10"] {
+            assert!(!is_scoping_account(a), "{a}");
+        }
+    }
+
+    #[test]
+    fn distinct_account_counts_in_spl() {
+        assert!(counts_distinct_accounts(
+            "| stats dc(TargetUserName) as n by src | where n > 30"
+        ));
+        assert!(counts_distinct_accounts("| stats estdc(user) by dest"));
+        assert!(!counts_distinct_accounts("| stats dc(dest) by user"));
+        assert!(!counts_distinct_accounts("| eval x=count_dc(user)"));
+        assert!(!counts_distinct_accounts(
+            "STATS n = COUNT_DISTINCT(user.name)"
+        ));
+    }
+
+    #[test]
+    fn platforms_from_data_source_names() {
+        assert_eq!(
+            data_platform("wineventlog_security"),
+            Some(Platform::Windows)
+        );
+        assert_eq!(data_platform("sysmon eventid 1"), Some(Platform::Windows));
+        assert_eq!(
+            data_platform("sysmon for linux eventid 1"),
+            Some(Platform::Linux)
+        );
+        assert_eq!(data_platform("linux_auditd"), Some(Platform::Linux));
+        assert_eq!(data_platform("cloudtrail"), None);
     }
 
     #[test]

@@ -11,16 +11,24 @@
 //! [`Check`] impl, one line `module::Type [runs],` in `registry!` below,
 //! and a fixture folder `tests/fixtures/<check_name>/`.
 
+pub mod ambiguous_yaml_scalar;
+pub mod bypassable_exclusion;
+pub mod commandline_only_selection;
 mod declare;
 pub mod diagnostic;
 pub mod documented_fp_unhandled;
 pub mod fp_notes_missing;
 pub mod invalid_suppression;
 pub mod known_fp_pattern;
+pub mod literal_wildcard;
+pub mod modifier_misuse;
+pub mod noop_exclusion;
 pub mod parse;
 pub mod placeholder_value;
 pub mod proposal;
 pub mod tstats_without_datamodel;
+pub mod unknown_field;
+pub mod unreachable_logic;
 pub mod unused_suppression;
 
 pub use declare::{
@@ -80,6 +88,14 @@ registry! {
     documented_fp_unhandled::DocumentedFpUnhandled [runs],
     fp_notes_missing::FpNotesMissing [runs],
     placeholder_value::PlaceholderValue [runs],
+    unknown_field::UnknownField [runs],
+    bypassable_exclusion::BypassableExclusion [runs],
+    noop_exclusion::NoopExclusion [runs],
+    unreachable_logic::UnreachableLogic [runs],
+    literal_wildcard::LiteralWildcard [runs],
+    ambiguous_yaml_scalar::AmbiguousYamlScalar [runs],
+    commandline_only_selection::CommandlineOnlySelection [runs],
+    modifier_misuse::ModifierMisuse [runs],
 }
 
 impl Code {

@@ -92,6 +92,7 @@ impl Exclusion {
                 edits,
             },
             has_placeholders: self.has_placeholders(),
+            proposal: None,
         }
     }
 }

@@ -82,6 +82,36 @@ struct Term {
     escaped_wild: bool,
 }
 
+/// A character Lucene's query syntax gives a meaning to, which a term
+/// must backslash-escape to mean it literally.
+pub fn is_special(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '+' | '-'
+                | '='
+                | '&'
+                | '|'
+                | '>'
+                | '<'
+                | '!'
+                | '('
+                | ')'
+                | '{'
+                | '}'
+                | '['
+                | ']'
+                | '^'
+                | '"'
+                | '~'
+                | '*'
+                | '?'
+                | ':'
+                | '\\'
+                | '/'
+        )
+}
+
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }

@@ -212,6 +212,7 @@ mod tests {
                     applicability: Applicability::Unsafe,
                 },
                 has_placeholders: false,
+                proposal: None,
             }),
             key: "k".into(),
         }

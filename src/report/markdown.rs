@@ -467,6 +467,7 @@ mod tests {
                     applicability: crate::diagnostic::Applicability::DisplayOnly,
                 },
                 has_placeholders: true,
+                proposal: None,
             }),
             key: String::new(),
         }

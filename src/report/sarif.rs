@@ -631,6 +631,7 @@ mod tests {
                     ],
                 },
                 has_placeholders: false,
+                proposal: None,
             }),
             key: format!("ephemeral-port|DestinationPort|{value}"),
         }

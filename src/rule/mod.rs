@@ -1,6 +1,7 @@
 //! A parsed detection rule: metadata, the Logic IR and the anchors a
 //! suggestion needs to place an exclusion in the rule's own language.
 
+pub mod constraints;
 pub mod logic;
 pub mod persistent;
 
@@ -93,9 +94,40 @@ pub struct RuleMeta {
     /// that say what data the rule reads (e.g. `network_connection`,
     /// `process_creation`, `Endpoint.Processes`, `logs-endpoint.events.*`).
     pub data: Vec<String>,
+    /// Sigma `logsource` keys and values as written (`category`,
+    /// `process_creation`), in the order of the file.
+    pub logsource: Vec<(String, String)>,
     /// Rule type where the format has one (Elastic `query`/`eql`/…, Splunk
     /// `TTP`/`Anomaly`/…, Sigma `correlation`/`filter`).
     pub rule_type: Option<Meta<String>>,
+    /// What the rule counts before it alerts (Elastic `threshold` and
+    /// `new_terms`), in the order written.
+    pub aggregations: Vec<Aggregation>,
+}
+
+/// How a rule counts events before it alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregationKind {
+    /// Alerts when the events of one group reach a count (Elastic
+    /// `threshold`).
+    Threshold,
+    /// Alerts on a value (or combination of values) of `fields` not seen
+    /// in the history window (Elastic `new_terms`).
+    NewTerms,
+}
+
+/// One aggregation of a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregation {
+    pub kind: AggregationKind,
+    /// The fields the count is grouped by; for new terms, the fields whose
+    /// new values alert.
+    pub fields: Vec<Meta<String>>,
+    /// Fields whose distinct values are counted (a threshold's
+    /// `cardinality`).
+    pub distinct: Vec<Meta<String>>,
+    /// The count the rule alerts at, when written.
+    pub threshold: Option<i64>,
 }
 
 /// Where a suggestion can put an exclusion, filled in by the format parser.
@@ -119,6 +151,10 @@ pub struct Anchors {
     pub conditions: Vec<Span>,
     /// Sigma: names of the selections defined under `detection`.
     pub selections: Vec<String>,
+    /// Sigma: the selections no condition names (directly or through an
+    /// `N of` pattern), with the span of their key; empty when a condition
+    /// did not parse.
+    pub unused_selections: Vec<(String, Span)>,
     /// Sigma: the column (0-based, in bytes) at which `detection`'s keys
     /// are indented, and the span of the `detection` mapping.
     pub detection_indent: Option<usize>,

@@ -74,31 +74,7 @@ fn field_clause(f: &ExclusionField) -> Option<String> {
 }
 
 fn is_special(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '+' | '-'
-                | '='
-                | '&'
-                | '|'
-                | '>'
-                | '<'
-                | '!'
-                | '('
-                | ')'
-                | '{'
-                | '}'
-                | '['
-                | ']'
-                | '^'
-                | '"'
-                | '~'
-                | '*'
-                | '?'
-                | ':'
-                | '\\'
-                | '/'
-        )
+    crate::query::lucene::is_special(c)
 }
 
 /// Backslash-escape every special character (for terms and wildcards).

@@ -194,7 +194,7 @@ fn add_exclusion(old: &str, name: &str) -> String {
 }
 
 /// The new selection, one line per entry, without the base indentation.
-fn selection_lines(name: &str, fields: &[ExclusionField], step: usize) -> Vec<String> {
+pub(crate) fn selection_lines(name: &str, fields: &[ExclusionField], step: usize) -> Vec<String> {
     let pad = " ".repeat(step);
     let mut lines = vec![format!("{name}:")];
     for f in fields {

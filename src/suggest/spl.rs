@@ -100,7 +100,7 @@ struct Placement {
     at_filter: bool,
 }
 
-fn names_in(scope: &FieldScope, excl: &Exclusion) -> Option<Vec<String>> {
+pub(crate) fn names_in(scope: &FieldScope, excl: &Exclusion) -> Option<Vec<String>> {
     excl.fields
         .iter()
         .map(|f| scope.name_for(&f.field))
@@ -212,7 +212,7 @@ fn tstats_for<'a>(
 }
 
 /// `NOT (a IN ("x", "y") AND b="z")` with the fields named `names`.
-fn clause(excl: &Exclusion, names: &[String]) -> Option<String> {
+pub(crate) fn clause(excl: &Exclusion, names: &[String]) -> Option<String> {
     let mut parts = Vec::new();
     for (f, name) in excl.fields.iter().zip(names) {
         parts.push(condition(f, name)?);

@@ -66,7 +66,10 @@ fn finish(rule: &DetectionRule, file: &SourceFile, mut d: Diagnostic, p: &Propos
         help.push_str(&kibana_exception_note(&p.exclusion.normalized()));
     }
     d.help = Some(help);
-    d.suggestion = rendered.map(|(s, _)| s);
+    d.suggestion = rendered.map(|(mut s, _)| {
+        s.proposal = Some(Box::new(p.clone()));
+        s
+    });
     d
 }
 

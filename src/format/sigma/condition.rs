@@ -157,21 +157,26 @@ struct P<'a, 's> {
     map: &'a OffsetMap,
     sels: &'a Selections,
     issues: &'a mut Vec<ParseIssue>,
+    /// Per selection (by index): named by the condition.
+    mentioned: &'a mut [bool],
 }
 
 /// Parse one condition string. Returns `None` after a syntax error (an
 /// `RL006` issue has been pushed).
+///
+/// `mentioned` (one flag per selection, in declaration order) is set for
+/// every selection the condition names.
 pub(crate) fn parse(
     src: &str,
     map: &OffsetMap,
     sels: &Selections,
     issues: &mut Vec<ParseIssue>,
+    mentioned: &mut [bool],
 ) -> Option<Logic> {
     let (toks, pipe) = lex(src);
-    let end = pipe.unwrap_or(src.trim_end().len());
     // Issues about names are only reported when the syntax is right.
     let mut local = Vec::new();
-    let logic = parse_tokens(src, toks, pipe, end, map, sels, &mut local);
+    let logic = parse_tokens(src, toks, pipe, map, sels, &mut local, mentioned);
     if logic.is_none() {
         local.retain(|i| i.code == "RL006");
     }
@@ -183,11 +188,12 @@ fn parse_tokens(
     src: &str,
     toks: Vec<Tok<'_>>,
     pipe: Option<usize>,
-    end: usize,
     map: &OffsetMap,
     sels: &Selections,
     issues: &mut Vec<ParseIssue>,
+    mentioned: &mut [bool],
 ) -> Option<Logic> {
+    let end = pipe.unwrap_or(src.trim_end().len());
     let mut sorted: Vec<(&str, usize)> = sels
         .keys()
         .enumerate()
@@ -207,6 +213,7 @@ fn parse_tokens(
         map,
         sels,
         issues,
+        mentioned,
     };
     if p.toks.is_empty() {
         let at = p.file(Span::point(src.len() - src.trim_start().len()));
@@ -412,6 +419,11 @@ impl<'s> P<'_, 's> {
     fn reference(&mut self, name: &str, span: Span) -> Result<Logic, SynErr> {
         self.charge(1, span)?;
         let fspan = self.file(span);
+        if let Some(i) = self.sels.get_index_of(name) {
+            if let Some(m) = self.mentioned.get_mut(i) {
+                *m = true;
+            }
+        }
         Ok(match self.sels.get_full(name) {
             Some((i, _, Some(l))) => self.use_selection(i, l),
             Some((_, _, None)) => Logic::opaque(
@@ -507,6 +519,11 @@ impl<'s> P<'_, 's> {
                 whole,
                 "pattern matches no selection",
             ));
+        }
+        for &i in &names {
+            if let Some(m) = self.mentioned.get_mut(i) {
+                *m = true;
+            }
         }
         let sels = self.sels;
         let parts: Vec<Logic> = names

@@ -211,6 +211,15 @@ fn build_rule(
     if let Some(ls) = root.get("logsource") {
         match ls {
             Node::Map { .. } => {
+                if let Node::Map { entries, .. } = ls {
+                    for (k, v) in entries {
+                        let k = k.as_scalar();
+                        let v = v.as_scalar().filter(|v| !v.is_null());
+                        if let (Some(k), Some(v)) = (k, v) {
+                            meta.logsource.push((k.value.clone(), v.value.clone()));
+                        }
+                    }
+                }
                 for k in ["category", "product", "service"] {
                     if let Some(s) = ls.get(k).and_then(Node::as_scalar) {
                         if !s.is_null() && !s.value.trim().is_empty() {
@@ -319,6 +328,7 @@ fn detection(
     }
 
     let mut sels = Selections::new();
+    let mut key_spans: Vec<Span> = Vec::new();
     let mut cond: Option<&Node> = None;
     if !*flow {
         anchors.detection_step = indent_step(text, entries);
@@ -347,6 +357,7 @@ fn detection(
         let logic = detection::selection(text, name, v, issues);
         if !sels.contains_key(name) {
             anchors.selections.push(name.to_string());
+            key_spans.push(k.span());
         }
         sels.insert(name.to_string(), logic);
     }
@@ -396,19 +407,48 @@ fn detection(
         }
     };
     let mut alts = Vec::new();
-    for s in scalars {
+    let mut mentioned = vec![false; sels.len()];
+    let mut all_parsed = true;
+    let issues_before = issues.len();
+    for s in scalars.iter().copied() {
         let cspan = s.content_span(text);
         anchors.conditions.push(cspan);
         let map = s.content_map(text);
         anchors.condition_exprs.push(condition_expr(&s.value, &map));
-        match condition::parse(&s.value, &map, &sels, issues) {
+        match condition::parse(&s.value, &map, &sels, issues, &mut mentioned) {
             Some(l) => alts.push(l),
-            None => alts.push(Logic::opaque(
-                s.value.clone(),
-                cspan,
-                "the condition does not parse",
-            )),
+            None => {
+                all_parsed = false;
+                alts.push(Logic::opaque(
+                    s.value.clone(),
+                    cspan,
+                    "the condition does not parse",
+                ))
+            }
         }
+    }
+    // A legacy aggregation names selections after its pipe
+    // (`selection | near other`): those are used too.
+    for s in &scalars {
+        if let Some((_, tail)) = s.value.split_once('|') {
+            for word in tail.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')) {
+                if let Some(i) = sels.get_index_of(word) {
+                    mentioned[i] = true;
+                }
+            }
+        }
+    }
+    // A name the condition gets wrong (`RL007`, with its did-you-mean)
+    // leaves the selection it meant unused: one report is enough.
+    let misnamed = issues[issues_before..].iter().any(|i| i.code == "RL007");
+    if all_parsed && !misnamed {
+        anchors.unused_selections = sels
+            .keys()
+            .zip(&mentioned)
+            .zip(&key_spans)
+            .filter(|((_, m), _)| !**m)
+            .map(|((name, _), span)| (name.clone(), *span))
+            .collect();
     }
     (Some(Logic::or(alts)), anchors)
 }

@@ -422,6 +422,11 @@ fn rule_from_map(
                         meta.data.push(spec);
                     }
                 }
+                for m in data_source_macros(&dec.text) {
+                    if !meta.data.contains(&m) {
+                        meta.data.push(m);
+                    }
+                }
                 logic = Some(a.logic);
             }
             _ => issues.push(ParseIssue::error(
@@ -473,3 +478,41 @@ pub fn search_scalar(file: &SourceFile, query: Span) -> Option<Decoded> {
 
 #[cfg(test)]
 mod tests;
+
+/// Data-source macros of a search (`` `wineventlog_security` ``,
+/// `` `sysmon` ``, `` `cloudtrail` ``), lower case: they name the data the
+/// search reads. Filter and helper macros name none.
+fn data_source_macros(search: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, part) in search.split('`').enumerate() {
+        if i % 2 == 0 {
+            continue;
+        }
+        let name = part.split('(').next().unwrap_or("").trim().to_lowercase();
+        let helper = name.is_empty()
+            || name.ends_with("_filter")
+            || name.starts_with("security_content_")
+            || name.starts_with("drop_dm_object_name")
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !helper && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod data_source_macro_tests {
+    use super::data_source_macros;
+
+    #[test]
+    fn data_source_macros_skip_helpers() {
+        let m = data_source_macros(
+            "`wineventlog_security` EventCode=4625 | `security_content_ctime(firstTime)` \
+             | `drop_dm_object_name(Processes)` | `sysmon` | `x_filter`",
+        );
+        assert_eq!(m, vec!["wineventlog_security", "sysmon"]);
+    }
+}
