@@ -55,6 +55,13 @@ const IDS: &[&str] = &[
     "public-web-api",
     "tunnel-client",
     "file-sync-client",
+    "signed-dll-load",
+    "office-file-types",
+    "browser-app",
+    "developer-ide",
+    "portable-app-path",
+    "oem-driver",
+    "vdi-virtualization",
 ];
 
 #[test]
