@@ -94,9 +94,10 @@ pub struct Pattern {
     #[serde(default)]
     pub handled: Vec<Handled>,
     /// The pattern does not apply when any of these matches the rule
-    /// (the rule keys on something that makes the benign actor irrelevant).
+    /// (the rule keys on something that makes the benign actor irrelevant);
+    /// like a trigger clause, one may require `also` matchers as well.
     #[serde(default)]
-    pub unless: Vec<Matcher>,
+    pub unless: Vec<Clause>,
     /// What the rule must be about for the pattern to apply.
     #[serde(default)]
     pub scope: Scope,
@@ -257,6 +258,11 @@ pub struct Matcher {
     /// Match in negative position (the rule excludes it) instead of positive.
     #[serde(default)]
     pub negated: bool,
+    /// Every value of the comparison must match: the rule requires one of
+    /// these values and nothing else (`event.outcome: failure`, not
+    /// `success or failure`).
+    #[serde(default)]
+    pub only: bool,
     /// The same matcher prepared for matching; filled in at load.
     #[serde(skip)]
     pub compiled: CompiledMatcher,
@@ -787,6 +793,11 @@ pub struct IntentSignals {
     /// keyed on one is about a web shell or a malicious document.
     #[serde(default)]
     pub parents: Vec<String>,
+    /// Phrases in the rule's own false-positive notes saying that no
+    /// benign activity matches it ("no known legitimate"), compared as
+    /// case-insensitive substrings.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl IntentSignals {
@@ -796,6 +807,7 @@ impl IntentSignals {
             &mut self.stories,
             &mut self.paths,
             &mut self.titles,
+            &mut self.notes,
         ] {
             for x in list.iter_mut() {
                 *x = x.to_ascii_lowercase();
@@ -1102,8 +1114,8 @@ impl Knowledge {
         let matchers = p
             .trigger
             .iter()
-            .flat_map(|cl| std::iter::once(&cl.matcher).chain(cl.also.iter()))
-            .chain(p.unless.iter());
+            .chain(p.unless.iter())
+            .flat_map(|cl| std::iter::once(&cl.matcher).chain(cl.also.iter()));
         for m in matchers {
             let kinds = [
                 !m.ports.is_empty(),
@@ -1236,8 +1248,8 @@ impl Pattern {
         let matchers = self
             .trigger
             .iter_mut()
-            .flat_map(|c| std::iter::once(&mut c.matcher).chain(c.also.iter_mut()))
-            .chain(self.unless.iter_mut());
+            .chain(self.unless.iter_mut())
+            .flat_map(|c| std::iter::once(&mut c.matcher).chain(c.also.iter_mut()));
         for m in matchers {
             for list in [
                 &mut m.processes,
@@ -1272,14 +1284,11 @@ impl Pattern {
                 *w = w.to_ascii_lowercase();
             }
         }
-        for c in &mut self.trigger {
+        for c in self.trigger.iter_mut().chain(self.unless.iter_mut()) {
             c.matcher.compile();
             for m in &mut c.also {
                 m.compile();
             }
-        }
-        for m in &mut self.unless {
-            m.compile();
         }
         for h in &mut self.handled {
             h.compile();

@@ -198,6 +198,21 @@ fn final_sample_keeps_its_verdicts() {
     sample_keeps_its_verdicts("rl201-final.tsv");
 }
 
+/// The same for the sixth sample, drawn fresh after the fifth round
+/// (excluding every earlier sample).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn sixth_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-sixth.tsv");
+}
+
+/// The same for the seventh sample, drawn fresh after the sixth round.
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn seventh_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-seventh.tsv");
+}
+
 fn sample_keeps_its_verdicts(name: &str) {
     let root = corpus_root();
     assert!(

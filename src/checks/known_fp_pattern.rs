@@ -9,7 +9,7 @@ use crate::knowledge::{
     AddressScope, ExclusionFieldSpec, Handled, IntentPolicy, Knowledge, Matcher, Pattern, Platform,
     PortSpec, SchemaName, Scope,
 };
-use crate::rule::{Cmp, DetectionRule, Logic, Op, Schema};
+use crate::rule::{AggregationKind, Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
 
 declare_check! {
@@ -350,7 +350,11 @@ struct Hit<'a> {
 fn find_hits<'a>(m: &Matcher, view: &RuleView<'a>) -> Vec<Hit<'a>> {
     let mut out = Vec::new();
     for (c, neg) in &view.cmps {
-        for span in matcher_hits(m, c, *neg, Some(view)) {
+        let spans = matcher_hits(m, c, *neg, Some(view));
+        if m.only && spans.len() < c.values.len() {
+            continue;
+        }
+        for span in spans {
             out.push(Hit { span, cmp: c });
         }
     }
@@ -553,6 +557,17 @@ pub fn check(
     out
 }
 
+/// Concepts that name who acted: an exclusion on one of them is an
+/// exclusion of actors.
+const ACTOR_CONCEPTS: &[&str] = &[
+    "user.name",
+    "user.id",
+    "user.email",
+    "cloud.actor.name",
+    "kubernetes.audit.user.username",
+    "service.account",
+];
+
 /// What the rule is about, read once per rule: its log source, platform,
 /// type, address scope, intent and the constraints every match satisfies.
 struct RuleFacts<'a> {
@@ -573,6 +588,9 @@ struct RuleFacts<'a> {
     /// threshold cardinality on `user.name`): a few named accounts cannot
     /// make up such an alert, so excluding them explains nothing.
     distinct_accounts: bool,
+    /// The rule is a new-terms rule on the actor (a new-terms field is an
+    /// identity: user name or id, cloud principal, service account).
+    learned_actors: bool,
     /// The rule watches processes inside containers (Defend for
     /// Containers data, a positive test on `container.id`).
     container: bool,
@@ -637,10 +655,19 @@ impl<'a> RuleFacts<'a> {
                 .map(|t| t.value.to_ascii_lowercase()),
             internet,
             internal,
-            threat: threat_intent(k, &tags, title, &path_l),
+            threat: threat_intent(k, &tags, title, &path_l)
+                || notes_rule_out_benign(k, &rule.meta.falsepositives),
             entry_parents: entry_parents(k, logic),
             retired,
             distinct_accounts: false,
+            learned_actors: rule.meta.aggregations.iter().any(|a| {
+                a.kind == AggregationKind::NewTerms
+                    && a.fields.iter().any(|f| {
+                        k.fields
+                            .concept_of(rule.schema, &f.value)
+                            .is_some_and(|c| ACTOR_CONCEPTS.contains(&c))
+                    })
+            }),
             container: data.iter().any(|d| d.contains("cloud_defend")) || in_container(logic),
             required: required_constraints(logic),
             data,
@@ -787,6 +814,16 @@ fn threat_intent(k: &Knowledge, tags: &[&str], title: &str, path: &str) -> bool 
     });
     let in_path = i.paths.iter().any(|p| path.contains(p.as_str()));
     tag || in_path || i.titles.iter().any(|w| has_word(title, w))
+}
+
+/// The rule's own false-positive notes say no benign activity matches it
+/// ("There is no known legitimate workflow that …"): a benign actor's
+/// exclusion would only blind it.
+fn notes_rule_out_benign(k: &Knowledge, notes: &[crate::rule::Meta<String>]) -> bool {
+    notes.iter().any(|n| {
+        let text = n.value.to_ascii_lowercase();
+        k.intent.notes.iter().any(|p| text.contains(p.as_str()))
+    })
 }
 
 /// Spans of positive comparisons that key the rule on an entry parent of
@@ -1112,11 +1149,10 @@ fn check_pattern(
     {
         return None;
     }
-    if pattern
-        .unless
-        .iter()
-        .any(|m| !find_hits(m, view).is_empty())
-    {
+    if pattern.unless.iter().any(|c| {
+        !find_hits(&c.matcher, view).is_empty()
+            && c.also.iter().all(|m| !find_hits(m, view).is_empty())
+    }) {
         return None;
     }
     let mut hits: Vec<Hit> = Vec::new();
@@ -1252,6 +1288,18 @@ fn check_pattern(
         severity = lower(severity);
     }
     if facts.retired {
+        severity = lower(severity);
+    }
+    // A new-terms rule on the actor alerts on an actor's first time only:
+    // the administrators and pipelines that repeat are learnt by its
+    // history window, and only the rare ones remain to exclude.
+    if facts.learned_actors
+        && pattern
+            .exclusion
+            .fields
+            .iter()
+            .any(|f| ACTOR_CONCEPTS.contains(&f.concept.as_str()))
+    {
         severity = lower(severity);
     }
     let rule_ref = RuleRef {

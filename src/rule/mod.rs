@@ -99,6 +99,34 @@ pub struct RuleMeta {
     /// Rule type where the format has one (Elastic `query`/`eql`/…, Splunk
     /// `TTP`/`Anomaly`/…, Sigma `correlation`/`filter`).
     pub rule_type: Option<Meta<String>>,
+    /// What the rule counts before it alerts (Elastic `threshold` and
+    /// `new_terms`), in the order written.
+    pub aggregations: Vec<Aggregation>,
+}
+
+/// How a rule counts events before it alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregationKind {
+    /// Alerts when the events of one group reach a count (Elastic
+    /// `threshold`).
+    Threshold,
+    /// Alerts on a value (or combination of values) of `fields` not seen
+    /// in the history window (Elastic `new_terms`).
+    NewTerms,
+}
+
+/// One aggregation of a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregation {
+    pub kind: AggregationKind,
+    /// The fields the count is grouped by; for new terms, the fields whose
+    /// new values alert.
+    pub fields: Vec<Meta<String>>,
+    /// Fields whose distinct values are counted (a threshold's
+    /// `cardinality`).
+    pub distinct: Vec<Meta<String>>,
+    /// The count the rule alerts at, when written.
+    pub threshold: Option<i64>,
 }
 
 /// Where a suggestion can put an exclusion, filled in by the format parser.

@@ -17,8 +17,8 @@ pub mod string;
 
 use crate::query::{self, QueryParse};
 use crate::rule::{
-    Anchors, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile, Quoting,
-    RuleMeta, Schema,
+    Aggregation, AggregationKind, Anchors, DetectionRule, Format, Language, Logic, Meta,
+    ParseIssue, ParsedFile, Quoting, RuleMeta, Schema,
 };
 use crate::source::{OffsetMap, SourceFile, Span};
 use toml::de::{DeTable, DeValue};
@@ -355,7 +355,7 @@ impl<'t> Cx<'t> {
                 .string(md, "status")
                 .or_else(|| self.string(md, "maturity"));
         }
-        self.read_unmodelled(rule);
+        meta.aggregations = self.read_unmodelled(rule);
 
         let rule_type = meta.rule_type.as_ref().map(|m| m.value.clone());
         let language = self.language(rule, rule_type.as_deref());
@@ -398,29 +398,52 @@ impl<'t> Cx<'t> {
         })
     }
 
-    /// Values the IR does not model, read so that a wrong type is reported.
-    fn read_unmodelled(&mut self, rule: &DeTable<'_>) {
+    /// Values the logic does not model, read so that a wrong type is
+    /// reported; returns the rule's aggregations (`threshold`,
+    /// `new_terms`).
+    fn read_unmodelled(&mut self, rule: &DeTable<'_>) -> Vec<Aggregation> {
+        let mut aggregations = Vec::new();
         self.expect_integer(rule, "risk_score");
         let _ = self.string(rule, "note");
         if let Some(th) = self.expect_table(rule, "threshold") {
+            let mut fields = Vec::new();
             if let Some(f) = th.get("field") {
-                if !matches!(f.get_ref(), DeValue::String(_) | DeValue::Array(_)) {
+                if matches!(f.get_ref(), DeValue::String(_) | DeValue::Array(_)) {
+                    fields = self.strings(th, "field");
+                } else {
                     self.wrong_type("threshold.field", f, "a string or an array of strings");
                 }
             }
             self.expect_integer(th, "value");
+            let threshold = th.get("value").and_then(|v| match v.get_ref() {
+                DeValue::Integer(i) => i.to_string().parse().ok(),
+                _ => None,
+            });
+            let mut distinct = Vec::new();
             for c in self.expect_tables(th, "cardinality") {
-                let _ = self.string(c, "field");
+                distinct.extend(self.string(c, "field"));
                 self.expect_integer(c, "value");
             }
+            aggregations.push(Aggregation {
+                kind: AggregationKind::Threshold,
+                fields: fields.into_iter().filter(|f| !f.value.is_empty()).collect(),
+                distinct,
+                threshold,
+            });
         }
         if let Some(nt) = self.expect_table(rule, "new_terms") {
             let _ = self.string(nt, "field");
-            let _ = self.strings(nt, "value");
+            let fields = self.strings(nt, "value");
             for h in self.expect_tables(nt, "history_window_start") {
                 let _ = self.string(h, "field");
                 let _ = self.string(h, "value");
             }
+            aggregations.push(Aggregation {
+                kind: AggregationKind::NewTerms,
+                fields,
+                distinct: Vec::new(),
+                threshold: None,
+            });
         }
         for tm in self.expect_tables(rule, "threat_mapping") {
             for e in self.expect_tables(tm, "entries") {
@@ -434,6 +457,7 @@ impl<'t> Cx<'t> {
             let _ = self.expect_table(th, "tactic");
             let _ = self.expect_tables(th, "technique");
         }
+        aggregations
     }
 
     fn language(&mut self, rule: &DeTable<'_>, rule_type: Option<&str>) -> Lang {

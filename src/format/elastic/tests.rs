@@ -215,9 +215,30 @@ fn machine_learning_threshold_new_terms_esql() {
     let th = "[rule]\ntype = \"threshold\"\nlanguage = \"kuery\"\nquery = 'event.action:logon-failed'\n[rule.threshold]\nfield = [\"source.ip\"]\nvalue = 25\n[[rule.threshold.cardinality]]\nfield = \"user.name\"\nvalue = 5\n";
     let (_, r) = rule_of(th);
     assert_eq!(cmps(r.logic.as_ref().unwrap()).len(), 1);
+    let [agg] = r.meta.aggregations.as_slice() else {
+        panic!("one aggregation: {:?}", r.meta.aggregations)
+    };
+    assert_eq!(agg.kind, AggregationKind::Threshold);
+    assert_eq!(agg.fields.len(), 1);
+    assert_eq!(
+        &th[agg.fields[0].span.start..agg.fields[0].span.end],
+        "source.ip"
+    );
+    assert_eq!(agg.distinct[0].value, "user.name");
+    assert_eq!(agg.threshold, Some(25));
 
     let nt = "[rule]\ntype = \"new_terms\"\nlanguage = \"kuery\"\nquery = 'host.os.type:linux'\n[rule.new_terms]\nfield = \"new_terms_fields\"\nvalue = [\"host.id\"]\n[[rule.new_terms.history_window_start]]\nfield = \"history_window_start\"\nvalue = \"now-7d\"\n";
-    rule_of(nt);
+    let (_, r) = rule_of(nt);
+    let [agg] = r.meta.aggregations.as_slice() else {
+        panic!("one aggregation: {:?}", r.meta.aggregations)
+    };
+    assert_eq!(agg.kind, AggregationKind::NewTerms);
+    assert_eq!(agg.fields[0].value, "host.id");
+    assert_eq!(
+        &nt[agg.fields[0].span.start..agg.fields[0].span.end],
+        "host.id"
+    );
+    assert!(agg.distinct.is_empty() && agg.threshold.is_none());
 
     let tm = "[rule]\ntype = \"threat_match\"\nlanguage = \"kuery\"\nquery = 'source.ip:*'\nthreat_query = '@timestamp >= \"now-30d/d\"'\n[[rule.threat_mapping]]\n[[rule.threat_mapping.entries]]\nfield = \"source.ip\"\ntype = \"mapping\"\nvalue = \"threat.indicator.ip\"\n";
     rule_of(tm);
