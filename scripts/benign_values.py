@@ -88,6 +88,19 @@ SETS = {
         r"^\\?[a-z0-9 _.{}\\-]*(update|updater|onedrive|office|edge|google|adobe|"
         r"mozilla|firefox|chrome|dropbox|intel|nvidia|dell|lenovo|hp|microsoft)[^*]*$",
     ),
+    # Browsers and Electron apps (knowledge/patterns/desktop.yml, browser-app).
+    "browser_programs": (
+        PROGRAM_CONCEPTS,
+        r"^(chrome|msedge|firefox|brave|opera|opera_gx|vivaldi|iexplore|msedgewebview2|"
+        r"chromium|discord|slack|teams|ms-teams|zoom|githubdesktop|whatsapp|signal)\.exe$",
+    ),
+    # IDEs that start interpreters and compilers (desktop.yml, developer-ide).
+    "ide_programs": (
+        PROGRAM_CONCEPTS,
+        r"^(code|code - insiders|code-insiders|devenv|idea64|idea|pycharm64|pycharm|"
+        r"webstorm64|rider64|goland64|clion64|phpstorm64|rubymine64|studio64|eclipse|"
+        r"cursor|windsurf)\.exe$",
+    ),
 }
 
 # Sets whose values are compared as written, not by program name.

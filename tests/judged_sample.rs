@@ -182,6 +182,14 @@ fn cloud_pattern_sample_keeps_its_verdicts() {
     sample_keeps_its_verdicts("rl201-cloud-patterns.tsv");
 }
 
+/// The same for the judged sample of the desktop patterns
+/// (`knowledge/patterns/desktop.yml`).
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn desktop_pattern_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-desktop-patterns.tsv");
+}
+
 /// The same for the final stratified sample of the first catalogue's
 /// patterns (drawn excluding the four earlier samples).
 #[test]

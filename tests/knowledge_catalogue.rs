@@ -58,6 +58,13 @@ const IDS: &[&str] = &[
     "backup-agent",
     "scheduled-task",
     "crash-dump-forensics",
+    "signed-dll-load",
+    "office-file-types",
+    "browser-app",
+    "developer-ide",
+    "portable-app-path",
+    "oem-driver",
+    "vdi-virtualization",
 ];
 
 #[test]
