@@ -23,6 +23,8 @@ detection:
             - 6697
     condition: selection
 level: medium
+falsepositives:
+    - Chat clients of the support team
 ";
 
 const BROKEN: &str = "title: Broken
@@ -329,7 +331,7 @@ fn diff_prints_what_fix_would_write_and_writes_nothing() {
     );
     assert_eq!(code, 1, "{err}");
     assert!(
-        out.starts_with("--- a/irc.yml\n+++ b/irc.yml\n@@ -10,5 +10,"),
+        out.starts_with("--- a/irc.yml\n+++ b/irc.yml\n@@ -10,7 +10,"),
         "{out}"
     );
     assert!(out.contains("\n-    condition: selection\n"), "{out}");

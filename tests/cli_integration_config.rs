@@ -22,6 +22,8 @@ detection:
         DestinationPort: 53
     condition: selection
 level: low
+falsepositives:
+    - Lab traffic seen in tests
 ";
 
 /// `(code, pattern, severity, file)` of a diagnostic.

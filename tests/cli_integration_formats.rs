@@ -24,6 +24,8 @@ detection:
         DestinationPort: 6667
     condition: selection
 level: medium
+falsepositives:
+    - Lab traffic seen in tests
 ";
 
 /// No finding.
@@ -39,6 +41,8 @@ detection:
         Details|contains: '\\AppData\\Local\\Temp\\'
     condition: selection
 level: high
+falsepositives:
+    - Lab traffic seen in tests
 ";
 
 fn sarif(dir: &Path, args: &[&str]) -> (Value, i32) {
@@ -183,6 +187,8 @@ detection:
         Image|endswith: '/x%0A::set-env name=Y::2,c:d/nmap'
     condition: selection
 level: medium
+falsepositives:
+    - Lab traffic seen in tests
 ";
     let d = repo(&[("a,b:c.yml", evil)]);
     let out = rulelint(d.path())

@@ -133,6 +133,8 @@ detection:
         Details|contains: '\\Temp\\'
     condition: selection
 level: high
+falsepositives:
+    - Lab traffic seen in tests
 ";
     let d = repo(&[("a.yml", text)]);
     let (list, _, _) = run(d.path(), &["a.yml"]);

@@ -33,7 +33,7 @@ fn run(dir: &Path, args: &[&str]) -> Run {
 /// value in the selection.
 fn irc_rule(title: &str, value: &str) -> String {
     format!(
-        "title: {title}\nid: 3faac7ff-0cd0-4f69-a456-b9012b2f61a7\nstatus: experimental\nlogsource:\n    category: network_connection\n    product: windows\ndetection:\n    selection:\n        Image: {value}\n        DestinationPort:\n            - 6667\n    condition: selection\nlevel: medium\n"
+        "title: {title}\nid: 3faac7ff-0cd0-4f69-a456-b9012b2f61a7\nstatus: experimental\nlogsource:\n    category: network_connection\n    product: windows\ndetection:\n    selection:\n        Image: {value}\n        DestinationPort:\n            - 6667\n    condition: selection\nlevel: medium\nfalsepositives:\n    - Lab traffic seen in tests\n"
     )
 }
 

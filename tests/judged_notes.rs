@@ -6,7 +6,9 @@
 //! verdict `useful` | `weak` | `wrong`, a one-line reason). A finding
 //! judged `useful` or `weak` must still be reported; one judged `wrong`
 //! must not come back, unless its row says `open` in the `status` column
-//! (a known wrong finding the check cannot yet tell apart).
+//! (a known wrong finding the check cannot yet tell apart). A row whose
+//! status says `gone` was judged on an earlier version and is no longer
+//! reported since the check was narrowed: it must stay away.
 //!
 //! Needs the shared corpus: run with
 //! `RULELINT_CORPUS=/work/shared/corpus cargo test --test judged_notes -- --include-ignored`.
@@ -31,6 +33,8 @@ struct Row {
     verdict: String,
     /// `open`: judged wrong and still reported, knowingly.
     open: bool,
+    /// `gone`: no longer reported since the check was narrowed.
+    gone: bool,
 }
 
 fn rows() -> Vec<Row> {
@@ -67,6 +71,7 @@ fn rows() -> Vec<Row> {
                 value: get(v),
                 verdict: get(j),
                 open: status.is_some_and(|k| get(k) == "open"),
+                gone: status.is_some_and(|k| get(k) == "gone"),
             });
         }
     }
@@ -140,6 +145,15 @@ fn judged_findings_stay_as_judged() {
         let reported = found
             .iter()
             .any(|(c, v)| *c == r.code && v.lines().next().unwrap_or("") == r.value);
+        if r.gone {
+            if reported {
+                failures.push(format!(
+                    "{}: {} {} `{}` is marked gone and is reported again",
+                    r.source, r.path, r.code, r.value
+                ));
+            }
+            continue;
+        }
         match (r.verdict.as_str(), reported) {
             ("wrong", true) if !r.open => failures.push(format!(
                 "{}: {} {} `{}` was judged wrong and is reported again",

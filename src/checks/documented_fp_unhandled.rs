@@ -20,10 +20,13 @@ declare_check! {
     /// notes (Sigma `falsepositives`, Elastic `false_positives` and the "False
     /// positive analysis" section of `note`, Splunk `known_false_positives`)
     /// are read for the phrases of each catalogue pattern (`phrases:`); when
-    /// one is named, the rule's log source has the pattern's exclusion field
-    /// and the logic does not exclude the pattern, the note is reported with
-    /// the pattern's exclusion as help. A pattern that `known-fp-pattern`
-    /// already reports on the rule is not reported twice.
+    /// one is named, the pattern can apply to the rule (its scope, the
+    /// rule's intent and the pattern's `unless` conditions are read as
+    /// `known-fp-pattern` reads them), the logic tests a field the pattern's
+    /// triggers read, the rule's log source has the pattern's exclusion
+    /// field and the logic does not exclude the pattern, the note is
+    /// reported with the pattern's exclusion as help. A pattern that
+    /// `known-fp-pattern` already reports on the rule is not reported twice.
     ///
     /// ## Example
     ///
@@ -79,22 +82,39 @@ impl Check for DocumentedFpUnhandled {
         if rule.meta.falsepositives.is_empty() {
             return;
         }
-        let reported = rl201_patterns(ctx, rule);
+        let assessed = assess(ctx, rule);
+        let reported: BTreeSet<&str> = assessed
+            .findings
+            .iter()
+            .filter_map(|f| f.diagnostic.pattern.as_deref())
+            .collect();
         let mut cmps: Vec<(&Cmp, bool)> = Vec::new();
         logic.visit_cmps(&mut |c, neg| cmps.push((c, neg)));
         for pattern in &ctx.knowledge.patterns {
-            if reported.contains(pattern.id.as_str()) {
+            // Reported by known-fp-pattern already, or kept away from this
+            // rule by its scope, its intent or the pattern's `unless`.
+            if reported.contains(pattern.id.as_str()) || !assessed.open.contains(&pattern.id) {
                 continue;
             }
+            // A phrase several patterns share ("terraform" names every
+            // cloud change) does not say which exclusion is missing.
+            let own: Vec<String> = pattern
+                .phrases
+                .iter()
+                .filter(|p| !shared_phrase(ctx.knowledge, &pattern.id, p))
+                .cloned()
+                .collect();
             let Some((note, phrase)) = rule
                 .meta
                 .falsepositives
                 .iter()
-                .find_map(|n| first_phrase(&n.value, &pattern.phrases).map(|p| (n, p)))
+                .find_map(|n| first_phrase(&n.value, &own).map(|p| (n, p.to_string())))
             else {
                 continue;
             };
-            if about_the_actor(rule, &cmps, phrase)
+            let phrase = phrase.as_str();
+            if excluded_by_name(&cmps, phrase)
+                || about_the_actor(rule, &cmps, phrase)
                 || !about_the_same_data(pattern, &cmps)
                 || !exclusion_fields_available(ctx.knowledge, rule, pattern)
                 || handled(pattern, &cmps)
@@ -122,16 +142,14 @@ impl Check for DocumentedFpUnhandled {
     }
 }
 
-/// The ids of the patterns `known-fp-pattern` reports on the rule.
-pub(crate) fn rl201_patterns(ctx: &CheckContext<'_>, rule: &DetectionRule) -> BTreeSet<String> {
+/// What `known-fp-pattern` decides on the rule: its findings and the
+/// patterns open to the rule.
+pub(crate) fn assess(ctx: &CheckContext<'_>, rule: &DetectionRule) -> known_fp_pattern::Assessment {
     let c = known_fp_pattern::Context {
         knowledge: ctx.knowledge,
         environment: ctx.environment,
     };
-    known_fp_pattern::check(&c, ctx.file, rule, ctx.display)
-        .into_iter()
-        .filter_map(|f| f.diagnostic.pattern)
-        .collect()
+    known_fp_pattern::assess(&c, ctx.file, rule, ctx.display)
 }
 
 /// The first of `phrases` that `text` contains as whole words, ignoring
@@ -150,7 +168,9 @@ pub fn contains_phrase(text: &str, phrase: &str) -> bool {
     if p.is_empty() || p.len() > t.len() {
         return false;
     }
-    let word = |b: u8| b.is_ascii_alphanumeric();
+    // A hyphen joins a compound ("image-build systems" are not build
+    // systems).
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
     (0..=t.len() - p.len()).any(|i| {
         t[i..i + p.len()].eq_ignore_ascii_case(p)
             && (i == 0 || !word(t[i - 1]) || !word(p[0]))
@@ -184,17 +204,42 @@ fn about_the_actor(rule: &DetectionRule, cmps: &[(&Cmp, bool)], phrase: &str) ->
 
 /// Does the logic select on what the pattern's triggers read? A note
 /// naming administrators says nothing about a pattern on programs when
-/// the rule tests no program at all.
+/// the rule tests no program at all. The kind of event (`event.action`,
+/// `event.code`, …) does not count: nearly every rule tests it.
 fn about_the_same_data(pattern: &Pattern, cmps: &[(&Cmp, bool)]) -> bool {
+    const EVENT_KIND: &[&str] = &[
+        "event.action",
+        "event.code",
+        "event.category",
+        "event.type",
+        "event.outcome",
+        "event.dataset",
+        "event.provider",
+    ];
     cmps.iter().any(|(c, neg)| {
         !*neg
             && c.field.concept.as_deref().is_some_and(|k| {
-                pattern
-                    .trigger
-                    .iter()
-                    .any(|t| t.matcher.compiled.concepts.iter().any(|x| x == k))
+                !EVENT_KIND.contains(&k)
+                    && pattern
+                        .trigger
+                        .iter()
+                        .any(|t| t.matcher.compiled.concepts.iter().any(|x| x == k))
             })
     })
+}
+
+/// Does the logic already exclude something the phrase names (a negated
+/// value containing "Nessus" when the note names Nessus)?
+fn excluded_by_name(cmps: &[(&Cmp, bool)], phrase: &str) -> bool {
+    cmps.iter()
+        .any(|(c, neg)| *neg && c.values.iter().any(|v| contains_phrase(&v.text, phrase)))
+}
+
+/// Does another pattern of the catalogue list the same phrase?
+fn shared_phrase(k: &Knowledge, id: &str, phrase: &str) -> bool {
+    k.patterns
+        .iter()
+        .any(|p| p.id != id && p.phrases.iter().any(|q| q.eq_ignore_ascii_case(phrase)))
 }
 
 /// Does the logic exclude the pattern? Any exclusion counts, even one

@@ -1,13 +1,14 @@
 //! `RL203 fp-notes-missing`: the rule documents no false positives while
 //! catalogue patterns apply to it.
 
-use super::documented_fp_unhandled::rl201_patterns;
+use super::documented_fp_unhandled::assess;
 use super::proposal::Finding;
 use super::{Check, CheckContext, Declared};
 use crate::declare_check;
 use crate::diagnostic::Diagnostic;
-use crate::rule::DetectionRule;
+use crate::rule::{DetectionRule, Format};
 use crate::source::Span;
+use std::collections::BTreeSet;
 
 declare_check! {
     /// The rule documents no false positives although known benign actors apply to it.
@@ -19,9 +20,10 @@ declare_check! {
     /// Splunk `known_false_positives`) are what an analyst reads first when the
     /// rule fires. When they say only "Unknown", "None" or "N/A"
     /// while `known-fp-pattern` finds catalogue patterns on the rule, the
-    /// analyst starts from nothing although the benign actors are known. The
-    /// help suggests note text that names them. A rule without the field is
-    /// left alone: many rule sets omit it by convention.
+    /// analyst starts from nothing although the benign actors are known. A
+    /// rule without the field at all is reported the same way, on its title.
+    /// The help gives note text that names them, written the way the rule's
+    /// format holds it.
     ///
     /// ## Example
     ///
@@ -62,19 +64,15 @@ declare_check! {
 
 impl Check for FpNotesMissing {
     fn check_rule(&self, ctx: &CheckContext<'_>, rule: &DetectionRule, out: &mut Vec<Finding>) {
-        // Absent notes are left alone: many rule sets leave the field out
-        // by convention, and its absence is no statement.
-        if rule.logic.is_none()
-            || rule.meta.falsepositives.is_empty()
-            || rule
-                .meta
-                .falsepositives
-                .iter()
-                .any(|n| !is_placeholder(&n.value))
-        {
+        let notes = &rule.meta.falsepositives;
+        if rule.logic.is_none() || notes.iter().any(|n| !is_placeholder(&n.value)) {
             return;
         }
-        let ids = rl201_patterns(ctx, rule);
+        let ids: BTreeSet<String> = assess(ctx, rule)
+            .findings
+            .into_iter()
+            .filter_map(|f| f.diagnostic.pattern)
+            .collect();
         if ids.is_empty() {
             return;
         }
@@ -84,36 +82,68 @@ impl Check for FpNotesMissing {
             .iter()
             .filter(|p| ids.contains(&p.id))
             .collect();
-        let span = match (
-            rule.meta.falsepositives.first(),
-            rule.meta.falsepositives.last(),
-        ) {
-            (Some(a), Some(b)) => a.span.join(b.span),
-            _ => Span::point(0),
-        };
-        let what = "the false-positive notes say nothing";
         let names: Vec<String> = patterns.iter().map(|p| format!("`{}`", p.id)).collect();
-        let text: Vec<String> = patterns
+        let actors: Vec<String> = patterns
             .iter()
             .map(|p| {
-                let actors = p.benign.iter().take(2).cloned().collect::<Vec<_>>();
-                format!("\"{}\"", capitalise(&actors.join("; ")))
+                capitalise(
+                    &p.benign
+                        .iter()
+                        .take(2)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
             })
             .collect();
-        out.push(
-            Diagnostic::new(
-                self.code(),
-                ctx,
-                span,
+        let (span, message) = match (notes.first(), notes.last()) {
+            (Some(a), Some(b)) => (
+                a.span.join(b.span),
                 format!(
-                    "{what}, but known benign actors apply to it ({})",
+                    "the false-positive notes say nothing, but known benign actors apply to it ({})",
                     names.join(", ")
                 ),
-            )
-            .with_rule(rule)
-            .with_help(format!("document them, for example: {}", text.join(", ")))
-            .into(),
+            ),
+            _ => (
+                rule.meta
+                    .title
+                    .as_ref()
+                    .map(|t| t.span)
+                    .unwrap_or(Span::point(0)),
+                format!(
+                    "the rule has no false-positive notes, but known benign actors apply to it ({})",
+                    names.join(", ")
+                ),
+            ),
+        };
+        out.push(
+            Diagnostic::new(self.code(), ctx, span, message)
+                .with_rule(rule)
+                .with_help(format!(
+                    "document them, for example:\n{}",
+                    note_text(rule.format, &actors)
+                ))
+                .into(),
         );
+    }
+}
+
+/// The notes, written the way the rule's format holds them.
+fn note_text(format: Format, actors: &[String]) -> String {
+    let quoted = |a: &String| format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\""));
+    match format {
+        Format::Sigma => {
+            let mut s = String::from("falsepositives:");
+            for a in actors {
+                s.push_str(&format!("\n    - {}", quoted(a)));
+            }
+            s
+        }
+        Format::Elastic => format!(
+            "false_positives = [{}]",
+            actors.iter().map(quoted).collect::<Vec<_>>().join(", ")
+        ),
+        Format::Splunk => format!("known_false_positives: {}", quoted(&actors.join(". "))),
     }
 }
 

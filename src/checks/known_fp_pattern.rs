@@ -11,6 +11,7 @@ use crate::knowledge::{
 };
 use crate::rule::{AggregationKind, Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
+use std::collections::BTreeSet;
 
 declare_check! {
     /// The rule matches a known false-positive pattern and does not exclude it.
@@ -542,16 +543,42 @@ pub fn check(
     rule: &DetectionRule,
     display_path: &str,
 ) -> Vec<Finding> {
+    assess(ctx, file, rule, display_path).findings
+}
+
+/// What the check decides on one rule: its findings, and the patterns
+/// the rule's scope, intent and the patterns' `unless` leave open, whether
+/// or not a trigger matched (the notes checks ask which patterns can apply
+/// at all).
+pub struct Assessment {
+    pub findings: Vec<Finding>,
+    pub open: BTreeSet<String>,
+}
+
+/// Run the check on one rule and say which patterns were open to it.
+pub fn assess(
+    ctx: &Context<'_>,
+    file: &SourceFile,
+    rule: &DetectionRule,
+    display_path: &str,
+) -> Assessment {
+    let mut out = Assessment {
+        findings: Vec::new(),
+        open: BTreeSet::new(),
+    };
     let Some(logic) = &rule.logic else {
-        return Vec::new();
+        return out;
     };
     let view = RuleView::new(logic);
     let mut facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
     facts.distinct_accounts = counts_distinct_accounts(&file.text);
-    let mut out = Vec::new();
     for pattern in &ctx.knowledge.patterns {
+        if blocked(&facts, &view, pattern) {
+            continue;
+        }
+        out.open.insert(pattern.id.clone());
         if let Some(d) = check_pattern(ctx, file, rule, &view, &facts, pattern, display_path) {
-            out.push(d);
+            out.findings.push(d);
         }
     }
     out
@@ -1110,22 +1137,14 @@ fn broad_list(hits: &[Hit<'_>]) -> bool {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_pattern(
-    ctx: &Context<'_>,
-    file: &SourceFile,
-    rule: &DetectionRule,
-    view: &RuleView<'_>,
-    facts: &RuleFacts<'_>,
-    pattern: &Pattern,
-    display_path: &str,
-) -> Option<Finding> {
-    let cmps = view.cmps.as_slice();
+/// The rule's scope, intent or one of the pattern's `unless` matchers
+/// keeps the pattern away from the rule, whatever its triggers say.
+fn blocked(facts: &RuleFacts<'_>, view: &RuleView<'_>, pattern: &Pattern) -> bool {
     if !facts.in_scope(&pattern.scope) {
-        return None;
+        return true;
     }
     if facts.threat && pattern.intent == IntentPolicy::Silence {
-        return None;
+        return true;
     }
     // Inside a container every process runs as the image's user on a
     // pod-named host: an exclusion by account or host name selects nothing
@@ -1138,7 +1157,7 @@ fn check_pattern(
             .iter()
             .all(|f| matches!(f.concept.as_str(), "user.name" | "host.name"))
     {
-        return None;
+        return true;
     }
     if facts.distinct_accounts
         && pattern
@@ -1147,14 +1166,28 @@ fn check_pattern(
             .iter()
             .any(|f| related_concepts(&f.concept).contains(&"user.name"))
     {
-        return None;
+        return true;
     }
     if pattern.unless.iter().any(|c| {
         !find_hits(&c.matcher, view).is_empty()
             && c.also.iter().all(|m| !find_hits(m, view).is_empty())
     }) {
-        return None;
+        return true;
     }
+    false
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_pattern(
+    ctx: &Context<'_>,
+    file: &SourceFile,
+    rule: &DetectionRule,
+    view: &RuleView<'_>,
+    facts: &RuleFacts<'_>,
+    pattern: &Pattern,
+    display_path: &str,
+) -> Option<Finding> {
+    let cmps = view.cmps.as_slice();
     let mut hits: Vec<Hit> = Vec::new();
     // Hits of each clause's own matcher (not of its `also` companions).
     let mut main_hits: Vec<Hit> = Vec::new();

@@ -138,6 +138,8 @@ detection:
         DestinationPort: 6667
     condition: selection
 level: medium
+falsepositives:
+    - Lab traffic seen in tests
 ";
 
 /// `rulelint` run in `dir`, with `NO_COLOR` unset.
