@@ -101,6 +101,20 @@ SETS = {
         r"webstorm64|rider64|goland64|clion64|phpstorm64|rubymine64|studio64|eclipse|"
         r"cursor|windsurf)\.exe$",
     ),
+    # Linux package managers and their maintainer-script runners
+    # (knowledge/patterns/unix-ops.yml, linux-package-maintenance).
+    "package_manager_programs": (
+        PROGRAM_CONCEPTS,
+        r"^(dpkg|dpkg-preconfigure|dpkg-reconfigure|rpm|rpmdb|yum|dnf|dnf-automatic|apt|apt-get|"
+        r"aptitude|packagekitd|unattended-upgrade|unattended-upgrades|zypper|pacman|apk|snapd)$",
+    ),
+    # macOS device-management agents (unix-ops.yml, macos-mdm).
+    "mdm_programs": (
+        PROGRAM_CONCEPTS,
+        r"^(jamf|jamfdaemon|jamfmanagementservice|jamfagent|kandji-daemon|kandji-library-manager|"
+        r"managedsoftwareupdate|munki[a-z0-9_.-]*|hubcli|intunemdmagent|mdmclient|"
+        r"workspace one intelligent hub|addigy[a-z0-9_.-]*|mosyle[a-z0-9_.-]*)$",
+    ),
 }
 
 # Sets whose values are compared as written, not by program name.

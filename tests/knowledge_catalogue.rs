@@ -58,6 +58,8 @@ const IDS: &[&str] = &[
     "backup-agent",
     "scheduled-task",
     "crash-dump-forensics",
+    "linux-package-maintenance",
+    "macos-mdm",
     "signed-dll-load",
     "office-file-types",
     "browser-app",
