@@ -157,6 +157,24 @@ pub struct Scope {
     /// The address scope the rule must have.
     #[serde(default)]
     pub address: Option<AddressScope>,
+    /// What the rule must count before it alerts: `threshold` (a count per
+    /// group, SPL `stats … | where`, Elastic `threshold`), `distinct` (a
+    /// count of distinct values, SPL `dc()`, a threshold `cardinality`),
+    /// `new_terms` (Elastic `new_terms`). Empty: any rule.
+    #[serde(default)]
+    pub counts: Vec<CountKind>,
+    /// What the rule must not count.
+    #[serde(default)]
+    pub not_counts: Vec<CountKind>,
+}
+
+/// How a rule counts, as a pattern's scope names it.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CountKind {
+    Threshold,
+    Distinct,
+    NewTerms,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use super::{Check, CheckContext, Code};
 use crate::declare_check;
 use crate::diagnostic::{Diagnostic, Label, Position, RuleRef, Severity};
 use crate::knowledge::{
-    AddressScope, ExclusionFieldSpec, Handled, IntentPolicy, Knowledge, Matcher, Pattern, Platform,
-    PortSpec, SchemaName, Scope,
+    AddressScope, CountKind, ExclusionFieldSpec, Handled, IntentPolicy, Knowledge, Matcher,
+    Pattern, Platform, PortSpec, SchemaName, Scope,
 };
 use crate::rule::{AggregationKind, Cmp, DetectionRule, Logic, Op, Schema};
 use crate::source::{SourceFile, Span};
@@ -570,8 +570,7 @@ pub fn assess(
         return out;
     };
     let view = RuleView::new(logic);
-    let mut facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
-    facts.distinct_accounts = counts_distinct_accounts(&file.text);
+    let facts = RuleFacts::new(ctx.knowledge, rule, logic, display_path);
     for pattern in &ctx.knowledge.patterns {
         if blocked(&facts, &view, pattern) {
             continue;
@@ -615,6 +614,8 @@ struct RuleFacts<'a> {
     /// threshold cardinality on `user.name`): a few named accounts cannot
     /// make up such an alert, so excluding them explains nothing.
     distinct_accounts: bool,
+    /// How the rule counts before it alerts.
+    counts: Vec<CountKind>,
     /// The rule is a new-terms rule on the actor (a new-terms field is an
     /// identity: user name or id, cloud principal, service account).
     learned_actors: bool,
@@ -686,7 +687,14 @@ impl<'a> RuleFacts<'a> {
                 || notes_rule_out_benign(k, &rule.meta.falsepositives),
             entry_parents: entry_parents(k, logic),
             retired,
-            distinct_accounts: false,
+            counts: count_kinds(rule),
+            distinct_accounts: rule.meta.aggregations.iter().any(|a| {
+                a.distinct.iter().any(|f| {
+                    k.fields
+                        .concept_of(rule.schema, &f.value)
+                        .is_some_and(|c| ACTOR_CONCEPTS.contains(&c))
+                })
+            }),
             learned_actors: rule.meta.aggregations.iter().any(|a| {
                 a.kind == AggregationKind::NewTerms
                     && a.fields.iter().any(|f| {
@@ -727,6 +735,12 @@ impl<'a> RuleFacts<'a> {
                 return false;
             }
         }
+        if !s.counts.is_empty() && !s.counts.iter().any(|k| self.counts.contains(k)) {
+            return false;
+        }
+        if s.not_counts.iter().any(|k| self.counts.contains(k)) {
+            return false;
+        }
         match s.address {
             Some(AddressScope::Internet) => self.internet,
             Some(AddressScope::Internal) => self.internal && !self.internet,
@@ -754,23 +768,6 @@ fn in_container(logic: &Logic) -> bool {
         }
     });
     yes
-}
-
-/// The rule's search counts distinct accounts and alerts on many of them
-/// (SPL `dc(TargetUserName)`, `distinct_count(user)`, `estdc(user)`).
-/// ES|QL `COUNT_DISTINCT` rules are left alone: they usually also alert
-/// on a single account's burst.
-fn counts_distinct_accounts(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    ["dc(", "distinct_count(", "estdc("].iter().any(|f| {
-        t.match_indices(f).any(|(i, _)| {
-            // `dc(` inside a longer name (`count_dc(`) is something else.
-            let word_start = i == 0
-                || !t.as_bytes()[i - 1].is_ascii_alphanumeric() && t.as_bytes()[i - 1] != b'_';
-            let arg = t[i + f.len()..].split(')').next().unwrap_or("");
-            word_start && arg.len() < 60 && arg.contains("user")
-        })
-    })
 }
 
 /// The platform a data-source name implies: Splunk's `wineventlog_security`,
@@ -841,6 +838,48 @@ fn threat_intent(k: &Knowledge, tags: &[&str], title: &str, path: &str) -> bool 
     });
     let in_path = i.paths.iter().any(|p| path.contains(p.as_str()));
     tag || in_path || i.titles.iter().any(|w| has_word(title, w))
+}
+
+/// For a rule that counts before it alerts: the exclusion drops events
+/// before they are counted, and which fields the count is per.
+fn counting_hint(rule: &DetectionRule) -> String {
+    // A `stats … by` that only shapes the output (no threshold, no
+    // distinct count) does not decide whether the rule alerts.
+    let Some(a) = rule.meta.aggregations.iter().find(|a| {
+        a.kind == AggregationKind::Threshold && (a.threshold.is_some() || !a.distinct.is_empty())
+    }) else {
+        return String::new();
+    };
+    let mut by: Vec<String> = a.fields.iter().map(|f| format!("`{}`", f.value)).collect();
+    by.dedup();
+    let per = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" per {}", by.join(", "))
+    };
+    let what = match a.distinct.first() {
+        Some(d) => format!("distinct `{}`", d.value),
+        None => "events".to_string(),
+    };
+    format!(", before the rule counts {what}{per}")
+}
+
+/// How the rule counts, in the scope's terms.
+fn count_kinds(rule: &DetectionRule) -> Vec<CountKind> {
+    let mut out = Vec::new();
+    for a in &rule.meta.aggregations {
+        let k = match a.kind {
+            AggregationKind::NewTerms => CountKind::NewTerms,
+            AggregationKind::Threshold if !a.distinct.is_empty() => CountKind::Distinct,
+            AggregationKind::Threshold if a.threshold.is_some() => CountKind::Threshold,
+            // Grouping for the output only.
+            AggregationKind::Threshold => continue,
+        };
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
 }
 
 /// The rule's own false-positive notes say no benign activity matches it
@@ -1388,7 +1427,7 @@ fn check_pattern(
     let proposal = partial.is_none().then(|| Proposal {
         exclusion: excl,
         triggers: trigger_spans,
-        summary: pattern.exclusion.summary.clone(),
+        summary: format!("{}{}", pattern.exclusion.summary, counting_hint(rule)),
         facts: pattern
             .exclusion
             .fields
@@ -1427,7 +1466,7 @@ fn check_pattern(
         (Severity::Info, msg, help, cmp.span)
     } else {
         let msg = finding_message(pattern, &field, &value_text);
-        let help = pattern.exclusion.summary.clone();
+        let help = format!("{}{}", pattern.exclusion.summary, counting_hint(rule));
         (severity, msg, help, primary.span)
     };
 
@@ -1796,19 +1835,6 @@ mod tests {
         for a in ["jenkins", "C:\\Program Files\\", "svc-backup", "10"] {
             assert!(!is_scoping_account(a), "{a}");
         }
-    }
-
-    #[test]
-    fn distinct_account_counts_in_spl() {
-        assert!(counts_distinct_accounts(
-            "| stats dc(TargetUserName) as n by src | where n > 30"
-        ));
-        assert!(counts_distinct_accounts("| stats estdc(user) by dest"));
-        assert!(!counts_distinct_accounts("| stats dc(dest) by user"));
-        assert!(!counts_distinct_accounts("| eval x=count_dc(user)"));
-        assert!(!counts_distinct_accounts(
-            "STATS n = COUNT_DISTINCT(user.name)"
-        ));
     }
 
     #[test]

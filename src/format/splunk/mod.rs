@@ -15,6 +15,7 @@
 //! level (Splunk's risk bands: ≤20 informational, ≤40 low, ≤60 medium, ≤80
 //! high, else critical).
 
+mod aggregate;
 pub(crate) mod yaml;
 
 use crate::query::spl;
@@ -421,6 +422,12 @@ fn rule_from_map(
                     if !meta.data.contains(&spec) {
                         meta.data.push(spec);
                     }
+                }
+                for mut agg in aggregate::aggregations(&dec.text) {
+                    for f in agg.fields.iter_mut().chain(agg.distinct.iter_mut()) {
+                        f.span = map.span(f.span);
+                    }
+                    meta.aggregations.push(agg);
                 }
                 for m in data_source_macros(&dec.text) {
                     if !meta.data.contains(&m) {
