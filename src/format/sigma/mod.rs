@@ -14,8 +14,8 @@ pub(crate) mod detection;
 pub(crate) mod yaml;
 
 use crate::rule::{
-    Anchors, ConditionExpr, DetectionRule, Format, Language, Logic, Meta, ParseIssue, ParsedFile,
-    RuleMeta, Schema,
+    Aggregation, AggregationKind, Anchors, ConditionExpr, DetectionRule, Format, Language, Logic,
+    Meta, ParseIssue, ParsedFile, RuleMeta, Schema,
 };
 use crate::source::{SourceFile, Span};
 use condition::Selections;
@@ -246,11 +246,12 @@ fn build_rule(
         span,
     };
 
-    if let Some((k, _)) = root.entry("correlation") {
+    if let Some((k, c)) = root.entry("correlation") {
         rule.meta.rule_type = Some(Meta {
             value: "correlation".into(),
             span: k.span(),
         });
+        rule.meta.aggregations.extend(correlation_aggregation(c));
         return Some(rule);
     }
     let (det_key, det, skip): (&Node, &Node, &[&str]) = match root.entry("filter") {
@@ -500,6 +501,46 @@ pub(crate) fn column(text: &str, offset: usize) -> usize {
             .get(..offset)
             .and_then(|t| t.rfind('\n'))
             .map_or(0, |i| i + 1)
+}
+
+/// What a correlation rule counts: `event_count` (events per `group-by`
+/// reaching the condition), `value_count` (distinct values of the
+/// condition's `field`), `temporal` and the ordered kinds (events of the
+/// referenced rules together, per `group-by`).
+fn correlation_aggregation(c: &Node) -> Option<Aggregation> {
+    let kind = c.get("type")?.as_scalar()?.value.to_ascii_lowercase();
+    let meta = |n: &Node| {
+        n.as_scalar().map(|s| Meta {
+            value: s.value.clone(),
+            span: s.token,
+        })
+    };
+    let fields: Vec<Meta<String>> = match c.get("group-by") {
+        Some(Node::Seq { items, .. }) => items.iter().filter_map(meta).collect(),
+        Some(n) => meta(n).into_iter().collect(),
+        None => Vec::new(),
+    };
+    let cond = c.get("condition");
+    let threshold = cond.and_then(|n| {
+        ["gte", "gt", "eq"]
+            .iter()
+            .find_map(|op| n.get(op)?.as_scalar()?.value.trim().parse().ok())
+    });
+    let distinct = match kind.as_str() {
+        "value_count" => cond
+            .and_then(|n| n.get("field"))
+            .and_then(meta)
+            .into_iter()
+            .collect(),
+        "event_count" | "temporal" | "temporal_ordered" => Vec::new(),
+        _ => return None,
+    };
+    Some(Aggregation {
+        kind: AggregationKind::Threshold,
+        fields,
+        distinct,
+        threshold,
+    })
 }
 
 #[cfg(test)]

@@ -597,6 +597,19 @@ fn legacy_global_documents_are_merged() {
 }
 
 #[test]
+fn value_count_correlation_counts_distinct_values() {
+    let text = "title: Spray\nid: 11111111-0000-4000-8000-000000000001\ncorrelation:\n    type: value_count\n    rules: [failed_logon]\n    group-by: IpAddress\n    timespan: 10m\n    condition:\n        gt: 30\n        field: TargetUserName\n";
+    let p = parse(&file(text));
+    let a = &p.rules[0].meta.aggregations[0];
+    assert_eq!(a.fields[0].value, "IpAddress");
+    assert_eq!(a.distinct[0].value, "TargetUserName");
+    assert_eq!(a.threshold, Some(30));
+    // An unknown correlation type is not read as counting.
+    let odd = text.replace("value_count", "something_else");
+    assert!(parse(&file(&odd)).rules[0].meta.aggregations.is_empty());
+}
+
+#[test]
 fn correlation_and_filter_documents() {
     let text = "title: Many failures\nid: 11111111-0000-4000-8000-000000000000\ncorrelation:\n    type: event_count\n    rules:\n        - failed_logon\n    group-by:\n        - User\n    timespan: 5m\n    condition:\n        gte: 10\n---\ntitle: Filter admins\nlogsource:\n    product: windows\nfilter:\n    rules:\n        - 6f3e2987-db24-4c78-a860-b4f4095a7095\n    selection:\n        User|startswith: 'adm_'\n    condition: not selection\n";
     let p = parse(&file(text));
@@ -609,6 +622,15 @@ fn correlation_and_filter_documents() {
         span_of(text, "correlation")
     );
     assert!(c.logic.is_none());
+    let [agg] = c.meta.aggregations.as_slice() else {
+        panic!("{:?}", c.meta.aggregations)
+    };
+    assert_eq!(agg.fields.len(), 1);
+    assert_eq!(agg.fields[0].value, "User");
+    let at = span_of(text, "User\n    timespan").start;
+    assert_eq!(agg.fields[0].span, Span::new(at, at + 4));
+    assert!(agg.distinct.is_empty());
+    assert_eq!(agg.threshold, Some(10));
     let f = &p.rules[1];
     assert_eq!(f.meta.rule_type.as_ref().unwrap().value, "filter");
     assert_eq!(names(f.logic.as_ref().unwrap()), "not(User)");
