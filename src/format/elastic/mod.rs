@@ -367,9 +367,10 @@ impl<'t> Cx<'t> {
         match language {
             Lang::Known(lang) => {
                 if rule_type.as_deref() != Some("machine_learning") {
-                    if let Some((l, a)) = self.query(rule, lang, rule_span) {
+                    if let Some((l, a, aggs)) = self.query(rule, lang, rule_span) {
                         logic = Some(l);
                         anchors = a;
+                        meta.aggregations.extend(aggs);
                     }
                 }
             }
@@ -514,7 +515,7 @@ impl<'t> Cx<'t> {
         rule: &DeTable<'_>,
         lang: Language,
         rule_span: Span,
-    ) -> Option<(Logic, Anchors)> {
+    ) -> Option<(Logic, Anchors, Vec<Aggregation>)> {
         let Some(v) = rule.get("query") else {
             self.issues.push(ParseIssue::error(
                 "RL004",
@@ -554,7 +555,17 @@ impl<'t> Cx<'t> {
         let mut anchors = q.anchors;
         anchors.query = Some(content);
         anchors.query_quoting = quoting;
-        Some((q.logic, anchors))
+        // ES|QL `STATS … BY …` and the `WHERE` that compares its count.
+        let mut aggregations = Vec::new();
+        if lang == Language::Esql {
+            for mut agg in crate::format::splunk::aggregate::aggregations(&decoded) {
+                for f in agg.fields.iter_mut().chain(agg.distinct.iter_mut()) {
+                    f.span = map.span(f.span);
+                }
+                aggregations.push(agg);
+            }
+        }
+        Some((q.logic, anchors, aggregations))
     }
 }
 
