@@ -509,6 +509,16 @@ fn esql_stats_by_and_where_are_an_aggregation_with_file_spans() {
     assert_eq!(&t[f.start..f.end], "source.ip");
     assert_eq!(agg.threshold, Some(20));
 
+    // A distinct count only read by a CASE that also alerts on one value
+    // is not what the rule alerts on.
+    let case = "[rule]\ntype = \"esql\"\nlanguage = \"esql\"\nquery = '''\nFROM logs-*\n| STATS users = COUNT_DISTINCT(user.name), n = COUNT(*) BY source.ip\n| EVAL t = CASE(users == 1 AND n >= 30, \"guessing\", users >= 15, \"spraying\", null)\n| WHERE t IS NOT NULL\n'''\n";
+    let (_, r) = rule_of(case);
+    assert!(
+        r.meta.aggregations[0].distinct.is_empty(),
+        "{:?}",
+        r.meta.aggregations
+    );
+
     let kql = "[rule]\ntype = \"query\"\nlanguage = \"kuery\"\nquery = 'stats:x'\n";
     assert!(rule_of(kql).1.meta.aggregations.is_empty());
 }

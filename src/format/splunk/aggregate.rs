@@ -59,7 +59,10 @@ pub fn aggregations(text: &str) -> Vec<Aggregation> {
             let mut pos = by + 2;
             for tok in args[pos..].split([',', ' ', '\t', '\n', '\r']) {
                 if !tok.is_empty() {
-                    if tok.contains(['=', '(', '`', '[']) || tok.eq_ignore_ascii_case("span") {
+                    if tok.contains(['=', '(', '`', '[', '"'])
+                        || tok.starts_with("//")
+                        || tok.eq_ignore_ascii_case("span")
+                    {
                         break;
                     }
                     let s = base + pos;
@@ -203,7 +206,7 @@ mod tests {
 
     #[test]
     fn esql_stats_by_with_a_distinct_count_and_a_where() {
-        let s = "FROM logs-*\n| WHERE event.outcome == \"failure\"\n| STATS users = COUNT_DISTINCT(user.name), n = COUNT(*) BY source.ip\n| WHERE users > 10";
+        let s = "FROM logs-*\n| WHERE event.outcome == \"failure\"\n| STATS users = COUNT_DISTINCT(user.name), n = COUNT(*) BY source.ip\n  // one row per source\n| WHERE users > 10";
         let a = aggregations(s);
         assert_eq!(a.len(), 1, "{a:?}");
         assert_eq!(a[0].distinct[0].value, "user.name");
