@@ -213,6 +213,15 @@ fn seventh_sample_keeps_its_verdicts() {
     sample_keeps_its_verdicts("rl201-seventh.tsv");
 }
 
+/// The same for the findings the aggregation model touches: findings on
+/// rules that count, the counting-aware identity patterns, and the ES|QL
+/// distinct-count findings it removed.
+#[test]
+#[ignore = "needs the shared corpus (RULELINT_CORPUS)"]
+fn aggregation_sample_keeps_its_verdicts() {
+    sample_keeps_its_verdicts("rl201-aggregation.tsv");
+}
+
 fn sample_keeps_its_verdicts(name: &str) {
     let root = corpus_root();
     assert!(

@@ -101,7 +101,8 @@ pub struct RuleMeta {
     /// `TTP`/`Anomaly`/…, Sigma `correlation`/`filter`).
     pub rule_type: Option<Meta<String>>,
     /// What the rule counts before it alerts (Elastic `threshold` and
-    /// `new_terms`), in the order written.
+    /// `new_terms`, ES|QL and SPL `stats … by` with the count a later
+    /// `where` compares, Sigma correlations), in the order written.
     pub aggregations: Vec<Aggregation>,
 }
 

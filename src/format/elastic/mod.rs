@@ -367,9 +367,10 @@ impl<'t> Cx<'t> {
         match language {
             Lang::Known(lang) => {
                 if rule_type.as_deref() != Some("machine_learning") {
-                    if let Some((l, a)) = self.query(rule, lang, rule_span) {
+                    if let Some((l, a, aggs)) = self.query(rule, lang, rule_span) {
                         logic = Some(l);
                         anchors = a;
+                        meta.aggregations.extend(aggs);
                     }
                 }
             }
@@ -514,7 +515,7 @@ impl<'t> Cx<'t> {
         rule: &DeTable<'_>,
         lang: Language,
         rule_span: Span,
-    ) -> Option<(Logic, Anchors)> {
+    ) -> Option<(Logic, Anchors, Vec<Aggregation>)> {
         let Some(v) = rule.get("query") else {
             self.issues.push(ParseIssue::error(
                 "RL004",
@@ -554,8 +555,51 @@ impl<'t> Cx<'t> {
         let mut anchors = q.anchors;
         anchors.query = Some(content);
         anchors.query_quoting = quoting;
-        Some((q.logic, anchors))
+        // ES|QL `STATS … BY …` and the `WHERE` that compares its count.
+        let mut aggregations = Vec::new();
+        if lang == Language::Esql {
+            for mut agg in crate::format::splunk::aggregate::aggregations(&decoded) {
+                agg.distinct
+                    .retain(|d| esql_distinct_is_compared(&decoded, d.span));
+                for f in agg.fields.iter_mut().chain(agg.distinct.iter_mut()) {
+                    f.span = map.span(f.span);
+                }
+                aggregations.push(agg);
+            }
+        }
+        Some((q.logic, anchors, aggregations))
     }
+}
+
+/// Whether the distinct count of the field at `at` is what the query
+/// alerts on: its name (`users = COUNT_DISTINCT(user.name)`) is compared
+/// with `>` or `>=` by a later `WHERE`. A distinct count only read by a
+/// `CASE` that also alerts on one value is not a distinct-count rule.
+fn esql_distinct_is_compared(text: &str, at: Span) -> bool {
+    let before = text.get(..at.start).unwrap_or("");
+    let Some(eq) = before.rfind('=') else {
+        return false;
+    };
+    let alias = before[..eq]
+        .trim_end()
+        .rsplit(|c: char| c.is_whitespace() || c == ',')
+        .next()
+        .unwrap_or("");
+    if alias.is_empty() {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    let Some(rel) = lower.get(at.end..).and_then(|t| t.find("| where")) else {
+        return false;
+    };
+    let after = &text[at.end + rel..];
+    after.match_indices(alias).any(|(i, _)| {
+        let starts_word = after[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+        starts_word && after[i + alias.len()..].trim_start().starts_with('>')
+    })
 }
 
 enum Lang {

@@ -494,3 +494,31 @@ fn the_false_positive_analysis_of_the_note_is_read_as_notes() {
     let (_, r) = rule_of(&rule("\"\"\"## Triage\n\nLook.\n\"\"\""));
     assert_eq!(r.meta.falsepositives.len(), 1);
 }
+
+#[test]
+fn esql_stats_by_and_where_are_an_aggregation_with_file_spans() {
+    let t = "[rule]\ntype = \"esql\"\nlanguage = \"esql\"\nquery = '''\nFROM logs-* | WHERE event.outcome == \"failure\"\n| STATS users = COUNT_DISTINCT(user.name) BY source.ip\n| WHERE users > 20\n'''\n";
+    let (_, r) = rule_of(t);
+    let [agg] = r.meta.aggregations.as_slice() else {
+        panic!("one aggregation: {:?}", r.meta.aggregations)
+    };
+    assert_eq!(agg.kind, AggregationKind::Threshold);
+    let d = agg.distinct[0].span;
+    assert_eq!(&t[d.start..d.end], "user.name");
+    let f = agg.fields[0].span;
+    assert_eq!(&t[f.start..f.end], "source.ip");
+    assert_eq!(agg.threshold, Some(20));
+
+    // A distinct count only read by a CASE that also alerts on one value
+    // is not what the rule alerts on.
+    let case = "[rule]\ntype = \"esql\"\nlanguage = \"esql\"\nquery = '''\nFROM logs-*\n| STATS users = COUNT_DISTINCT(user.name), n = COUNT(*) BY source.ip\n| EVAL t = CASE(users == 1 AND n >= 30, \"guessing\", users >= 15, \"spraying\", null)\n| WHERE t IS NOT NULL\n'''\n";
+    let (_, r) = rule_of(case);
+    assert!(
+        r.meta.aggregations[0].distinct.is_empty(),
+        "{:?}",
+        r.meta.aggregations
+    );
+
+    let kql = "[rule]\ntype = \"query\"\nlanguage = \"kuery\"\nquery = 'stats:x'\n";
+    assert!(rule_of(kql).1.meta.aggregations.is_empty());
+}

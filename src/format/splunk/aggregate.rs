@@ -3,6 +3,9 @@
 //! (`dc(x)`, `distinct_count(x)`, `estdc(x)`), and the count a following
 //! `where`/`search` compares with (`| where count > 5`).
 //!
+//! ES|QL reads the same way: `STATS n = COUNT_DISTINCT(user.name) BY
+//! source.ip | WHERE n > 10`.
+//!
 //! A reading of the search text, not a parse: top-level commands are cut
 //! at pipes outside quotes, brackets and macros, and only the shapes above
 //! are read. Spans are offsets into the text given.
@@ -26,7 +29,7 @@ pub fn aggregations(text: &str) -> Vec<Aggregation> {
         let base = start + args_at;
         let lower = args.to_ascii_lowercase();
         let mut distinct = Vec::new();
-        for f in ["dc(", "distinct_count(", "estdc("] {
+        for f in ["dc(", "distinct_count(", "estdc(", "count_distinct("] {
             for (at, _) in lower.match_indices(f) {
                 let word_start = at == 0 || {
                     let b = lower.as_bytes()[at - 1];
@@ -56,7 +59,10 @@ pub fn aggregations(text: &str) -> Vec<Aggregation> {
             let mut pos = by + 2;
             for tok in args[pos..].split([',', ' ', '\t', '\n', '\r']) {
                 if !tok.is_empty() {
-                    if tok.contains(['=', '(', '`', '[']) || tok.eq_ignore_ascii_case("span") {
+                    if tok.contains(['=', '(', '`', '[', '"'])
+                        || tok.starts_with("//")
+                        || tok.eq_ignore_ascii_case("span")
+                    {
                         break;
                     }
                     let s = base + pos;
@@ -196,6 +202,19 @@ mod tests {
         assert_eq!(a.len(), 1, "{a:?}");
         assert_eq!(a[0].distinct[0].value, "user");
         assert_eq!(a[0].threshold, Some(5));
+    }
+
+    #[test]
+    fn esql_stats_by_with_a_distinct_count_and_a_where() {
+        let s = "FROM logs-*\n| WHERE event.outcome == \"failure\"\n| STATS users = COUNT_DISTINCT(user.name), n = COUNT(*) BY source.ip\n  // one row per source\n| WHERE users > 10";
+        let a = aggregations(s);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(a[0].distinct[0].value, "user.name");
+        let d = a[0].distinct[0].span;
+        assert_eq!(&s[d.start..d.end], "user.name");
+        let by: Vec<&str> = a[0].fields.iter().map(|f| f.value.as_str()).collect();
+        assert_eq!(by, ["source.ip"]);
+        assert_eq!(a[0].threshold, Some(10));
     }
 
     #[test]

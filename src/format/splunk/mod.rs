@@ -15,7 +15,7 @@
 //! level (Splunk's risk bands: ≤20 informational, ≤40 low, ≤60 medium, ≤80
 //! high, else critical).
 
-mod aggregate;
+pub(crate) mod aggregate;
 pub(crate) mod yaml;
 
 use crate::query::spl;
