@@ -107,10 +107,28 @@ pub(crate) fn names_in(scope: &FieldScope, excl: &Exclusion) -> Option<Vec<Strin
         .collect()
 }
 
+/// Like [`names_in`], but a name the search binds to an event field of
+/// its own (`rename actor.user.uid as user`, `eval user=…` of a field)
+/// counts as the field of that name.
+fn names_bound(scope: &FieldScope, excl: &Exclusion) -> Option<Vec<String>> {
+    excl.fields
+        .iter()
+        .map(|f| {
+            scope.name_for(&f.field).or_else(|| {
+                let want = scope.strip_dropped(&f.field);
+                matches!(scope.names.get(&want), Some(Some(_))).then_some(want)
+            })
+        })
+        .collect()
+}
+
 fn place(rule: &DetectionRule, pl: &SplPipeline, excl: &Exclusion) -> Option<Placement> {
-    // 1. Before the filter macro.
+    // 1. Before the filter macro. A name the search itself binds there
+    //    (`rename actor.user.uid as user`) is the search's own notion of
+    //    that field: the raw events may not have it at all (OCSF data), so
+    //    the exclusion goes where the search defines it.
     if let Some(stage) = pl.filter_stage.and_then(|i| pl.stages.get(i)) {
-        if let (Some(pipe), Some(names)) = (stage.pipe, names_in(&stage.scope, excl)) {
+        if let (Some(pipe), Some(names)) = (stage.pipe, names_bound(&stage.scope, excl)) {
             return Some(Placement {
                 at: pipe,
                 kind: Kind::PipeBefore,
@@ -468,6 +486,27 @@ mod tests {
             "{edited}"
         );
         assert_eq!(excluded(&r)[0].0, "User");
+    }
+
+    #[test]
+    fn a_name_the_search_binds_goes_where_the_search_defines_it() {
+        // OCSF events have no `user`: the search makes one from
+        // `actor.user.uid`, so the exclusion on `user` goes where it exists.
+        let yaml = "name: x\nid: 7\nsearch: '`amazon_security_lake` api.operation=DeleteTrail | fillnull | stats count by actor.user.uid src_endpoint.ip | rename actor.user.uid as user, src_endpoint.ip as src_ip | `x_filter`'\n";
+        let x = excl(vec![ef("user", Op::Eq, &["admin"])]);
+        let (s, edited, _) = roundtrip(yaml, &x);
+        assert_eq!(s.text, "| search NOT (user=\"admin\")");
+        assert!(
+            edited.contains("src_ip | search NOT (user=\"admin\") | `x_filter`"),
+            "{edited}"
+        );
+        // A name bound to something computed is not the field.
+        let yaml = "name: x\nid: 8\nsearch: '`cloudtrail` eventName=X | stats count by src | eval user=\"a\" | `x_filter`'\n";
+        let (_, edited, _) = roundtrip(yaml, &x);
+        assert!(
+            edited.contains("eventName=X | search NOT (user=\"admin\") | stats"),
+            "{edited}"
+        );
     }
 
     #[test]

@@ -7,6 +7,10 @@ re-judging of a judged sample.
                    [--exclude judged.tsv ...]
   rl201.py rejudge judged.tsv [--bin B] [--corpus DIR]
 
+--corpora names the folders under --corpus to read (default
+sigma,elastic,splunk); the eighth sample reads a `splunk-content` folder
+holding security_content's detections outside `endpoint/` (see README.md).
+
 A finding is identified by (corpus-relative path, rule id, pattern, field,
 value). `sample` prints TSV rows with empty verdict/reason columns, to be
 filled in by hand; `rejudge` says which judged findings still come back.
@@ -145,6 +149,7 @@ def cmd_rejudge(a):
 
 
 def main():
+    global CORPORA
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd", choices=("counts", "sample", "rejudge"))
     ap.add_argument("tsv", nargs="?")
@@ -153,7 +158,10 @@ def main():
     ap.add_argument("--per-pattern", type=int, default=3)
     ap.add_argument("--seed", default="before")
     ap.add_argument("--exclude", action="append", default=[])
+    ap.add_argument("--corpora", default=",".join(CORPORA),
+                    help="comma-separated folders under --corpus (default: sigma,elastic,splunk)")
     a = ap.parse_args()
+    CORPORA = tuple(c for c in a.corpora.split(",") if c)
     {"counts": cmd_counts, "sample": cmd_sample, "rejudge": cmd_rejudge}[a.cmd](a)
 
 
