@@ -166,6 +166,12 @@ pub struct Scope {
     /// What the rule must not count.
     #[serde(default)]
     pub not_counts: Vec<CountKind>,
+    /// Words or phrases that, in the rule's title (at word boundaries,
+    /// case-insensitively), say the rule is about a case the pattern's
+    /// benign actor must not be excluded from ("privileged role": only
+    /// the admins the exclusion names can make that change).
+    #[serde(default)]
+    pub not_titles: Vec<String>,
 }
 
 /// How a rule counts, as a pattern's scope names it.
@@ -1297,6 +1303,7 @@ impl Pattern {
             &mut self.scope.not_logsource,
             &mut self.scope.rule_type,
             &mut self.scope.not_rule_type,
+            &mut self.scope.not_titles,
         ] {
             for w in list.iter_mut() {
                 *w = w.to_ascii_lowercase();

@@ -194,6 +194,9 @@ struct RuleView<'a> {
     cmps: Vec<(&'a Cmp, bool)>,
     /// Ports the rule excludes, by concept.
     excluded_ports: Vec<(&'a str, i64)>,
+    /// Lower-case names of the allowlist macros the rule excludes
+    /// (`` NOT `kube_allowed_user_names` ``).
+    allowlists: Vec<String>,
 }
 
 impl<'a> RuleView<'a> {
@@ -209,9 +212,13 @@ impl<'a> RuleView<'a> {
                 }
             }
         }
+        let mut allowlists = Vec::new();
+        negated_macros(logic, false, &mut allowlists);
+        allowlists.retain(|m| is_allowlist(m));
         RuleView {
             cmps,
             excluded_ports,
+            allowlists,
         }
     }
 
@@ -624,6 +631,8 @@ struct RuleFacts<'a> {
     container: bool,
     /// Positive comparisons every match of the rule satisfies, by concept.
     required: Vec<(&'a str, Vec<&'a Cmp>)>,
+    /// The rule's title.
+    title: &'a str,
 }
 
 impl<'a> RuleFacts<'a> {
@@ -706,6 +715,7 @@ impl<'a> RuleFacts<'a> {
             container: data.iter().any(|d| d.contains("cloud_defend")) || in_container(logic),
             required: required_constraints(logic),
             data,
+            title,
         }
     }
 
@@ -739,6 +749,9 @@ impl<'a> RuleFacts<'a> {
             return false;
         }
         if s.not_counts.iter().any(|k| self.counts.contains(k)) {
+            return false;
+        }
+        if s.not_titles.iter().any(|w| has_word(self.title, w)) {
             return false;
         }
         match s.address {
@@ -1264,6 +1277,17 @@ fn check_pattern(
             .iter()
             .any(|h| facts.entry_parents.contains(&h.cmp.span));
     if entry_context && pattern.intent == IntentPolicy::Silence {
+        return None;
+    }
+
+    // An allowlist macro the rule already excludes, for the kind of field
+    // the exclusion names (`` NOT `kube_allowed_user_names` `` for an
+    // account exclusion): the author gave the rule its tuning hook.
+    if view
+        .allowlists
+        .iter()
+        .any(|m| allowlist_covers(m, &pattern.exclusion.fields))
+    {
         return None;
     }
 
@@ -1994,4 +2018,62 @@ mod tests {
             assert!(!is_private_range(p), "{p}");
         }
     }
+}
+
+/// Names of the SPL macros in negative position (`` NOT `x` ``), lower-cased.
+fn negated_macros(logic: &Logic, negated: bool, out: &mut Vec<String>) {
+    match logic {
+        Logic::And(c) | Logic::Or(c) => c.iter().for_each(|x| negated_macros(x, negated, out)),
+        Logic::Not(x) => negated_macros(x, !negated, out),
+        Logic::Shared(x) => negated_macros(x, negated, out),
+        Logic::Opaque(o) if negated && o.reason == "macro" => {
+            out.push(o.text.trim_matches('`').to_ascii_lowercase())
+        }
+        _ => {}
+    }
+}
+
+/// Words of a macro name (split at `_`, `-`, `(`, spaces).
+fn macro_words(name: &str) -> impl Iterator<Item = &str> {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// A macro whose name says it lists what is allowed: `allowed`,
+/// `allowlist`, `whitelist`, `approved`, `trusted`, `known`, `legit…`.
+fn is_allowlist(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "allow", "allowed", "allowlist", "whitelist", "whitelisted", "approved", "trusted",
+        "known", "legit", "legitimate", "sanctioned", "benign",
+    ];
+    macro_words(name).any(|w| WORDS.contains(&w))
+}
+
+/// Does the allowlist macro `name` list the kind of thing `fields`
+/// exclude? Judged by the words of its name: `user`, `account`,
+/// `principal`, `group` for accounts; `ip`, `src`, `cidr`, `network`,
+/// `host` for addresses; `host`, `server`, `dest` for host names;
+/// `process`, `image`, `binary`, `parent`, `path` for programs.
+fn allowlist_covers(name: &str, fields: &[ExclusionFieldSpec]) -> bool {
+    let words: Vec<&str> = macro_words(name).collect();
+    let has = |ws: &[&str]| {
+        words
+            .iter()
+            .any(|w| ws.iter().any(|x| w.trim_end_matches('s') == *x))
+    };
+    !fields.is_empty()
+        && fields.iter().all(|f| match f.concept.as_str() {
+            "user.name" | "user.id" | "user.email" | "cloud.actor.name"
+            | "kubernetes.audit.user.username" => {
+                has(&["user", "username", "account", "principal", "identity", "group", "admin"])
+            }
+            "source.ip" | "destination.ip" => {
+                has(&["ip", "src", "source", "cidr", "network", "subnet", "host", "addr", "address"])
+            }
+            "host.name" => has(&["host", "hostname", "server", "dest", "computer", "endpoint"]),
+            c if c.starts_with("process.") => {
+                has(&["process", "image", "binary", "parent", "path", "program"])
+            }
+            _ => false,
+        })
 }
