@@ -1829,6 +1829,35 @@ fn no_field_finding(
 mod tests {
     use super::*;
 
+    fn spec(concept: &str) -> ExclusionFieldSpec {
+        serde_saphyr::from_str(&format!("concept: {concept}")).expect("field spec")
+    }
+
+    #[test]
+    fn allowlist_macros_cover_the_kind_of_field_they_name() {
+        assert!(is_allowlist("kube_allowed_user_names"));
+        assert!(is_allowlist("known_admin_accounts"));
+        assert!(is_allowlist("dns_server_allowlist"));
+        assert!(!is_allowlist("kube_audit"));
+        assert!(!is_allowlist("cloudtrail"));
+        assert!(!is_allowlist("security_content_summariesonly"));
+        let user = [spec("user.name")];
+        let k8s = [spec("kubernetes.audit.user.username")];
+        let ip = [spec("source.ip")];
+        assert!(allowlist_covers("kube_allowed_user_names", &k8s));
+        assert!(allowlist_covers("kube_allowed_user_groups", &k8s));
+        assert!(allowlist_covers("known_admin_accounts", &user));
+        assert!(!allowlist_covers("kube_allowed_locations", &k8s));
+        assert!(!allowlist_covers("kube_allowed_user_names", &ip));
+        assert!(allowlist_covers("dns_server_allowlist_src_ips", &ip));
+        assert!(!allowlist_covers("known_admin_accounts", &[]));
+        // Every field of the exclusion must be listed.
+        assert!(!allowlist_covers(
+            "allowed_users",
+            &[spec("user.name"), spec("source.ip")]
+        ));
+    }
+
     #[test]
     fn program_names_from_paths_and_patterns() {
         assert_eq!(program_name("\\nmap.exe"), Some("nmap"));
@@ -2043,8 +2072,18 @@ fn macro_words(name: &str) -> impl Iterator<Item = &str> {
 /// `allowlist`, `whitelist`, `approved`, `trusted`, `known`, `legit…`.
 fn is_allowlist(name: &str) -> bool {
     const WORDS: &[&str] = &[
-        "allow", "allowed", "allowlist", "whitelist", "whitelisted", "approved", "trusted",
-        "known", "legit", "legitimate", "sanctioned", "benign",
+        "allow",
+        "allowed",
+        "allowlist",
+        "whitelist",
+        "whitelisted",
+        "approved",
+        "trusted",
+        "known",
+        "legit",
+        "legitimate",
+        "sanctioned",
+        "benign",
     ];
     macro_words(name).any(|w| WORDS.contains(&w))
 }
@@ -2063,13 +2102,22 @@ fn allowlist_covers(name: &str, fields: &[ExclusionFieldSpec]) -> bool {
     };
     !fields.is_empty()
         && fields.iter().all(|f| match f.concept.as_str() {
-            "user.name" | "user.id" | "user.email" | "cloud.actor.name"
-            | "kubernetes.audit.user.username" => {
-                has(&["user", "username", "account", "principal", "identity", "group", "admin"])
-            }
-            "source.ip" | "destination.ip" => {
-                has(&["ip", "src", "source", "cidr", "network", "subnet", "host", "addr", "address"])
-            }
+            "user.name"
+            | "user.id"
+            | "user.email"
+            | "cloud.actor.name"
+            | "kubernetes.audit.user.username" => has(&[
+                "user",
+                "username",
+                "account",
+                "principal",
+                "identity",
+                "group",
+                "admin",
+            ]),
+            "source.ip" | "destination.ip" => has(&[
+                "ip", "src", "source", "cidr", "network", "subnet", "host", "addr", "address",
+            ]),
             "host.name" => has(&["host", "hostname", "server", "dest", "computer", "endpoint"]),
             c if c.starts_with("process.") => {
                 has(&["process", "image", "binary", "parent", "path", "program"])
