@@ -1825,6 +1825,83 @@ fn no_field_finding(
     }
 }
 
+/// Names of the SPL macros in negative position (`` NOT `x` ``), lower-cased.
+fn negated_macros(logic: &Logic, negated: bool, out: &mut Vec<String>) {
+    match logic {
+        Logic::And(c) | Logic::Or(c) => c.iter().for_each(|x| negated_macros(x, negated, out)),
+        Logic::Not(x) => negated_macros(x, !negated, out),
+        Logic::Shared(x) => negated_macros(x, negated, out),
+        Logic::Opaque(o) if negated && o.reason == "macro" => {
+            out.push(o.text.trim_matches('`').to_ascii_lowercase())
+        }
+        _ => {}
+    }
+}
+
+/// Words of a macro name (split at `_`, `-`, `(`, spaces).
+fn macro_words(name: &str) -> impl Iterator<Item = &str> {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// A macro whose name says it lists what is allowed: `allowed`,
+/// `allowlist`, `whitelist`, `approved`, `trusted`, `known`, `legit…`.
+fn is_allowlist(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "allow",
+        "allowed",
+        "allowlist",
+        "whitelist",
+        "whitelisted",
+        "approved",
+        "trusted",
+        "known",
+        "legit",
+        "legitimate",
+        "sanctioned",
+        "benign",
+    ];
+    macro_words(name).any(|w| WORDS.contains(&w))
+}
+
+/// Does the allowlist macro `name` list the kind of thing `fields`
+/// exclude? Judged by the words of its name: `user`, `account`,
+/// `principal`, `group` for accounts; `ip`, `src`, `cidr`, `network`,
+/// `host` for addresses; `host`, `server`, `dest` for host names;
+/// `process`, `image`, `binary`, `parent`, `path` for programs.
+fn allowlist_covers(name: &str, fields: &[ExclusionFieldSpec]) -> bool {
+    let words: Vec<&str> = macro_words(name).collect();
+    let has = |ws: &[&str]| {
+        words
+            .iter()
+            .any(|w| ws.iter().any(|x| w.trim_end_matches('s') == *x))
+    };
+    !fields.is_empty()
+        && fields.iter().all(|f| match f.concept.as_str() {
+            "user.name"
+            | "user.id"
+            | "user.email"
+            | "cloud.actor.name"
+            | "kubernetes.audit.user.username" => has(&[
+                "user",
+                "username",
+                "account",
+                "principal",
+                "identity",
+                "group",
+                "admin",
+            ]),
+            "source.ip" | "destination.ip" => has(&[
+                "ip", "src", "source", "cidr", "network", "subnet", "host", "addr", "address",
+            ]),
+            "host.name" => has(&["host", "hostname", "server", "dest", "computer", "endpoint"]),
+            c if c.starts_with("process.") => {
+                has(&["process", "image", "binary", "parent", "path", "program"])
+            }
+            _ => false,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2047,81 +2124,4 @@ mod tests {
             assert!(!is_private_range(p), "{p}");
         }
     }
-}
-
-/// Names of the SPL macros in negative position (`` NOT `x` ``), lower-cased.
-fn negated_macros(logic: &Logic, negated: bool, out: &mut Vec<String>) {
-    match logic {
-        Logic::And(c) | Logic::Or(c) => c.iter().for_each(|x| negated_macros(x, negated, out)),
-        Logic::Not(x) => negated_macros(x, !negated, out),
-        Logic::Shared(x) => negated_macros(x, negated, out),
-        Logic::Opaque(o) if negated && o.reason == "macro" => {
-            out.push(o.text.trim_matches('`').to_ascii_lowercase())
-        }
-        _ => {}
-    }
-}
-
-/// Words of a macro name (split at `_`, `-`, `(`, spaces).
-fn macro_words(name: &str) -> impl Iterator<Item = &str> {
-    name.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-}
-
-/// A macro whose name says it lists what is allowed: `allowed`,
-/// `allowlist`, `whitelist`, `approved`, `trusted`, `known`, `legit…`.
-fn is_allowlist(name: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "allow",
-        "allowed",
-        "allowlist",
-        "whitelist",
-        "whitelisted",
-        "approved",
-        "trusted",
-        "known",
-        "legit",
-        "legitimate",
-        "sanctioned",
-        "benign",
-    ];
-    macro_words(name).any(|w| WORDS.contains(&w))
-}
-
-/// Does the allowlist macro `name` list the kind of thing `fields`
-/// exclude? Judged by the words of its name: `user`, `account`,
-/// `principal`, `group` for accounts; `ip`, `src`, `cidr`, `network`,
-/// `host` for addresses; `host`, `server`, `dest` for host names;
-/// `process`, `image`, `binary`, `parent`, `path` for programs.
-fn allowlist_covers(name: &str, fields: &[ExclusionFieldSpec]) -> bool {
-    let words: Vec<&str> = macro_words(name).collect();
-    let has = |ws: &[&str]| {
-        words
-            .iter()
-            .any(|w| ws.iter().any(|x| w.trim_end_matches('s') == *x))
-    };
-    !fields.is_empty()
-        && fields.iter().all(|f| match f.concept.as_str() {
-            "user.name"
-            | "user.id"
-            | "user.email"
-            | "cloud.actor.name"
-            | "kubernetes.audit.user.username" => has(&[
-                "user",
-                "username",
-                "account",
-                "principal",
-                "identity",
-                "group",
-                "admin",
-            ]),
-            "source.ip" | "destination.ip" => has(&[
-                "ip", "src", "source", "cidr", "network", "subnet", "host", "addr", "address",
-            ]),
-            "host.name" => has(&["host", "hostname", "server", "dest", "computer", "endpoint"]),
-            c if c.starts_with("process.") => {
-                has(&["process", "image", "binary", "parent", "path", "program"])
-            }
-            _ => false,
-        })
 }
