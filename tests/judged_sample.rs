@@ -222,7 +222,55 @@ fn aggregation_sample_keeps_its_verdicts() {
     sample_keeps_its_verdicts("rl201-aggregation.tsv");
 }
 
+/// The eighth sample: security_content's detections outside `endpoint/`
+/// (cloud, network, application, web), which the shared corpus does not
+/// hold. Judged as drawn at 32 % useful and 29 % wrong; what the eighth
+/// round changed is checked here (no 60 % bar: the weak findings stay
+/// weak). Needs `RULELINT_EXTRA_CORPUS`, see `tests/data/judged/README.md`;
+/// without it this test fails, so CI (which has only the shared corpus)
+/// leaves it out by its `manual_` name.
+#[test]
+#[ignore = "manual: needs RULELINT_EXTRA_CORPUS (tests/data/judged/README.md)"]
+fn manual_eighth_sample_keeps_its_verdicts() {
+    check_sample("rl201-eighth.tsv", false);
+}
+
+/// The ninth sample: every finding no earlier sample had read, on the
+/// shared corpora and on the rule files of `RULELINT_EXTRA_CORPUS`; drawn
+/// fresh after the eighth round. Run by hand like the eighth.
+#[test]
+#[ignore = "manual: needs RULELINT_EXTRA_CORPUS (tests/data/judged/README.md)"]
+fn manual_ninth_sample_keeps_its_verdicts() {
+    check_sample("rl201-ninth.tsv", true);
+}
+
+/// Where a judged path's rule lives: the shared corpus for `sigma/`,
+/// `elastic/` and `splunk/`, `RULELINT_EXTRA_CORPUS` for the rest.
+fn root_for(path: &str) -> std::path::PathBuf {
+    let first = path.split('/').next().unwrap_or("");
+    if ["sigma", "elastic", "splunk"].contains(&first) {
+        return corpus_root();
+    }
+    let extra = std::env::var_os("RULELINT_EXTRA_CORPUS").unwrap_or_else(|| {
+        panic!("{path}: set RULELINT_EXTRA_CORPUS (tests/data/judged/README.md)")
+    });
+    let extra = std::path::PathBuf::from(extra);
+    assert!(
+        extra.join(first).is_dir(),
+        "{path}: {} has no `{first}` folder",
+        extra.display()
+    );
+    extra
+}
+
 fn sample_keeps_its_verdicts(name: &str) {
+    check_sample(name, true);
+}
+
+/// A judged-wrong finding that is gone stays gone, a judged-useful one is
+/// still reported; with `bar`, the findings still reported are at least
+/// 60 % useful, and in any case at most 10 % wrong.
+fn check_sample(name: &str, bar: bool) {
     let root = corpus_root();
     assert!(
         root.join("sigma").is_dir()
@@ -238,7 +286,7 @@ fn sample_keeps_its_verdicts(name: &str) {
     let mut cache: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     for j in &rows {
         let now = cache.entry(j.path.clone()).or_insert_with(|| {
-            findings(&k, &root, &j.path)
+            findings(&k, &root_for(&j.path), &j.path)
                 .iter()
                 .map(|d| {
                     let (f, v) = field_value(&d.message);
@@ -271,7 +319,7 @@ fn sample_keeps_its_verdicts(name: &str) {
     let useful = kept.iter().filter(|j| j.after == "useful").count();
     let wrong = kept.iter().filter(|j| j.after == "wrong").count();
     assert!(
-        useful * 10 >= kept.len() * 6,
+        !bar || useful * 10 >= kept.len() * 6,
         "{useful} of {} useful",
         kept.len()
     );
