@@ -668,6 +668,12 @@ pub struct ConceptFields {
     pub ecs: Vec<String>,
     #[serde(default)]
     pub splunk: Vec<String>,
+    /// Splunk names for searches that read one data source whose events do
+    /// not follow the CIM names: the data-source macro (compared with the
+    /// rule's data words, as a substring) → the name to write
+    /// (`amazon_security_lake: actor.user.uid` for OCSF events).
+    #[serde(default)]
+    pub splunk_sources: indexmap::IndexMap<String, String>,
 }
 
 /// An error found while loading a catalogue, with its position.

@@ -1568,6 +1568,17 @@ fn field_name(
         };
     }
     if rule.schema == Schema::Splunk {
+        // A search on a data source with its own names (Security Lake's
+        // OCSF events) gets that source's name.
+        if let Some(n) = entry.splunk_sources.iter().find_map(|(src, n)| {
+            rule.meta
+                .data
+                .iter()
+                .any(|d| contains_ci(d, src))
+                .then(|| n.clone())
+        }) {
+            return Some(n);
+        }
         // A search on datamodel fields gets the name in the same datamodel
         // object (`Authentication.action` → `Authentication.user`); a search
         // on plain CIM or raw names (after `drop_dm_object_name`) the plain
